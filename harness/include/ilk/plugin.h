@@ -1,0 +1,165 @@
+// Interlock Kit plugin API: the only contract between the harness and a plugin.
+//
+// A plugin is a MODULE library that exports two symbols by alias
+// (BOOST_DLL_ALIAS, see ILK_PLUGIN below):
+//   ilk_plugin_api_version  -> uint32_t()            checked before anything else
+//   ilk_plugin              -> const PluginDescriptor*()
+// Everything that crosses the boundary is plain data and C function pointers:
+// no exceptions, std::function, std::string or type_info. Each entry point
+// returns an OpResult value. Plugin code runs in the harness's forked actor
+// processes, so a crash in a plugin costs one actor, never the run.
+#pragma once
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+namespace ilk {
+
+// Bump on any change to the layout or meaning of the structs below.
+inline constexpr std::uint32_t kPluginApiVersion = 1;
+
+enum class PrimitiveKind : std::uint32_t {
+    lock = 1,     // an advisory lock on an open file
+    segment = 2,  // a shared-memory segment that processes attach to
+};
+
+// What a lock primitive can do beyond try/lock/unlock.
+enum LockCaps : std::uint64_t {
+    kLockCanQuery = 1u << 0,     // query() asks "would this conflict?" without acquiring
+    kLockCanBlock = 1u << 1,     // acquire(wait=true) blocks until granted
+    kLockNeedsWrite = 1u << 2,   // the fd must be open for writing (fcntl F_WRLCK, lockf)
+    kLockCapsSentinel = 1u << 3  // first unused bit
+};
+
+// What a segment primitive can do beyond create/attach/detach/remove.
+enum SegmentCaps : std::uint64_t {
+    kSegAttachCount = 1u << 0,  // attach_count() reports how many processes are attached
+    kSegKeyed = 1u << 1,        // segments are found again by a numeric key (SysV)
+    kSegFileBacked = 1u << 2,   // segments are files in a directory (hugetlbfs)
+    kSegCapsSentinel = 1u << 3
+};
+
+enum class OpStatus : std::int32_t {
+    ok = 0,           // done
+    busy = 1,         // a conflicting holder exists (EAGAIN/EWOULDBLOCK/EACCES for locks)
+    not_found = 2,    // no such segment / file
+    unsupported = 3,  // not available here: message says why
+    error = 4,        // failed: err and message say how
+};
+
+struct OpResult {
+    OpStatus status;
+    std::int32_t err;  // errno when relevant, else 0
+    char message[240]; // human text: what failed and why; empty on ok
+};
+
+// Where a primitive is asked to work. All strings are NUL-terminated and
+// owned by the harness for the duration of the call.
+struct ProbeContext {
+    const char* target_dir;   // directory the primitive works in (the data directory's parent)
+    const char* scratch_dir;  // the run's private scratch directory; the plugin may create inside it
+    std::int32_t is_root;     // effective uid == 0
+    // Journal a host resource *before* creating it, so a crashed run is
+    // cleaned up by the next, and undone by the harness when the run ends:
+    //   kind "mount":  what = mount point (unmounted, then the directory removed)
+    //   kind "sysctl": what = "<path> <old value> <new value>" (old written back
+    //                  if the file still holds the new value)
+    // Returns 0 on success; a plugin must not create the resource otherwise.
+    std::int32_t (*journal)(void* self, const char* kind, const char* what);
+    void* journal_self;
+};
+
+struct LockOps {
+    // Acquire an exclusive whole-file lock on fd. wait=0: return busy at once on conflict.
+    OpResult (*acquire)(int fd, std::int32_t wait);
+    OpResult (*release)(int fd);
+    // Would an exclusive lock on fd conflict? ok = free, busy = held elsewhere.
+    // Only when kLockCanQuery; may be null otherwise.
+    OpResult (*query)(int fd);
+};
+
+// A segment's identity, enough to attach again from another process.
+struct SegmentRef {
+    std::int64_t key;   // SysV key, or the number naming a file-backed segment
+    std::int64_t id;    // SysV shmid; -1 for file-backed segments
+    std::uint64_t size; // bytes mapped by attach()
+    char path[256];     // file of a file-backed segment; empty for SysV
+};
+
+struct SegmentOps {
+    // Create a new segment of at least size bytes under key (in dir for
+    // file-backed kinds). busy = key already taken.
+    OpResult (*create)(const ProbeContext* ctx, std::int64_t key, std::size_t size, SegmentRef* out);
+    // Find an existing segment by key (id/path filled in on ok).
+    OpResult (*lookup)(const ProbeContext* ctx, std::int64_t key, SegmentRef* out);
+    // Map the segment into this process; *addr receives the address.
+    OpResult (*attach)(const SegmentRef* ref, void** addr);
+    OpResult (*detach)(const SegmentRef* ref, void* addr);
+    // Number of attached processes in *count; only with kSegAttachCount.
+    OpResult (*attach_count)(const SegmentRef* ref, std::int64_t* count);
+    // Mark for removal (SysV IPC_RMID) or unlink the file.
+    OpResult (*remove)(const SegmentRef* ref);
+    // After a crashed run: remove segments under key that process creator_pid
+    // created. Must not touch anything else. ok also when nothing was left.
+    OpResult (*reclaim)(const ProbeContext* ctx, std::int64_t key, std::int64_t creator_pid);
+};
+
+struct PrimitiveDescriptor {
+    const char* name;     // vocabulary name: "fcntl", "ofd", "flock", "lockf", "sysv", "sysv-huge", "hugetlbfs"
+    PrimitiveKind kind;
+    const char* summary;  // one line for `ilk list plugins`
+    std::uint64_t caps;   // LockCaps or SegmentCaps
+    // Is the primitive usable on ctx->target_dir here? unsupported carries the reason.
+    OpResult (*supported)(const ProbeContext* ctx);
+    // Set up what the primitive needs (a mount, a page reservation), each
+    // resource journaled through ctx->journal, which undoes it after the run.
+    // Called once per run before supported(); may be null.
+    OpResult (*prepare)(const ProbeContext* ctx);
+    const LockOps* lock;        // when kind == lock
+    const SegmentOps* segment;  // when kind == segment
+};
+
+struct PluginDescriptor {
+    std::uint32_t api_version;  // kPluginApiVersion the plugin was built against
+    const char* name;           // plugin folder name, e.g. "posix-fcntl"
+    const char* version;
+    std::size_t primitive_count;
+    const PrimitiveDescriptor* primitives;
+};
+
+// Helpers for plugin authors: build results without touching the struct by hand.
+inline OpResult op_ok() noexcept { return OpResult{OpStatus::ok, 0, {}}; }
+
+__attribute__((format(printf, 3, 4))) inline OpResult op_fail(OpStatus status, int err,
+                                                               const char* fmt, ...) noexcept {
+    OpResult r{status, err, {}};
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(r.message, sizeof r.message, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+// A failed syscall: busy for the errnos that mean "someone else holds it",
+// else error; the message is "<what>: <strerror(err)>".
+inline OpResult op_errno(const char* what, int err) noexcept {
+    const bool conflict = err == EAGAIN || err == EWOULDBLOCK || err == EACCES;
+    return op_fail(conflict ? OpStatus::busy : OpStatus::error, err, "%s: %s", what,
+                   std::strerror(err));
+}
+
+}  // namespace ilk
+
+// Export a plugin: ILK_PLUGIN(descriptor) in exactly one source file of the plugin.
+#include <boost/dll/alias.hpp>
+#define ILK_PLUGIN(descriptor)                                                          \
+    namespace ilk_plugin_export {                                                       \
+    std::uint32_t api_version() { return ::ilk::kPluginApiVersion; }                    \
+    const ::ilk::PluginDescriptor* plugin() { return &(descriptor); }                   \
+    }                                                                                   \
+    BOOST_DLL_ALIAS(ilk_plugin_export::api_version, ilk_plugin_api_version)             \
+    BOOST_DLL_ALIAS(ilk_plugin_export::plugin, ilk_plugin)

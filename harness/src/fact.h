@@ -1,0 +1,65 @@
+// The result model of `ilk probe`: measured facts with their evidence.
+// Every report writer and the profile comparison read this, nothing else.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ilk {
+
+// One measured (or unmeasurable) semantic fact, e.g. "locks.fcntl.excludes_other_process".
+struct Fact {
+    std::string id;
+    bool measured = false;       // false: value is null and reason says why it could not be measured
+    nlohmann::json value;        // bool, integer, string or array of strings
+    std::string reason;          // why unmeasured; empty when measured
+    nlohmann::json evidence = nlohmann::json::object();  // what was done, what was seen, errnos
+    double elapsed_ms = 0;
+};
+
+// Facts keyed by id, in id order (stable reports).
+using FactSet = std::map<std::string, Fact>;
+
+// The fact names a profile may use, per subject. Ids are
+//   locks.<primitive>.<lock fact>       (conflicts_with.<other primitive> too)
+//   segments.<primitive>.<segment fact>
+//   process.<process fact>
+// The probe and the profile loader both use these lists, so they cannot drift.
+inline const std::vector<std::string>& lock_fact_names() {
+    static const std::vector<std::string> names{
+        "supported",
+        "excludes_other_process",
+        "query_agrees_with_acquire",
+        "released_on_holder_kill",
+        "released_by_closing_other_fd",
+        "shared_with_fork_child",
+        "held_while_child_outlives_holder",
+        "follows_inode_not_name",
+        "conflicts_with",  // followed by .<primitive>
+    };
+    return names;
+}
+
+inline const std::vector<std::string>& segment_fact_names() {
+    static const std::vector<std::string> names{
+        "supported",
+        "attach_count_visible",
+        "attach_count_after_creator_kill",
+        "attach_after_rmid",
+    };
+    return names;
+}
+
+inline const std::vector<std::string>& process_fact_names() {
+    static const std::vector<std::string> names{
+        "kill0_reports_zombie_alive",
+        "kill0_foreign_uid_errno",
+        "pid_reuse_methods",
+    };
+    return names;
+}
+
+}  // namespace ilk

@@ -1,0 +1,229 @@
+// Entry formats (one line each, "<kind> <what>"):
+//   scratch <dir>                        the run's scratch directory
+//   mount   <dir>                        a filesystem the kit mounted (dir is ours)
+//   sysctl  <path> <old> <new>           restore old if the file still holds new
+//   segment <primitive> <key> <creator>  a segment a probe process may create
+//   proc    <pid> <start time>           a process of the run (killed if still the same)
+#include "journal.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "registry.h"
+
+namespace ilk {
+
+namespace fs = std::filesystem;
+
+fs::path Journal::state_dir() {
+    if (const char* env = std::getenv("ILK_STATE_DIR"); env && *env) return env;
+    if (geteuid() == 0) return "/run/ilk";
+    if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg) return fs::path(xdg) / "ilk";
+    return fmt::format("/tmp/ilk-{}", geteuid());
+}
+
+unsigned long long process_start_time(int pid) {
+    std::ifstream in(fmt::format("/proc/{}/stat", pid));
+    std::string line;
+    if (!std::getline(in, line)) return 0;
+    const size_t paren = line.rfind(')');  // comm may hold spaces and parens
+    if (paren == std::string::npos) return 0;
+    std::istringstream rest(line.substr(paren + 2));
+    std::string field;
+    for (int i = 3; i <= 22 && rest >> field; ++i)
+        if (i == 22) return std::stoull(field);
+    return 0;
+}
+
+namespace {
+
+int g_tree_root_dev = 0;
+bool g_tree_left_something = false;
+
+int remove_one(const char* path, const struct stat* st, int type, struct FTW*) {
+    if (static_cast<int>(st->st_dev) != g_tree_root_dev) {
+        g_tree_left_something = true;  // another filesystem: never descend or delete
+        return 0;
+    }
+    const int rc = (type == FTW_DP || type == FTW_D) ? rmdir(path) : unlink(path);
+    if (rc != 0 && errno != ENOENT) g_tree_left_something = true;
+    return 0;
+}
+
+std::string undo(const JournalEntry& e, const Registry& registry) {
+    std::istringstream in(e.what);
+    if (e.kind == "proc") {
+        int pid = 0;
+        unsigned long long start = 0;
+        in >> pid >> start;
+        if (pid > 1 && start != 0 && process_start_time(pid) == start) {
+            kill(pid, SIGKILL);
+            return fmt::format("killed process {}", pid);
+        }
+        return {};
+    }
+    if (e.kind == "segment") {
+        std::string primitive;
+        long long key = 0, creator = 0;
+        in >> primitive >> key >> creator;
+        const Primitive* p = registry.find(primitive);
+        if (!p || !p->desc->segment) return fmt::format("cannot reclaim {} segment key {}: plugin not loaded", primitive, key);
+        const ProbeContext ctx{"/", "/", geteuid() == 0, nullptr, nullptr};
+        p->desc->segment->reclaim(&ctx, key, creator);
+        return {};
+    }
+    if (e.kind == "mount") {
+        if (umount2(e.what.c_str(), MNT_DETACH) == 0) {
+            rmdir(e.what.c_str());
+            return fmt::format("unmounted {}", e.what);
+        }
+        rmdir(e.what.c_str());
+        return {};
+    }
+    if (e.kind == "sysctl") {
+        std::string path, old_value, new_value, current;
+        in >> path >> old_value >> new_value;
+        std::ifstream cur(path);
+        cur >> current;
+        if (current == new_value) {
+            std::ofstream(path) << old_value << '\n';
+            return fmt::format("restored {} to {}", path, old_value);
+        }
+        return {};
+    }
+    if (e.kind == "scratch") {
+        std::error_code ec;
+        if (!fs::exists(e.what, ec)) return {};
+        std::string error;
+        if (!remove_tree_same_fs(e.what, &error)) return fmt::format("could not remove {}: {}", e.what, error);
+        return fmt::format("removed {}", e.what);
+    }
+    return fmt::format("unknown journal entry '{} {}' left alone", e.kind, e.what);
+}
+
+std::vector<JournalEntry> read_entries(const fs::path& file) {
+    std::vector<JournalEntry> entries;
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+        const size_t sp = line.find(' ');
+        if (sp == std::string::npos) continue;
+        entries.push_back({line.substr(0, sp), line.substr(sp + 1)});
+    }
+    return entries;
+}
+
+// Processes first (they may hold segments and mounts), then the rest newest first.
+std::vector<std::string> undo_all(const std::vector<JournalEntry>& entries, const Registry& registry) {
+    std::vector<std::string> done;
+    auto run = [&](bool procs) {
+        for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+            if ((it->kind == "proc") != procs) continue;
+            if (std::string line = undo(*it, registry); !line.empty()) done.push_back(line);
+        }
+    };
+    run(true);
+    if (!done.empty()) usleep(20000);  // let the kernel detach what the killed processes held
+    run(false);
+    return done;
+}
+
+}  // namespace
+
+bool remove_tree_same_fs(const fs::path& dir, std::string* error) {
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0) return errno == ENOENT;
+    g_tree_root_dev = static_cast<int>(st.st_dev);
+    g_tree_left_something = false;
+    nftw(dir.c_str(), remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    std::error_code ec;
+    if (g_tree_left_something || fs::exists(dir, ec)) {
+        if (error) *error = "something inside is on another filesystem or could not be deleted";
+        return false;
+    }
+    return true;
+}
+
+Journal::Journal(fs::path file, int fd, fs::path scratch)
+    : file_(std::move(file)), fd_(fd), scratch_(std::move(scratch)) {}
+
+Journal::Journal(Journal&& o) noexcept : file_(std::move(o.file_)), fd_(o.fd_), scratch_(std::move(o.scratch_)) {
+    o.fd_ = -1;
+}
+
+Journal::~Journal() {
+    if (fd_ >= 0) close(fd_);
+}
+
+Journal Journal::begin(const fs::path& parent_dir) {
+    const fs::path dir = state_dir();
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw std::runtime_error(fmt::format("cannot create the journal directory {}: {} (set ILK_STATE_DIR)", dir.string(), ec.message()));
+    std::random_device rd;
+    const std::string id = fmt::format("{}-{:08x}", getpid(), rd());
+    const fs::path file = dir / fmt::format("run-{}.journal", id);
+    const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error(fmt::format("cannot create journal {}: {}", file.string(), std::strerror(errno)));
+    // The lifetime lock that tells later runs this journal's run is alive.
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        throw std::runtime_error(fmt::format("cannot lock journal {}: {}", file.string(), std::strerror(errno)));
+    }
+    Journal j(file, fd, parent_dir / fmt::format("ilk-scratch-{}", id));
+    if (!j.record("scratch", j.scratch_.string()) || mkdir(j.scratch_.c_str(), 0755) != 0) {
+        const int err = errno;
+        j.finish(Registry{});
+        throw std::runtime_error(fmt::format("cannot create scratch directory in {}: {}", parent_dir.string(), std::strerror(err)));
+    }
+    return j;
+}
+
+bool Journal::record(const std::string& kind, const std::string& what) const {
+    const std::string line = kind + " " + what + "\n";
+    if (write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return false;
+    return fdatasync(fd_) == 0;
+}
+
+std::vector<std::string> Journal::finish(const Registry& registry) {
+    std::vector<std::string> done = undo_all(read_entries(file_), registry);
+    unlink(file_.c_str());
+    close(fd_);
+    fd_ = -1;
+    return done;
+}
+
+std::vector<std::string> clean_stale_journals(const Registry& registry) {
+    std::vector<std::string> done;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(Journal::state_dir(), ec)) {
+        const fs::path& file = entry.path();
+        if (file.extension() != ".journal") continue;
+        const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {  // its run is alive
+            close(fd);
+            continue;
+        }
+        for (const std::string& line : undo_all(read_entries(file), registry))
+            done.push_back(fmt::format("{}: {}", file.filename().string(), line));
+        unlink(file.c_str());
+        close(fd);
+    }
+    return done;
+}
+
+}  // namespace ilk

@@ -1,0 +1,64 @@
+// The run journal: every host resource the kit creates (scratch directory,
+// mount, sysctl change, segment, process) is written here *before* it is made,
+// and undone in reverse order when the run ends. A run that was SIGKILLed
+// leaves its journal behind; the next run finds it (its lifetime flock is
+// free) and undoes it. Nothing that is not in a journal is ever touched.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ilk {
+
+class Registry;
+
+struct JournalEntry {
+    std::string kind;  // scratch | mount | sysctl | segment | proc
+    std::string what;  // kind-specific, see journal.cpp
+};
+
+class Journal {
+public:
+    // Where journals live: $ILK_STATE_DIR, else /run/ilk for root, else
+    // $XDG_RUNTIME_DIR/ilk or /tmp/ilk-<uid>.
+    static std::filesystem::path state_dir();
+
+    // Start a run's journal and its scratch directory under parent_dir
+    // (which must exist). Throws std::runtime_error with the reason.
+    static Journal begin(const std::filesystem::path& parent_dir);
+
+    Journal(Journal&&) noexcept;
+    Journal& operator=(Journal&&) = delete;
+    ~Journal();
+
+    const std::filesystem::path& scratch() const { return scratch_; }
+    const std::filesystem::path& file() const { return file_; }
+
+    // Append one entry and fsync. Safe from forked children (O_APPEND, one write).
+    bool record(const std::string& kind, const std::string& what) const;
+
+    // Undo everything recorded, newest first, then delete the journal. Returns
+    // one line per resource removed.
+    std::vector<std::string> finish(const Registry& registry);
+
+private:
+    Journal(std::filesystem::path file, int fd, std::filesystem::path scratch);
+    std::filesystem::path file_;
+    int fd_ = -1;
+    std::filesystem::path scratch_;
+};
+
+// Undo the journals of runs that are no longer alive (their flock is free).
+// Returns one line per resource removed, prefixed with the journal it came from.
+std::vector<std::string> clean_stale_journals(const Registry& registry);
+
+// Start time of a process (field 22 of /proc/PID/stat), 0 if it does not exist.
+unsigned long long process_start_time(int pid);
+
+// Remove a directory tree without crossing into other filesystems (a mount
+// left inside is reported, never descended into). Returns false if anything stayed.
+bool remove_tree_same_fs(const std::filesystem::path& dir, std::string* error);
+
+}  // namespace ilk

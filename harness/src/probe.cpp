@@ -1,0 +1,160 @@
+#include "probe.h"
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "hostinfo.h"
+#include "sandbox.h"
+
+namespace ilk {
+
+std::atomic<bool> g_interrupted{false};
+
+void throw_if_interrupted() {
+    if (g_interrupted.load()) throw Interrupted{};
+}
+
+namespace {
+std::int32_t journal_from_plugin(void* self, const char* kind, const char* what) {
+    return static_cast<const Journal*>(self)->record(kind, what) ? 0 : -1;
+}
+}  // namespace
+
+Lab::Lab(const Registry& registry, const Journal& journal, std::filesystem::path target)
+    : registry_(registry), journal_(journal), target_(std::move(target)),
+      scratch_str_(journal.scratch().string()), target_str_(target_.string()) {}
+
+ProbeContext Lab::context() const {
+    return ProbeContext{target_str_.c_str(), scratch_str_.c_str(), geteuid() == 0, journal_from_plugin,
+                        const_cast<Journal*>(&journal_)};
+}
+
+std::string Lab::fresh_file(const std::string& stem) {
+    return (dir() / fmt::format("{}-{}", stem, ++counter_)).string();
+}
+
+std::int64_t Lab::fresh_key(const std::string& primitive, pid_t creator) {
+    // 0x49 ('I') in the top byte, our pid and a counter below: unlikely to meet
+    // anyone else's key, and a collision only makes create() report busy.
+    const std::int64_t key = (0x49LL << 24) | ((static_cast<std::int64_t>(getpid()) & 0xffff) << 8) | (++counter_ & 0xff);
+    journal_.record("segment", fmt::format("{} {} {}", primitive, key, creator));
+    return key;
+}
+
+Fact measured_fact(std::string id, nlohmann::json value, nlohmann::json evidence) {
+    Fact f;
+    f.id = std::move(id);
+    f.measured = true;
+    f.value = std::move(value);
+    f.evidence = std::move(evidence);
+    return f;
+}
+
+Fact unmeasured_fact(std::string id, std::string reason, nlohmann::json evidence) {
+    Fact f;
+    f.id = std::move(id);
+    f.reason = std::move(reason);
+    f.evidence = std::move(evidence);
+    return f;
+}
+
+Fact timed(const std::string& id, const std::function<Fact()>& fn) {
+    throw_if_interrupted();
+    const auto t0 = std::chrono::steady_clock::now();
+    Fact f;
+    try {
+        f = fn();
+    } catch (const std::exception& e) {
+        f = unmeasured_fact(id, fmt::format("the kit failed while measuring: {}", e.what()));
+    }
+    f.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return f;
+}
+
+std::string errno_name(int err) {
+    if (err == 0) return "none";
+    const char* name = strerrorname_np(err);
+    return name ? name : std::to_string(err);
+}
+
+namespace {
+
+// Each plugin hook runs in a sandboxed child: a crash or hang there marks the
+// primitive unsupported with the cause, and the probe goes on.
+PrimitiveStatus check_primitive(const Lab& lab, const Primitive& p) {
+    PrimitiveStatus s{p.desc->name, p.plugin, p.desc->kind == PrimitiveKind::lock ? "lock" : "segment", false, {}};
+    const ProbeContext ctx = lab.context();
+    auto call = [&](OpResult (*hook)(const ProbeContext*), const char* what) -> bool {
+        const SandboxResult r = run_sandboxed(
+            [&] {
+                const OpResult res = hook(&ctx);
+                return fmt::format("{}\n{}", static_cast<int>(res.status), res.message);
+            },
+            std::chrono::milliseconds(10000));
+        if (!r.completed) {
+            s.reason = fmt::format("plugin {} {} of '{}' {}", p.plugin, what, s.name, r.failure());
+            return false;
+        }
+        const size_t nl = r.payload.find('\n');
+        const int status = std::atoi(r.payload.substr(0, nl).c_str());
+        if (status != static_cast<int>(OpStatus::ok)) {
+            s.reason = nl == std::string::npos ? "no reason given" : r.payload.substr(nl + 1);
+            return false;
+        }
+        return true;
+    };
+    if (p.desc->prepare && !call(p.desc->prepare, "prepare()")) return s;
+    s.supported = call(p.desc->supported, "supported()");
+    return s;
+}
+
+}  // namespace
+
+ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOptions& options) {
+    const auto t0 = std::chrono::steady_clock::now();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);  // orphaned actor children come back to us to be reaped
+    ProbeReport report;
+    report.host = host_info();
+    report.target = target_info(options.target);
+    report.load_failures = registry.failures();
+    Lab lab(registry, journal, options.target);
+
+    std::vector<const Primitive*> locks, segments;
+    for (const Primitive& p : registry.primitives()) {
+        if (!options.primitives.empty() &&
+            std::find(options.primitives.begin(), options.primitives.end(), p.desc->name) == options.primitives.end())
+            continue;
+        PrimitiveStatus s = check_primitive(lab, p);
+        const std::string subject = p.desc->kind == PrimitiveKind::lock ? "locks" : "segments";
+        const std::string id = fmt::format("{}.{}.supported", subject, s.name);
+        report.facts[id] = s.supported ? measured_fact(id, true) : measured_fact(id, false, {{"reason", s.reason}});
+        if (s.supported) {
+            (p.desc->kind == PrimitiveKind::lock ? locks : segments).push_back(&p);
+        } else {
+            // Every other fact of an unusable primitive says why it was not measured.
+            const auto& names = p.desc->kind == PrimitiveKind::lock ? lock_fact_names() : segment_fact_names();
+            for (const std::string& name : names) {
+                if (name == "supported" || name == "conflicts_with") continue;
+                const std::string fid = fmt::format("{}.{}.{}", subject, s.name, name);
+                report.facts[fid] = unmeasured_fact(fid, fmt::format("{} is not supported here: {}", s.name, s.reason));
+            }
+        }
+        report.primitives.push_back(std::move(s));
+    }
+    try {
+        probe_locks(lab, locks, report.facts);
+        probe_segments(lab, segments, report.facts);
+        probe_process(lab, report.facts);
+    } catch (const Interrupted&) {
+        report.interrupted = true;
+    }
+    report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return report;
+}
+
+}  // namespace ilk

@@ -1,0 +1,91 @@
+// `ilk probe`: measure, with real processes, how each primitive behaves on a
+// target directory. Facts come only from acts observed here (fact.h).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actor.h"
+#include "fact.h"
+#include "journal.h"
+#include "profile.h"
+#include "registry.h"
+
+namespace ilk {
+
+// Set by SIGINT/SIGTERM; long work checks it between steps and stops cleanly.
+extern std::atomic<bool> g_interrupted;
+struct Interrupted {};
+void throw_if_interrupted();
+
+struct PrimitiveStatus {
+    std::string name, plugin, kind;
+    bool supported = false;
+    std::string reason;  // why not, when unsupported
+};
+
+struct ProbeReport {
+    nlohmann::json host;    // hostinfo.h
+    nlohmann::json target;  // path, fstype, mount options
+    std::vector<PrimitiveStatus> primitives;
+    std::vector<LoadFailure> load_failures;
+    FactSet facts;
+    std::string profile;  // name of the profile compared against, empty if none
+    std::filesystem::path profile_file;
+    std::vector<Comparison> comparisons;
+    std::vector<std::string> cleaned;  // leftovers of earlier runs removed first
+    double elapsed_ms = 0;
+    bool interrupted = false;
+};
+
+// What a probe works with: the registry, the run's journal and a fresh file or
+// segment key for each fact, so facts never disturb each other.
+class Lab {
+public:
+    Lab(const Registry& registry, const Journal& journal, std::filesystem::path target);
+
+    const Registry& registry() const { return registry_; }
+    const Journal& journal() const { return journal_; }
+    const std::filesystem::path& dir() const { return journal_.scratch(); }
+    ProbeContext context() const;
+
+    Actor spawn() const { return Actor::spawn(registry_, journal_); }
+    std::string fresh_file(const std::string& stem);  // a path in the scratch dir, not yet created
+    // A segment key not yet used by this run, journaled for `creator` before use.
+    std::int64_t fresh_key(const std::string& primitive, pid_t creator);
+
+private:
+    const Registry& registry_;
+    const Journal& journal_;
+    std::filesystem::path target_;
+    std::string scratch_str_, target_str_;
+    int counter_ = 0;
+};
+
+// Build facts: a measured one, or one that says why it could not be measured.
+Fact measured_fact(std::string id, nlohmann::json value, nlohmann::json evidence = nlohmann::json::object());
+Fact unmeasured_fact(std::string id, std::string reason, nlohmann::json evidence = nlohmann::json::object());
+// Run fn and stamp the fact with the time it took; an exception becomes an unmeasured fact.
+Fact timed(const std::string& id, const std::function<Fact()>& fn);
+
+std::string errno_name(int err);  // "EPERM", or the number
+
+void probe_locks(Lab& lab, const std::vector<const Primitive*>& locks, FactSet& out);
+void probe_segments(Lab& lab, const std::vector<const Primitive*>& segments, FactSet& out);
+void probe_process(Lab& lab, FactSet& out);
+
+struct ProbeOptions {
+    std::filesystem::path target;          // existing directory; the probe works in a scratch dir inside
+    std::vector<std::string> primitives;   // empty = all loaded
+};
+
+// Prepare and check every primitive (sandboxed), then measure all facts.
+ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOptions& options);
+
+}  // namespace ilk

@@ -1,0 +1,184 @@
+#include "registry.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "sandbox.h"
+
+namespace ilk {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kVersionSymbol = "ilk_plugin_api_version";
+constexpr const char* kFactorySymbol = "ilk_plugin";
+
+std::string check_kind(const PrimitiveDescriptor& p) {
+    if (!p.name || !*p.name) return "a primitive has no name";
+    if (!p.supported) return fmt::format("primitive '{}' has no supported() hook", p.name);
+    if (p.kind == PrimitiveKind::lock) {
+        if (!p.lock || !p.lock->acquire || !p.lock->release)
+            return fmt::format("lock primitive '{}' lacks acquire/release hooks", p.name);
+        if ((p.caps & kLockCanQuery) && !p.lock->query)
+            return fmt::format("lock primitive '{}' claims kLockCanQuery but has no query hook", p.name);
+        return {};
+    }
+    if (p.kind == PrimitiveKind::segment) {
+        const SegmentOps* s = p.segment;
+        if (!s || !s->create || !s->lookup || !s->attach || !s->detach || !s->remove || !s->reclaim)
+            return fmt::format("segment primitive '{}' lacks one of create/lookup/attach/detach/remove/reclaim", p.name);
+        if ((p.caps & kSegAttachCount) && !s->attach_count)
+            return fmt::format("segment primitive '{}' claims kSegAttachCount but has no attach_count hook", p.name);
+        return {};
+    }
+    return fmt::format("primitive '{}' has unknown kind {}", p.name, static_cast<unsigned>(p.kind));
+}
+
+// Load a library and fetch its descriptor; fills `why` on failure. Runs both
+// in the vetting child and, once vetted, in the harness itself.
+const PluginDescriptor* open_plugin(const fs::path& path, boost::dll::shared_library& lib, std::string& why) {
+    boost::dll::fs::error_code ec;
+    lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+    if (ec) {
+        why = fmt::format("cannot load: {} (not a shared object for this machine, or a library it needs is missing: "
+                          "check with ldd)", ec.message());
+        return nullptr;
+    }
+    if (!lib.has(kVersionSymbol)) {
+        why = fmt::format("no '{}' symbol: not an ilk plugin, or built without ILK_PLUGIN(descriptor)", kVersionSymbol);
+        return nullptr;
+    }
+    const std::uint32_t version = lib.get_alias<std::uint32_t()>(kVersionSymbol)();
+    if (version != kPluginApiVersion) {
+        why = fmt::format("plugin API version {} but this ilk speaks version {}: rebuild the plugin against this SDK",
+                          version, kPluginApiVersion);
+        return nullptr;
+    }
+    if (!lib.has(kFactorySymbol)) {
+        why = fmt::format("no '{}' factory symbol: export the descriptor with ILK_PLUGIN(descriptor)", kFactorySymbol);
+        return nullptr;
+    }
+    const PluginDescriptor* d = lib.get_alias<const PluginDescriptor*()>(kFactorySymbol)();
+    why = validate_descriptor(d);
+    return why.empty() ? d : nullptr;
+}
+
+fs::path exe_dir() {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path(".") : exe.parent_path();
+}
+
+}  // namespace
+
+std::string validate_descriptor(const PluginDescriptor* d) {
+    if (!d) return "the factory returned no descriptor";
+    if (d->api_version != kPluginApiVersion)
+        return fmt::format("descriptor says API version {} but this ilk speaks version {}", d->api_version,
+                           kPluginApiVersion);
+    if (!d->name || !*d->name) return "the descriptor has no plugin name";
+    if (d->primitive_count == 0 || d->primitive_count > 64 || !d->primitives)
+        return fmt::format("plugin '{}' declares {} primitives (1 to 64 expected)", d->name, d->primitive_count);
+    for (size_t i = 0; i < d->primitive_count; ++i)
+        if (std::string why = check_kind(d->primitives[i]); !why.empty()) return why;
+    return {};
+}
+
+std::vector<fs::path> Registry::default_dirs() {
+    std::vector<fs::path> dirs;
+    if (const char* env = std::getenv("ILK_PLUGIN_PATH"); env && *env) {
+        std::string_view rest(env);
+        while (!rest.empty()) {
+            const size_t colon = rest.find(':');
+            const std::string_view one = rest.substr(0, colon);
+            if (!one.empty()) dirs.emplace_back(one);
+            if (colon == std::string_view::npos) break;
+            rest.remove_prefix(colon + 1);
+        }
+        return dirs;
+    }
+    dirs.push_back(exe_dir().parent_path() / ILK_PLUGIN_SUBDIR);
+    return dirs;
+}
+
+void Registry::load_dirs(const std::vector<fs::path>& dirs) {
+    for (const fs::path& dir : dirs) {
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec)) {
+            failures_.push_back({dir, "plugin directory does not exist: build the project, or point --plugin-dir / "
+                                      "ILK_PLUGIN_PATH at the directory holding ilk-*.so"});
+            continue;
+        }
+        std::vector<fs::path> files;
+        for (const auto& entry : fs::directory_iterator(dir, ec))
+            if (entry.path().extension() == ".so") files.push_back(entry.path());
+        std::sort(files.begin(), files.end());
+        for (const fs::path& f : files) load_file(f);
+    }
+}
+
+void Registry::load_file(const fs::path& library) {
+    // Vet first in a child: a plugin that crashes or hangs while loading (a
+    // static constructor, a bad dependency) must not take the harness down.
+    const SandboxResult vet = run_sandboxed(
+        [&] {
+            boost::dll::shared_library lib;
+            std::string why;
+            open_plugin(library, lib, why);
+            return why.empty() ? std::string("ok") : why;
+        },
+        std::chrono::milliseconds(5000));
+    if (!vet.completed) {
+        failures_.push_back({library, fmt::format("crashed while loading ({}): the plugin's load-time code is broken",
+                                                  vet.failure())});
+        return;
+    }
+    if (vet.payload != "ok") {
+        failures_.push_back({library, vet.payload});
+        return;
+    }
+    auto lib = std::make_unique<boost::dll::shared_library>();
+    std::string why;
+    const PluginDescriptor* d = open_plugin(library, *lib, why);
+    if (!d) {
+        failures_.push_back({library, why});
+        return;
+    }
+    std::set<std::string> seen;
+    for (size_t i = 0; i < d->primitive_count; ++i) {
+        const PrimitiveDescriptor& p = d->primitives[i];
+        if (const Primitive* other = find(p.name); other || !seen.insert(p.name).second) {
+            failures_.push_back({library, fmt::format("primitive '{}' is already provided by {}: remove one of the two",
+                                                      p.name, other ? other->library.string() : library.string())});
+            return;
+        }
+    }
+    Plugin plugin{library, d->name, d->version ? d->version : "", {}};
+    for (size_t i = 0; i < d->primitive_count; ++i) {
+        primitives_.push_back(Primitive{&d->primitives[i], d->name, library});
+        plugin.primitive_names.emplace_back(d->primitives[i].name);
+    }
+    plugins_.push_back(std::move(plugin));
+    libraries_.push_back(std::move(lib));
+}
+
+const Primitive* Registry::find(std::string_view name) const {
+    for (const Primitive& p : primitives_)
+        if (name == p.desc->name) return &p;
+    return nullptr;
+}
+
+std::vector<const Primitive*> Registry::of_kind(PrimitiveKind kind) const {
+    std::vector<const Primitive*> out;
+    for (const Primitive& p : primitives_)
+        if (p.desc->kind == kind) out.push_back(&p);
+    return out;
+}
+
+}  // namespace ilk
