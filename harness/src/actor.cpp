@@ -13,11 +13,26 @@
 
 #include <fmt/format.h>
 
+#include "interrupt.h"
 #include "journal.h"
 #include "registry.h"
 #include "sandbox.h"
 
 namespace ilk {
+
+std::atomic<bool> g_interrupted{false};
+
+namespace {
+void on_interrupt(int) { g_interrupted = true; }
+}  // namespace
+
+void install_interrupt_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGHUP, &sa, nullptr);
+}
 
 namespace {
 
@@ -169,6 +184,8 @@ int handle(ActorState& st, const ActorRequest& req, ActorReply& reply, int& chan
 [[noreturn]] void actor_main(const Registry& registry, int channel) {
     signal(SIGCHLD, SIG_IGN);  // children of an actor reap themselves
     signal(SIGINT, SIG_IGN);   // Ctrl-C is the harness's to handle
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_IGN);
     ActorState st{registry, {}};
     for (;;) {
         ActorRequest req{};
@@ -263,9 +280,15 @@ ActorReply Actor::wait_reply(std::chrono::milliseconds timeout) {
         return reply;
     }
     pollfd p{channel_, POLLIN, 0};
-    int n;
-    do n = poll(&p, 1, static_cast<int>(timeout.count()));
-    while (n < 0 && errno == EINTR);
+    int n = -1;
+    while (!g_interrupted.load()) {
+        n = poll(&p, 1, static_cast<int>(timeout.count()));
+        if (n >= 0 || errno != EINTR) break;
+    }
+    if (n < 0) {
+        reply.result = op_fail(OpStatus::error, EINTR, "interrupted");
+        return reply;
+    }
     if (n == 0) {
         reply.result = op_fail(OpStatus::error, ETIMEDOUT, "timed out after %lld ms", static_cast<long long>(timeout.count()));
         return reply;

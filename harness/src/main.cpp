@@ -27,16 +27,6 @@ constexpr int kExitFailed = 1;       // deviations under --fail-on-deviation, or
 constexpr int kExitBadInput = 2;     // usage, profile, target or plugin-dir errors
 constexpr int kExitInterrupted = 130;
 
-void on_signal(int) { ilk::g_interrupted = true; }
-
-void install_signal_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;  // no SA_RESTART: blocking waits return EINTR and check the flag
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGHUP, &sa, nullptr);
-}
-
 ilk::Registry load_registry(const std::vector<std::string>& plugin_dirs) {
     ilk::Registry registry;
     std::vector<fs::path> dirs(plugin_dirs.begin(), plugin_dirs.end());
@@ -110,7 +100,7 @@ int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
                                  guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess), fmt::join(names, ", "));
         return kExitBadInput;
     }
-    install_signal_handlers();
+    ilk::install_interrupt_handlers();
     std::vector<std::string> cleaned = ilk::clean_stale_journals(registry);
     ilk::Journal journal = ilk::Journal::begin(target);
     ilk::ProbeReport report = ilk::run_probe(registry, journal, {target, a.primitives});

@@ -13,12 +13,6 @@
 
 namespace ilk {
 
-std::atomic<bool> g_interrupted{false};
-
-void throw_if_interrupted() {
-    if (g_interrupted.load()) throw Interrupted{};
-}
-
 namespace {
 std::int32_t journal_from_plugin(void* self, const char* kind, const char* what) {
     return static_cast<const Journal*>(self)->record(kind, what) ? 0 : -1;
@@ -70,7 +64,7 @@ Fact timed(const std::string& id, const std::function<Fact()>& fn) {
     try {
         f = fn();
     } catch (const std::exception& e) {
-        f = unmeasured_fact(id, fmt::format("the kit failed while measuring: {}", e.what()));
+        f = unmeasured_fact(id, e.what());
     }
     f.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return f;
@@ -84,6 +78,13 @@ std::string errno_name(int err) {
 
 namespace {
 
+// How long a plugin's prepare()/supported() may take before it counts as hung.
+std::chrono::milliseconds hook_timeout() {
+    const char* env = std::getenv("ILK_HOOK_TIMEOUT_MS");
+    const long ms = env ? std::strtol(env, nullptr, 10) : 0;
+    return std::chrono::milliseconds(ms > 0 ? ms : 10000);
+}
+
 // Each plugin hook runs in a sandboxed child: a crash or hang there marks the
 // primitive unsupported with the cause, and the probe goes on.
 PrimitiveStatus check_primitive(const Lab& lab, const Primitive& p) {
@@ -95,9 +96,11 @@ PrimitiveStatus check_primitive(const Lab& lab, const Primitive& p) {
                 const OpResult res = hook(&ctx);
                 return fmt::format("{}\n{}", static_cast<int>(res.status), res.message);
             },
-            std::chrono::milliseconds(10000));
+            hook_timeout());
         if (!r.completed) {
-            s.reason = fmt::format("plugin {} {} of '{}' {}", p.plugin, what, s.name, r.failure());
+            s.reason = r.timed_out ? fmt::format("plugin {} {} of '{}' hung: no answer within {} ms (ILK_HOOK_TIMEOUT_MS)",
+                                                 p.plugin, what, s.name, hook_timeout().count())
+                                   : fmt::format("plugin {} {} of '{}' {}", p.plugin, what, s.name, r.failure());
             return false;
         }
         const size_t nl = r.payload.find('\n');

@@ -13,16 +13,12 @@
 
 #include "actor.h"
 #include "fact.h"
+#include "interrupt.h"
 #include "journal.h"
 #include "profile.h"
 #include "registry.h"
 
 namespace ilk {
-
-// Set by SIGINT/SIGTERM; long work checks it between steps and stops cleanly.
-extern std::atomic<bool> g_interrupted;
-struct Interrupted {};
-void throw_if_interrupted();
 
 struct PrimitiveStatus {
     std::string name, plugin, kind;

@@ -1,5 +1,7 @@
 #include "sandbox.h"
 
+#include "interrupt.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -70,8 +72,11 @@ SandboxResult run_sandboxed(const std::function<std::string()>& fn, std::chrono:
             break;
         }
         pollfd p{fds[0], POLLIN, 0};
-        const int n = poll(&p, 1, static_cast<int>(left.count()));
-        if (n < 0 && errno == EINTR) continue;
+        const int n = g_interrupted.load() ? -1 : poll(&p, 1, static_cast<int>(left.count()));
+        if (n < 0 && (g_interrupted.load() || errno != EINTR)) {
+            r.timed_out = true;  // interrupted: stop waiting for the child
+            break;
+        }
         if (n <= 0) continue;
         const ssize_t got = read(fds[0], buf, sizeof buf);
         if (got < 0 && errno == EINTR) continue;
