@@ -23,7 +23,11 @@ function(ilk_add_plugin name)
   elseif(DEFINED ILK_PLUGIN_OUTPUT_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${ILK_PLUGIN_OUTPUT_DIR}")
   endif()
-  if(NOT ARG_NO_INSTALL AND DEFINED ILK_PLUGIN_SUBDIR)
-    install(TARGETS ${target} LIBRARY DESTINATION "${ILK_PLUGIN_SUBDIR}")
+  if(NOT ARG_NO_INSTALL)
+    if(DEFINED ILK_PLUGIN_SUBDIR)      # in-tree: relative to the install prefix
+      install(TARGETS ${target} LIBRARY DESTINATION "${ILK_PLUGIN_SUBDIR}")
+    elseif(DEFINED ILK_PLUGIN_DIR)     # out of tree: beside the installed ilk's own plugins
+      install(TARGETS ${target} LIBRARY DESTINATION "${ILK_PLUGIN_DIR}")
+    endif()
   endif()
 endfunction()

@@ -63,7 +63,9 @@ int remove_one(const char* path, const struct stat* st, int type, struct FTW*) {
     return 0;
 }
 
-std::string undo(const JournalEntry& e, const Registry& registry) {
+// Undo one entry. Sets `stayed` when the resource may still be there, so the
+// journal is kept and a later clean tries again (every undo is safe to repeat).
+std::string undo(const JournalEntry& e, const Registry& registry, bool& stayed) {
     std::istringstream in(e.what);
     if (e.kind == "proc") {
         int pid = 0;
@@ -80,9 +82,15 @@ std::string undo(const JournalEntry& e, const Registry& registry) {
         long long key = 0, creator = 0;
         in >> primitive >> key >> creator;
         const Primitive* p = registry.find(primitive);
-        if (!p || !p->desc->segment) return fmt::format("cannot reclaim {} segment key {}: plugin not loaded", primitive, key);
+        if (!p || !p->desc->segment) {
+            stayed = true;
+            return fmt::format("cannot reclaim {} segment key {}: plugin not loaded (run ilk clean with its --plugin-dir)", primitive, key);
+        }
         const ProbeContext ctx{"/", "/", geteuid() == 0, nullptr, nullptr};
-        p->desc->segment->reclaim(&ctx, key, creator);
+        if (const OpResult r = p->desc->segment->reclaim(&ctx, key, creator); r.status != OpStatus::ok) {
+            stayed = true;
+            return fmt::format("could not reclaim {} segment key {}: {}", primitive, key, r.message);
+        }
         return {};
     }
     if (e.kind == "mount") {
@@ -99,7 +107,11 @@ std::string undo(const JournalEntry& e, const Registry& registry) {
         std::ifstream cur(path);
         cur >> current;
         if (current == new_value) {
-            std::ofstream(path) << old_value << '\n';
+            std::ofstream out(path);
+            if (!(out << old_value << '\n' << std::flush)) {
+                stayed = true;
+                return fmt::format("could not restore {} to {}: {}", path, old_value, std::strerror(errno));
+            }
             return fmt::format("restored {} to {}", path, old_value);
         }
         return {};
@@ -108,9 +120,13 @@ std::string undo(const JournalEntry& e, const Registry& registry) {
         std::error_code ec;
         if (!fs::exists(e.what, ec)) return {};
         std::string error;
-        if (!remove_tree_same_fs(e.what, &error)) return fmt::format("could not remove {}: {}", e.what, error);
+        if (!remove_tree_same_fs(e.what, &error)) {
+            stayed = true;
+            return fmt::format("could not remove {}: {}", e.what, error);
+        }
         return fmt::format("removed {}", e.what);
     }
+    stayed = true;
     return fmt::format("unknown journal entry '{} {}' left alone", e.kind, e.what);
 }
 
@@ -127,12 +143,14 @@ std::vector<JournalEntry> read_entries(const fs::path& file) {
 }
 
 // Processes first (they may hold segments and mounts), then the rest newest first.
-std::vector<std::string> undo_all(const std::vector<JournalEntry>& entries, const Registry& registry) {
+// `stayed` tells whether anything may be left, in which case the journal is kept.
+std::vector<std::string> undo_all(const std::vector<JournalEntry>& entries, const Registry& registry, bool& stayed) {
     std::vector<std::string> done;
+    stayed = false;
     auto run = [&](bool procs) {
         for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
             if ((it->kind == "proc") != procs) continue;
-            if (std::string line = undo(*it, registry); !line.empty()) done.push_back(line);
+            if (std::string line = undo(*it, registry, stayed); !line.empty()) done.push_back(line);
         }
     };
     run(true);
@@ -176,12 +194,24 @@ Journal Journal::begin(const fs::path& parent_dir) {
     std::random_device rd;
     const std::string id = fmt::format("{}-{:08x}", getpid(), rd());
     const fs::path file = dir / fmt::format("run-{}.journal", id);
-    const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error(fmt::format("cannot create journal {}: {}", file.string(), std::strerror(errno)));
+    // Made under a name clean_stale_journals() skips, and renamed only once
+    // locked: to a concurrent clean an unlocked *.journal is a dead run's, which
+    // it would undo and delete while we go on recording into the deleted file.
+    const fs::path fresh = dir / fmt::format("run-{}.new", id);
+    int fd = -1;
+    // Another run may remove the (empty) state directory between our mkdir and open.
+    for (int attempt = 0; attempt < 5 && fd < 0; ++attempt) {
+        fs::create_directories(dir, ec);
+        fd = open(fresh.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != ENOENT) break;
+    }
+    if (fd < 0) throw std::runtime_error(fmt::format("cannot create journal {}: {}", fresh.string(), std::strerror(errno)));
     // The lifetime lock that tells later runs this journal's run is alive.
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(fresh.c_str(), file.c_str()) != 0) {
+        const int err = errno;
+        unlink(fresh.c_str());
         close(fd);
-        throw std::runtime_error(fmt::format("cannot lock journal {}: {}", file.string(), std::strerror(errno)));
+        throw std::runtime_error(fmt::format("cannot lock journal {}: {}", file.string(), std::strerror(err)));
     }
     Journal j(file, fd, parent_dir / fmt::format("ilk-scratch-{}", id));
     if (!j.record("scratch", j.scratch_.string()) || mkdir(j.scratch_.c_str(), 0755) != 0) {
@@ -192,17 +222,21 @@ Journal Journal::begin(const fs::path& parent_dir) {
     return j;
 }
 
+// No fsync: a crash of the kit (even SIGKILL) keeps what write() put in the page
+// cache, and after a crash of the machine the processes, segments and mounts
+// the journal speaks of are gone anyway.
 bool Journal::record(const std::string& kind, const std::string& what) const {
     const std::string line = kind + " " + what + "\n";
-    if (write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return false;
-    return fdatasync(fd_) == 0;
+    return write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
 }
 
 std::vector<std::string> Journal::finish(const Registry& registry) {
-    std::vector<std::string> done = undo_all(read_entries(file_), registry);
-    unlink(file_.c_str());
+    bool stayed = false;
+    std::vector<std::string> done = undo_all(read_entries(file_), registry, stayed);
+    if (!stayed) unlink(file_.c_str());  // else kept, unlocked: the next run or clean tries again
     close(fd_);
     fd_ = -1;
+    rmdir(file_.parent_path().c_str());  // the state directory too, once no run uses it
     return done;
 }
 
@@ -218,11 +252,13 @@ std::vector<std::string> clean_stale_journals(const Registry& registry) {
             close(fd);
             continue;
         }
-        for (const std::string& line : undo_all(read_entries(file), registry))
+        bool stayed = false;
+        for (const std::string& line : undo_all(read_entries(file), registry, stayed))
             done.push_back(fmt::format("{}: {}", file.filename().string(), line));
-        unlink(file.c_str());
+        if (!stayed) unlink(file.c_str());  // else kept for a later clean
         close(fd);
     }
+    rmdir(Journal::state_dir().c_str());  // only succeeds when empty
     return done;
 }
 

@@ -36,11 +36,12 @@ public:
     const std::filesystem::path& scratch() const { return scratch_; }
     const std::filesystem::path& file() const { return file_; }
 
-    // Append one entry and fsync. Safe from forked children (O_APPEND, one write).
+    // Append one entry. Safe from forked children (O_APPEND, one write).
     bool record(const std::string& kind, const std::string& what) const;
 
-    // Undo everything recorded, newest first, then delete the journal. Returns
-    // one line per resource removed.
+    // Undo everything recorded, newest first, then delete the journal (kept,
+    // unlocked, if something could not be undone: a later clean tries again).
+    // Returns one line per resource removed or left.
     std::vector<std::string> finish(const Registry& registry);
 
 private:
@@ -50,8 +51,9 @@ private:
     std::filesystem::path scratch_;
 };
 
-// Undo the journals of runs that are no longer alive (their flock is free).
-// Returns one line per resource removed, prefixed with the journal it came from.
+// Undo the journals of runs that are no longer alive (their flock is free);
+// a journal with an entry that could not be undone is kept for the next clean.
+// Returns one line per resource removed or left, prefixed with the journal it came from.
 std::vector<std::string> clean_stale_journals(const Registry& registry);
 
 // Start time of a process (field 22 of /proc/PID/stat), 0 if it does not exist.

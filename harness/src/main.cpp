@@ -1,5 +1,6 @@
 // ilk: the Interlock Kit command line.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -10,6 +11,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "engine/run.h"
+#include "engine/server.h"
+#include "engine/zygote.h"
 #include "journal.h"
 #include "hostinfo.h"
 #include "probe.h"
@@ -129,6 +133,119 @@ int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
     return rc;
 }
 
+struct RunArgs {
+    std::vector<std::string> strategies, scenarios;
+    std::string target, format = "text", output, schedule = "exhaustive", counterexample_dir = "ilk-report/counterexamples";
+    std::uint64_t seed = 1;
+    int trials = 200, bound = 2, faults = 1, max_schedules = 5000;
+    bool no_color = false, quiet = false;
+};
+
+// Unknown names get a did-you-mean and exit 2 before anything runs.
+bool check_names(const char* what, const std::vector<std::string>& asked, const std::vector<std::string>& known) {
+    for (const std::string& a : asked) {
+        if (std::find(known.begin(), known.end(), a) != known.end()) continue;
+        const std::string guess = ilk::closest_match(a, known);
+        std::cerr << fmt::format("ilk run: no {} named '{}'{}; known: {}\n", what, a,
+                                 guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess), fmt::join(known, ", "));
+        return false;
+    }
+    return true;
+}
+
+int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    const fs::path target = a.target.empty() ? fs::path(tmpdir && *tmpdir ? tmpdir : "/tmp") : fs::path(a.target);
+    if (std::string why = check_target(target); !why.empty()) {
+        std::cerr << "ilk run: " << why << "\n";
+        return kExitBadInput;
+    }
+    std::vector<ilk::StrategySpec> strategies;
+    try {
+        strategies = ilk::load_strategies(ilk::strategy_dirs());
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << "\n";
+        return kExitBadInput;
+    }
+    std::vector<std::string> strategy_names, scenario_names;
+    for (const auto& s : strategies) strategy_names.push_back(s.name);
+    for (const auto& s : ilk::scenarios()) scenario_names.emplace_back(s.name);
+    if (!check_names("strategy", a.strategies, strategy_names) || !check_names("scenario", a.scenarios, scenario_names))
+        return kExitBadInput;
+    ilk::Registry registry = load_registry(plugin_dirs);
+    ilk::install_interrupt_handlers();
+    std::vector<std::string> cleaned = ilk::clean_stale_journals(registry);
+    for (const std::string& c : cleaned) std::cerr << "cleaned up after an earlier run: " << c << "\n";
+    ilk::Journal journal = ilk::Journal::begin(target);
+    ilk::RunOptions o;
+    o.strategies = a.strategies;
+    o.scenarios = a.scenarios;
+    o.target = target;
+    o.schedule.mode = a.schedule == "random" ? ilk::ScheduleOptions::Mode::random : ilk::ScheduleOptions::Mode::exhaustive;
+    o.schedule.seed = a.seed;
+    o.schedule.trials = a.trials;
+    o.schedule.preemption_bound = a.bound;
+    o.schedule.max_faults = a.faults;
+    o.schedule.max_schedules = a.max_schedules;
+    o.counterexample_dir = a.counterexample_dir;
+    o.progress = !a.quiet;
+    const ilk::RunReport report = ilk::run_matrix(registry, journal, strategies, o);
+    for (const std::string& line : journal.finish(registry))
+        if (line.rfind("could not", 0) == 0) std::cerr << "ilk run: cleanup: " << line << "\n";
+    const std::string text = a.format == "json" ? ilk::run_report_json(report).dump(2) + "\n"
+                                                : ilk::run_report_text(report, !a.no_color && a.output.empty() && isatty(1));
+    int rc = report.interrupted ? kExitInterrupted : kExitOk;
+    if (a.output.empty()) {
+        std::cout << text;
+    } else if (std::string error; !write_file(a.output, text, error)) {
+        std::cerr << "ilk run: " << error << "; the report follows on standard output instead\n";
+        std::cout << text;
+        rc = kExitFailed;
+    }
+    for (const auto& c : report.cells)
+        if (c.verdict == ilk::Verdict::ERROR && rc == kExitOk) rc = kExitFailed;
+    return rc;
+}
+
+int cmd_replay(const std::string& file, int times, const std::vector<std::string>& plugin_dirs) {
+    ilk::Counterexample cx;
+    try {
+        std::ifstream in(file);
+        if (!in) throw std::runtime_error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
+        cx = ilk::Counterexample::from_json(nlohmann::json::parse(in));
+    } catch (const std::exception& e) {
+        std::cerr << "ilk replay: " << file << ": " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    ilk::Registry registry = load_registry(plugin_dirs);
+    ilk::install_interrupt_handlers();
+    ilk::clean_stale_journals(registry);
+    const char* tmpdir = std::getenv("TMPDIR");
+    ilk::Journal journal = ilk::Journal::begin(tmpdir && *tmpdir ? tmpdir : "/tmp");
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    ilk::Lab lab(registry, journal, journal.scratch());
+    for (const auto& p : registry.primitives())
+        if (p.desc->name == cx.strategy.lock || p.desc->name == cx.strategy.segment) ilk::check_primitive(lab, p);
+    ilk::TrialEnv env;
+    env.registry = &registry;
+    env.journal = &journal;
+    env.workdir = journal.scratch();
+    ilk::Zygote zygote(fs::read_symlink("/proc/self/exe"), ilk::plugin_libraries(registry), journal);
+    env.zygote = &zygote;
+    int same = 0;
+    for (int i = 0; i < times && !ilk::g_interrupted; ++i) {
+        std::optional<ilk::Violation> v;
+        const ilk::Verdict got = ilk::replay(env, cx, &v);
+        same += got == cx.verdict;
+        std::cout << fmt::format("replay {}: {}{}\n", i + 1, ilk::to_string(got), v ? ": " + v->explanation : "");
+    }
+    journal.finish(registry);
+    std::cout << fmt::format("{} of {} replays reached {} ({} under {}{}, schedule [{}])\n", same, times, ilk::to_string(cx.verdict),
+                             cx.strategy.name, cx.scenario, cx.variant.empty() ? "" : "/" + cx.variant, fmt::join(cx.schedule, " "));
+    if (ilk::g_interrupted) return kExitInterrupted;
+    return same == times ? kExitOk : kExitFailed;
+}
+
 int cmd_list_plugins(const std::vector<std::string>& plugin_dirs) {
     const ilk::Registry registry = load_registry(plugin_dirs);
     for (const auto& plugin : registry.plugins()) {
@@ -177,6 +294,37 @@ int main(int argc, char** argv) {
     CLI::App* list_plugins = list->add_subcommand("plugins", "Plugins that loaded, their primitives, and those that did not load");
     CLI::App* clean = app.add_subcommand("clean", "Remove what crashed earlier runs left behind (from their journals)");
 
+    RunArgs ra;
+    CLI::App* run = app.add_subcommand("run", "Put strategies on trial: strategy x scenario verdicts with counterexamples");
+    run->add_option("--strategy", ra.strategies, "Run only this strategy; repeatable (see strategies/*.toml)");
+    run->add_option("--scenario", ra.scenarios, "Run only this scenario; repeatable");
+    run->add_option("--target", ra.target, "Directory for the data directories (a scratch subdirectory is made and removed)");
+    run->add_option("--schedule", ra.schedule, "How contenders' steps interleave")->check(CLI::IsMember({"exhaustive", "random"}));
+    run->add_option("--seed", ra.seed, "Random schedule: seed");
+    run->add_option("--trials", ra.trials, "Random schedule: schedules per scenario variant");
+    run->add_option("--bound", ra.bound, "Exhaustive schedule: preemption bound")->check(CLI::Range(0, 10));
+    run->add_option("--faults", ra.faults, "Crashes (SIGKILL at a step) per schedule")->check(CLI::Range(0, 4));
+    run->add_option("--max-schedules", ra.max_schedules, "Exhaustive schedule: cap per scenario variant")->check(CLI::PositiveNumber);
+    run->add_option("--counterexample-dir", ra.counterexample_dir, "Where counterexample files go");
+    run->add_option("--format", ra.format, "Report format")->check(CLI::IsMember({"text", "json"}));
+    run->add_option("--output", ra.output, "Write the report to FILE");
+    run->add_flag("--no-color", ra.no_color, "No colours on a terminal");
+    run->add_flag("-q,--quiet", ra.quiet, "No progress lines");
+
+    std::string replay_file;
+    int replay_times = 1;
+    CLI::App* replay = app.add_subcommand("replay", "Run a counterexample file again and check it reaches the same verdict");
+    replay->add_option("file", replay_file, "Counterexample file (from ilk run)")->required();
+    replay->add_option("--times", replay_times, "Replay this many times")->check(CLI::Range(1, 1000));
+
+    int contender_fd = -1;
+    bool zygote_role = false;
+    CLI::App* contender = app.add_subcommand("contender", "");  // internal: the contender role (no help entry)
+    contender->add_option("--fd", contender_fd)->required();
+    contender->add_flag("--zygote", zygote_role);
+    pid_t contender_parent = 0;
+    contender->add_option("--parent", contender_parent);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -187,6 +335,9 @@ int main(int argc, char** argv) {
         if (probe->parsed()) return cmd_probe(pa, plugin_dirs);
         if (list_plugins->parsed()) return cmd_list_plugins(plugin_dirs);
         if (clean->parsed()) return cmd_clean(plugin_dirs);
+        if (run->parsed()) return cmd_run(ra, plugin_dirs);
+        if (replay->parsed()) return cmd_replay(replay_file, replay_times, plugin_dirs);
+        if (contender->parsed()) return zygote_role ? ilk::zygote_main(contender_fd, contender_parent) : ilk::contender_main(contender_fd);
     } catch (const std::exception& e) {
         std::cerr << "ilk: " << e.what() << "\n";
         return kExitFailed;

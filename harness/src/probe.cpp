@@ -85,10 +85,12 @@ std::chrono::milliseconds hook_timeout() {
     return std::chrono::milliseconds(ms > 0 ? ms : 10000);
 }
 
+}  // namespace
+
 // Each plugin hook runs in a sandboxed child: a crash or hang there marks the
 // primitive unsupported with the cause, and the probe goes on.
 PrimitiveStatus check_primitive(const Lab& lab, const Primitive& p) {
-    PrimitiveStatus s{p.desc->name, p.plugin, p.desc->kind == PrimitiveKind::lock ? "lock" : "segment", false, {}};
+    PrimitiveStatus s{p.desc->name, p.plugin, p.desc->kind == PrimitiveKind::lock ? "lock" : "segment", false, false, {}};
     const ProbeContext ctx = lab.context();
     auto call = [&](OpResult (*hook)(const ProbeContext*), const char* what) -> bool {
         const SandboxResult r = run_sandboxed(
@@ -112,11 +114,10 @@ PrimitiveStatus check_primitive(const Lab& lab, const Primitive& p) {
         return true;
     };
     if (p.desc->prepare && !call(p.desc->prepare, "prepare()")) return s;
+    s.tried = true;
     s.supported = call(p.desc->supported, "supported()");
     return s;
 }
-
-}  // namespace
 
 ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOptions& options) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -135,7 +136,9 @@ ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOpt
         PrimitiveStatus s = check_primitive(lab, p);
         const std::string subject = p.desc->kind == PrimitiveKind::lock ? "locks" : "segments";
         const std::string id = fmt::format("{}.{}.supported", subject, s.name);
-        report.facts[id] = s.supported ? measured_fact(id, true) : measured_fact(id, false, {{"reason", s.reason}});
+        report.facts[id] = s.supported ? measured_fact(id, true)
+                           : s.tried   ? measured_fact(id, false, {{"reason", s.reason}})
+                                       : unmeasured_fact(id, fmt::format("could not set up {}: {}", s.name, s.reason));
         if (s.supported) {
             (p.desc->kind == PrimitiveKind::lock ? locks : segments).push_back(&p);
         } else {

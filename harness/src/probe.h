@@ -23,6 +23,7 @@ namespace ilk {
 struct PrimitiveStatus {
     std::string name, plugin, kind;
     bool supported = false;
+    bool tried = false;  // false: prepare() could not set up (not root, no mount), so support was never tried
     std::string reason;  // why not, when unsupported
 };
 
@@ -80,6 +81,9 @@ struct ProbeOptions {
     std::filesystem::path target;          // existing directory; the probe works in a scratch dir inside
     std::vector<std::string> primitives;   // empty = all loaded
 };
+
+// Prepare and check one primitive, each plugin hook in a sandboxed child.
+PrimitiveStatus check_primitive(const Lab& lab, const Primitive& p);
 
 // Prepare and check every primitive (sandboxed), then measure all facts.
 ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOptions& options);

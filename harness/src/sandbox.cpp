@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@ void write_all(int fd, const std::string& s) {
 SandboxResult run_sandboxed(const std::function<std::string()>& fn, std::chrono::milliseconds timeout) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
@@ -51,6 +53,12 @@ SandboxResult run_sandboxed(const std::function<std::string()>& fn, std::chrono:
         throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
     }
     if (pid == 0) {
+        // Die with the harness. The child holds the run journal's fd (plugin
+        // hooks journal through it), so a hook hung here would otherwise keep the
+        // journal locked after a SIGKILLed kit: `ilk clean` would take the dead
+        // run for a live one and leave all it made.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(4);
         close(fds[0]);
         std::string out;
         try {

@@ -15,8 +15,8 @@ ilk::ProbeReport sample() {
     ilk::ProbeReport r;
     r.host = {{"os", "Linux"}, {"kernel", "6.1"}, {"libc", "glibc 2.36"}, {"hostname", "h"}};
     r.target = {{"path", "/tmp"}, {"fstype", "tmpfs"}};
-    r.primitives.push_back({"fcntl", "posix-fcntl", "lock", true, ""});
-    r.primitives.push_back({"ofd", "linux-ofd", "lock", false, "EINVAL"});
+    r.primitives.push_back({"fcntl", "posix-fcntl", "lock", true, true, ""});
+    r.primitives.push_back({"ofd", "linux-ofd", "lock", false, true, "EINVAL"});
     r.facts["locks.fcntl.excludes_other_process"] = ilk::measured_fact("locks.fcntl.excludes_other_process", false);
     r.facts["locks.ofd.excludes_other_process"] = ilk::unmeasured_fact("locks.ofd.excludes_other_process", "ofd is not supported here");
     r.profile = "linux";

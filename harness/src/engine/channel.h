@@ -1,0 +1,36 @@
+// The control channel between the harness and a contender: newline-delimited
+// JSON over a stream socket, so the same protocol works across hosts later.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace ilk {
+
+class Channel {
+public:
+    Channel() = default;
+    explicit Channel(int fd) : fd_(fd) {}
+    Channel(Channel&& o) noexcept : fd_(o.fd_), buffer_(std::move(o.buffer_)) { o.fd_ = -1; }
+    Channel& operator=(Channel&& o) noexcept;
+    ~Channel();
+
+    int fd() const { return fd_; }
+    bool open() const { return fd_ >= 0; }
+    void close();
+
+    bool send(const nlohmann::json& message);
+    // The next message, or nullopt on EOF, error, timeout or interrupt (why() says which).
+    std::optional<nlohmann::json> receive(std::chrono::milliseconds timeout);
+    const std::string& why() const { return why_; }
+
+private:
+    int fd_ = -1;
+    std::string buffer_;
+    std::string why_;
+};
+
+}  // namespace ilk

@@ -1,0 +1,347 @@
+#include "engine/server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace ilk {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr auto kGateTimeout = 60s;  // the harness answers in ms; this only bounds a lost harness
+constexpr std::size_t kSegmentSize = 64 * 1024;
+}  // namespace
+
+Server::Server(Channel& channel, StrategySpec spec, std::string datadir, json libraries, bool free_running)
+    : channel_(channel), spec_(std::move(spec)), datadir_(std::move(datadir)), spec_libraries_(std::move(libraries)),
+      free_running_(free_running) {}
+
+void Server::gate(const std::string& step) {
+    if (free_running_) return;
+    json m{{"at", step}};
+    if (!pending_saw_.empty()) m["saw"] = std::exchange(pending_saw_, {});
+    channel_.send(m);
+    for (;;) {
+        auto m = channel_.receive(kGateTimeout);
+        if (!m) _exit(3);  // the harness is gone: nothing to do but vanish
+        if (m->value("go", false)) return;
+        if (m->contains("ack")) continue;
+    }
+}
+
+// Sent with the next message, so each step costs the harness one wake-up.
+void Server::saw(const std::string& what) {
+    if (!free_running_) pending_saw_ = what;
+}
+
+void Server::journal(const std::string& kind, const std::string& what) {
+    // The harness records it before we create the resource, and acknowledges.
+    json m{{"journal", {{"kind", kind}, {"what", what}}}};
+    if (!pending_saw_.empty()) m["saw"] = std::exchange(pending_saw_, {});
+    channel_.send(m);
+    for (;;) {
+        auto m = channel_.receive(kGateTimeout);
+        if (!m) _exit(3);
+        if (m->contains("ack")) return;
+    }
+}
+
+const PrimitiveDescriptor* Server::load_primitive(const std::string& name, PrimitiveKind kind) {
+    // The library path comes from the harness's registry, which already vetted it.
+    if (name.empty()) return nullptr;
+    const std::string library = spec_libraries_.value(name, "");
+    if (library.empty()) throw std::runtime_error(fmt::format("no library for primitive '{}'", name));
+    auto lib = std::make_unique<boost::dll::shared_library>(library, boost::dll::load_mode::rtld_now);
+    const auto* d = lib->get_alias<const PluginDescriptor*()>("ilk_plugin")();
+    libraries_.push_back(std::move(lib));
+    for (size_t i = 0; i < d->primitive_count; ++i)
+        if (name == d->primitives[i].name && d->primitives[i].kind == kind) return &d->primitives[i];
+    throw std::runtime_error(fmt::format("library {} has no primitive '{}'", library, name));
+}
+
+PidfileRead Server::read_pidfile(const std::string& step, const std::string& name) {
+    gate(step);
+    PidfileRead r;
+    std::ifstream in(path(name));
+    if (!in) {
+        r.state = errno == ENOENT ? PidfileRead::absent : PidfileRead::unreadable;
+        r.error = std::strerror(errno);
+        saw(r.state == PidfileRead::absent ? "absent" : "unreadable: " + r.error);
+        return r;
+    }
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line) && lines.size() < 16;) lines.push_back(line);
+    if (lines.empty() || lines[0].empty()) {
+        r.state = PidfileRead::empty;
+        saw("empty");
+        return r;
+    }
+    char* end = nullptr;
+    r.pid = std::strtol(lines[0].c_str(), &end, 10);
+    if (*end != '\0') {
+        r.state = PidfileRead::corrupt;
+        saw("corrupt: first line is not a PID");
+        return r;
+    }
+    if (lines.size() >= 7) std::sscanf(lines[6].c_str(), "%lld %lld", &r.key, &r.id);
+    r.state = PidfileRead::ok;
+    saw(fmt::format("pid {} key {} id {}", r.pid, r.key, r.id));
+    return r;
+}
+
+bool Server::create_excl(const std::string& step, const std::string& name, int* fd_out) {
+    gate(step);
+    const int fd = ::open(path(name).c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        saw(fmt::format("failed: {}", strerrorname_np(errno) ? strerrorname_np(errno) : "?"));
+        return false;
+    }
+    saw("created");
+    if (fd_out) {
+        *fd_out = fd;
+    } else {
+        const std::string line = fmt::format("{}\n", getpid());
+        (void)!::write(fd, line.data(), line.size());
+        ::close(fd);
+    }
+    return true;
+}
+
+bool Server::unlink_file(const std::string& step, const std::string& name) {
+    gate(step);
+    if (::unlink(path(name).c_str()) == 0) {
+        saw("deleted");
+        return true;
+    }
+    saw(fmt::format("failed: {}", strerrorname_np(errno) ? strerrorname_np(errno) : "?"));
+    return false;
+}
+
+int Server::kill0(const std::string& step, long pid) {
+    gate(step);
+    const int err = ::kill(static_cast<pid_t>(pid), 0) == 0 ? 0 : errno;
+    saw(err == 0 ? "alive" : strerrorname_np(err));
+    return err;
+}
+
+bool Server::write_pidfile(const std::string& step, int fd, long long key, long long id) {
+    gate(step);
+    const std::string text = fmt::format("{}\n{}\n{}\n5432\n/tmp\n*\n{} {}\n", getpid(), datadir_, time(nullptr), key, id);
+    const bool ok = ::ftruncate(fd, 0) == 0 && ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
+                    ::fsync(fd) == 0;
+    saw(ok ? "written" : fmt::format("failed: {}", std::strerror(errno)));
+    return ok;
+}
+
+bool Server::open_and_lock(const std::string& step, const std::string& name) {
+    if (!lock_) lock_ = load_primitive(spec_.lock, PrimitiveKind::lock);
+    gate(step);
+    lockfile_ = path(name);
+    const int fd = ::open(lockfile_.c_str(), O_RDWR | O_CREAT, 0600);
+    if (fd < 0) {
+        saw(fmt::format("open failed: {}", std::strerror(errno)));
+        return false;
+    }
+    const OpResult r = lock_->lock->acquire(fd, 0);
+    if (r.status != OpStatus::ok) {
+        ::close(fd);
+        saw(r.status == OpStatus::busy ? "busy" : fmt::format("failed: {}", r.message));
+        return false;
+    }
+    lock_fds_.push_back(fd);
+    const std::string line = fmt::format("{}\n", getpid());
+    (void)!::ftruncate(fd, 0);
+    (void)!::pwrite(fd, line.data(), line.size(), 0);
+    saw("locked");
+    return true;
+}
+
+long long Server::datadir_key() const {
+    struct stat st {};
+    ::stat(datadir_.c_str(), &st);
+    return 0x49000000LL | static_cast<long long>(st.st_ino & 0xffffff);
+}
+
+bool Server::segment_has_attach_count() const {
+    return segment_ && (segment_->caps & kSegAttachCount);
+}
+
+Server::Attach Server::attach_segment(const std::string& step, long long key, long long id) {
+    if (!segment_) segment_ = load_primitive(spec_.segment, PrimitiveKind::segment);
+    gate(step);
+    const ProbeContext ctx{datadir_.c_str(), datadir_.c_str(), geteuid() == 0, nullptr, nullptr};
+    SegmentRef ref{};
+    OpResult r = segment_->segment->lookup(&ctx, key, &ref);
+    if (r.status == OpStatus::ok && id >= 0 && (segment_->caps & kSegKeyed) && ref.id != id) {
+        saw(fmt::format("key {} now names segment {}, not {}", key, ref.id, id));
+        return Attach::absent;
+    }
+    if (r.status == OpStatus::ok) r = segment_->segment->attach(&ref, &attached_addr_);
+    if (r.status == OpStatus::ok) {
+        attached_ref_ = ref;
+        saw("attached");
+        return Attach::attached;
+    }
+    saw(r.status == OpStatus::not_found ? "absent" : fmt::format("failed: {}", r.message));
+    return r.status == OpStatus::not_found ? Attach::absent : Attach::failed;
+}
+
+bool Server::segment_header_matches(const std::string& step, long pid) {
+    gate(step);
+    struct stat st {};
+    ::stat(datadir_.c_str(), &st);
+    const auto* h = static_cast<const SegmentHeader*>(attached_addr_);
+    const bool ok = h && h->magic == kSegmentMagic && h->datadir_dev == st.st_dev && h->datadir_ino == st.st_ino &&
+                    (pid <= 0 || h->creator_pid == pid);
+    saw(ok ? "ours" : "foreign");
+    return ok;
+}
+
+long long Server::attach_count(const std::string& step) {
+    gate(step);
+    std::int64_t count = -1;
+    if (!segment_ || !attached_ref_ || !segment_->segment->attach_count ||
+        segment_->segment->attach_count(&*attached_ref_, &count).status != OpStatus::ok) {
+        saw("no attach count");
+        return -1;
+    }
+    saw(fmt::format("{} attached", count));
+    return count;
+}
+
+void Server::detach_segment(const std::string& step) {
+    gate(step);
+    if (attached_ref_ && attached_addr_) segment_->segment->detach(&*attached_ref_, attached_addr_);
+    attached_ref_.reset();
+    attached_addr_ = nullptr;
+    saw("detached");
+}
+
+bool Server::remove_segment(const std::string& step) {
+    gate(step);
+    if (!attached_ref_) {
+        saw("nothing attached");
+        return false;
+    }
+    const OpResult r = segment_->segment->remove(&*attached_ref_);
+    segment_->segment->detach(&*attached_ref_, attached_addr_);
+    attached_ref_.reset();
+    attached_addr_ = nullptr;
+    saw(r.status == OpStatus::ok ? "removed" : fmt::format("failed: {}", r.message));
+    return r.status == OpStatus::ok;
+}
+
+bool Server::create_segment(const std::string& step, long long key, bool search, long long* key_out, long long* id_out) {
+    if (!segment_) segment_ = load_primitive(spec_.segment, PrimitiveKind::segment);
+    gate(step);
+    const ProbeContext ctx{datadir_.c_str(), datadir_.c_str(), geteuid() == 0, nullptr, nullptr};
+    for (int attempt = 0; attempt < (search ? 16 : 1); ++attempt, ++key) {
+        journal("segment", fmt::format("{} {} {}", spec_.segment, key, getpid()));
+        SegmentRef ref{};
+        OpResult r = segment_->segment->create(&ctx, key, kSegmentSize, &ref);
+        if (r.status == OpStatus::busy) continue;
+        void* addr = nullptr;
+        if (r.status == OpStatus::ok) r = segment_->segment->attach(&ref, &addr);
+        if (r.status != OpStatus::ok) {
+            saw(fmt::format("failed: {}", r.message));
+            return false;
+        }
+        struct stat st {};
+        ::stat(datadir_.c_str(), &st);
+        *static_cast<SegmentHeader*>(addr) = SegmentHeader{kSegmentMagic, getpid(), st.st_dev, st.st_ino};
+        own_segment_ = ref;
+        attached_ref_ = ref;
+        attached_addr_ = addr;
+        *key_out = ref.key;
+        *id_out = ref.id;
+        saw(fmt::format("created key {} id {}", ref.key, ref.id));
+        return true;
+    }
+    saw(fmt::format("failed: keys from {} are taken", key - 16));
+    return false;
+}
+
+void Server::serve(const StartResult& result) {
+    if (!result.running) {
+        if (own_segment_ && segment_) segment_->segment->remove(&*own_segment_);  // made before a later step failed
+        channel_.send({{"state", "refused"}, {"why", result.why}, {"saw", pending_saw_}});
+        _exit(0);
+    }
+    // Backends: children that inherit every fd (lock included) and the segment
+    // attachment, and outlive us if we crash, as a real server's do.
+    json pids = json::array();
+    for (int i = 0; i < spec_.backends; ++i) {
+        const pid_t pid = fork();
+        if (pid == 0) {
+            ::close(channel_.fd());
+            signal(SIGTERM, SIG_DFL);
+            for (;;) pause();
+        }
+        if (pid > 0) pids.push_back(pid);
+    }
+    channel_.send({{"state", "running"}, {"backends", pids}, {"saw", pending_saw_}});
+    for (;;) {
+        auto m = channel_.receive(std::chrono::hours(24));
+        if (!m) _exit(0);
+        const std::string cmd = m->value("cmd", "");
+        if (cmd == "touch-lockfile") {
+            // Another part of the program opens and closes the lockfile.
+            const std::string file = lockfile_.empty() ? path("postmaster.pid") : lockfile_;
+            const int fd = ::open(file.c_str(), O_RDONLY);
+            if (fd >= 0) ::close(fd);
+            channel_.send({{"done", cmd}});
+        } else if (cmd == "shutdown") {
+            for (const auto& pid : pids) ::kill(pid.get<pid_t>(), SIGKILL);
+            for (const auto& pid : pids) waitpid(pid.get<pid_t>(), nullptr, 0);
+            if (own_segment_) {
+                if (attached_addr_) segment_->segment->detach(&*own_segment_, attached_addr_);
+                segment_->segment->remove(&*own_segment_);
+            }
+            std::ifstream in(path("postmaster.pid"));
+            long pid = 0;
+            if (in >> pid && pid == getpid()) ::unlink(path("postmaster.pid").c_str());
+            for (int fd : lock_fds_) ::close(fd);
+            channel_.send({{"done", cmd}});
+            _exit(0);
+        } else if (cmd == "exit") {
+            _exit(0);
+        }
+    }
+}
+
+}  // namespace ilk
+
+namespace ilk {
+
+int contender_main(int channel_fd) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // a contender never outlives the harness (its backends may)
+    signal(SIGINT, SIG_IGN);           // Ctrl-C is the harness's to handle
+    Channel channel(channel_fd);
+    auto hello = channel.receive(std::chrono::seconds(30));
+    if (!hello) return 3;
+    try {
+        const StrategySpec spec = (*hello)["spec"].get<StrategySpec>();
+        const StrategyTemplate* t = find_template(spec.template_name);
+        if (!t) throw std::runtime_error("unknown strategy template '" + spec.template_name + "'");
+        Server server(channel, spec, (*hello)["datadir"].get<std::string>(), (*hello)["libraries"],
+                      hello->value("free", false));
+        server.serve(t->start(server));
+    } catch (const std::exception& e) {
+        channel.send({{"state", "error"}, {"why", e.what()}});
+        return 1;
+    }
+}
+
+}  // namespace ilk

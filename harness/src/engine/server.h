@@ -1,0 +1,101 @@
+// The contender side: a would-be server running one strategy against a data
+// directory, one gated step at a time. Every syscall on the shared state sits
+// behind a gate, where the harness decides who moves next.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/dll/shared_library.hpp>
+
+#include "engine/channel.h"
+#include "engine/strategy.h"
+#include "ilk/plugin.h"
+
+namespace ilk {
+
+// What reading a pidfile found.
+struct PidfileRead {
+    enum State { absent, unreadable, empty, corrupt, ok } state = absent;
+    long pid = 0;
+    long long key = -1, id = -1;  // line 7: shared-memory key and id, -1 if none
+    std::string error;
+};
+
+// The header a server writes into its segment, to recognise it later.
+struct SegmentHeader {
+    std::uint32_t magic;
+    std::int32_t creator_pid;
+    std::uint64_t datadir_dev, datadir_ino;
+};
+inline constexpr std::uint32_t kSegmentMagic = 0x494C4B53;  // "ILKS"
+
+class Server {
+public:
+    // libraries: primitive name -> plugin library path (from the harness's registry).
+    Server(Channel& channel, StrategySpec spec, std::string datadir, nlohmann::json libraries, bool free_running);
+
+    const StrategySpec& spec() const { return spec_; }
+    const std::string& datadir() const { return datadir_; }
+    std::string path(const std::string& name) const { return datadir_ + "/" + name; }
+
+    // Wait at a step boundary until the harness says go; then the caller acts
+    // and reports what it saw with saw().
+    void gate(const std::string& step);
+    void saw(const std::string& what);
+
+    // --- gated operations (each is one step) ---
+    PidfileRead read_pidfile(const std::string& step, const std::string& name);
+    bool create_excl(const std::string& step, const std::string& name, int* fd_out = nullptr);  // false: exists/failed
+    bool unlink_file(const std::string& step, const std::string& name);  // false: ENOENT or failed
+    int kill0(const std::string& step, long pid);                      // 0 or errno
+    // Write pid / datadir / start time / port / socket dir / listen addr / "key id" and fsync.
+    bool write_pidfile(const std::string& step, int fd, long long key, long long id);
+    bool open_and_lock(const std::string& step, const std::string& name);  // lock() primitive, non-blocking
+    // Segment primitive.
+    enum class Attach { absent, failed, attached };
+    Attach attach_segment(const std::string& step, long long key, long long id);
+    bool segment_header_matches(const std::string& step, long pid);  // of the attached segment
+    long long attach_count(const std::string& step);                  // -1 if the primitive has none
+    void detach_segment(const std::string& step);
+    bool remove_segment(const std::string& step);
+    // Create our segment under key (or, with search, the first free key from key on); fills key/id.
+    bool create_segment(const std::string& step, long long key, bool search, long long* key_out, long long* id_out);
+    bool segment_has_attach_count() const;
+    // The first key to try: from the data directory's inode, as PostgreSQL does,
+    // kept in the kit's 0x49xxxxxx range.
+    long long datadir_key() const;
+
+    StartResult refuse(const std::string& why) { return {false, why}; }
+    StartResult running() { return {true, {}}; }
+
+    // After start: fork backends, report, obey commands until told to stop.
+    [[noreturn]] void serve(const StartResult& result);
+
+private:
+    const PrimitiveDescriptor* load_primitive(const std::string& name, PrimitiveKind kind);
+    void journal(const std::string& kind, const std::string& what);
+
+    Channel& channel_;
+    StrategySpec spec_;
+    std::string datadir_;
+    nlohmann::json spec_libraries_;
+    bool free_running_;
+    std::vector<std::unique_ptr<boost::dll::shared_library>> libraries_;
+    const PrimitiveDescriptor* lock_ = nullptr;
+    const PrimitiveDescriptor* segment_ = nullptr;
+    std::vector<int> lock_fds_;        // held for life, inherited by backends
+    std::optional<SegmentRef> attached_ref_;
+    void* attached_addr_ = nullptr;
+    std::optional<SegmentRef> own_segment_;
+    std::string lockfile_;             // the file a lifetime lock is on
+    std::string pending_saw_;          // what the last step saw, sent with the next message
+};
+
+// `ilk contender --fd N`: the contender role's main.
+int contender_main(int channel_fd);
+
+}  // namespace ilk

@@ -1,0 +1,52 @@
+// A strategy: an interlock protocol built from primitives. Templates are C++
+// (engine/strategies/*.cpp, one file each); a strategy is a template plus
+// parameters, defined in strategies/*.toml so users add their own without code.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ilk {
+
+struct StrategySpec {
+    std::string name;          // "tom-2004+startup-lock"
+    std::string template_name; // "tom-2004"
+    std::string summary;
+    std::string source;        // where the protocol comes from
+    std::string lock;          // lock primitive (lifetime-lock, hybrid)
+    std::string segment;       // segment primitive (tom-2004, pg-current, hybrid)
+    bool startup_lock = false; // tom-2004: the second lockfile that exists only during startup
+    int backends = 2;          // children started once running
+    std::string where;         // file:line of the definition
+};
+void to_json(nlohmann::json& j, const StrategySpec& s);
+void from_json(const nlohmann::json& j, StrategySpec& s);
+
+class Server;
+struct StartResult {
+    bool running = false;
+    std::string why;  // refused: the strategy's own words
+};
+using StrategyFn = StartResult (*)(Server&);
+
+struct StrategyTemplate {
+    const char* name;
+    const char* summary;
+    bool needs_lock;
+    bool needs_segment;
+    StrategyFn start;
+};
+const std::vector<StrategyTemplate>& strategy_templates();
+const StrategyTemplate* find_template(std::string_view name);
+
+// Load every [[strategy]] of the TOML files in dirs (strategies/ by default).
+// Throws ProfileError-style std::runtime_error "file:line:col: message".
+std::vector<StrategySpec> load_strategies(const std::vector<std::filesystem::path>& dirs);
+std::vector<std::filesystem::path> strategy_dirs();
+
+}  // namespace ilk

@@ -1,0 +1,133 @@
+// One trial: a fresh data directory, a scenario's planted state, contenders
+// (real `ilk contender` processes) driven step by step, and the oracle checked
+// after every step.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/channel.h"
+#include "engine/strategy.h"
+
+namespace ilk {
+
+class Registry;
+class Journal;
+class Zygote;
+
+// primitive name -> the plugin library that provides it.
+nlohmann::json plugin_libraries(const Registry& registry);
+
+// What every trial of a run shares.
+struct TrialEnv {
+    const Registry* registry = nullptr;
+    const Journal* journal = nullptr;
+    std::filesystem::path workdir;            // trials make their data directories here
+    Zygote* zygote = nullptr;                 // forks the contenders (the ilk binary, re-executed once)
+    std::chrono::milliseconds step_timeout{3000};
+};
+
+struct ProcessId {
+    pid_t pid = -1;
+    unsigned long long start = 0;
+    bool alive() const;  // exists, same start time, not a zombie
+};
+
+struct SpawnOptions {
+    bool free_running = false;   // no gates: runs at full speed (stress, scenario set-up)
+    int unshare_flags = 0;       // CLONE_NEWPID | CLONE_NEWIPC: start inside new namespaces
+    uid_t uid = 0;               // run as this uid (0: as the harness)
+    pid_t want_pid = 0;          // make the contender's own PID this one (root)
+    pid_t want_parent_pid = 0;   // make its parent's PID this one (root)
+};
+
+struct Contender {
+    std::string name;  // "A", "B", ...
+    ProcessId proc;
+    ProcessId parent;  // its intermediate parent (namespaces, chosen parent PID), if any
+    Channel channel;
+    enum class State { at_gate, running, refused, error, crashed } state = State::at_gate;
+    std::string gate;                  // step it waits at
+    std::string why;                   // refused/error: its words
+    std::vector<ProcessId> backends;
+    nlohmann::json transcript = nlohmann::json::array();  // {"step", "saw", "t"}
+    int running_at = -1;               // decision index at which it reached RUNNING
+    bool holds() const;                // running, or crashed with live backends
+    bool enabled() const { return state == State::at_gate; }
+};
+
+// The oracle's finding.
+struct Violation {
+    std::string kind;         // "exclusion", "collateral", "liveness", "error"
+    std::string explanation;  // one paragraph for people
+};
+
+class Trial {
+public:
+    Trial(const TrialEnv& env, const StrategySpec& strategy, int index);
+    ~Trial();  // kills what is left and removes the data directory
+    Trial(const Trial&) = delete;
+
+    const std::filesystem::path& datadir() const { return datadir_; }
+    const StrategySpec& strategy() const { return strategy_; }
+    const TrialEnv& env() const { return env_; }
+
+    Contender& spawn(const std::string& name, const SpawnOptions& options = {});
+    std::vector<std::unique_ptr<Contender>>& contenders() { return contenders_; }
+    Contender* find(const std::string& name);
+
+    // Let a contender run its next step (it then waits at the next gate, or finishes).
+    void advance(Contender& c);
+    // Run a contender to the end of its start-up (set-up phases).
+    void run_to_end(Contender& c);
+    // SIGKILL the contender (and, if asked, its backends), and reap.
+    void crash(Contender& c, bool with_backends);
+    void freeze(Contender& c);  // SIGSTOP
+    bool command(Contender& c, const std::string& cmd);  // "shutdown", "touch-lockfile"
+    int decisions() const { return decisions_; }
+
+    // Collateral: things planted as someone else's, checked on every step.
+    void plant_foreign_process(const ProcessId& p, int signal_pipe);
+    void plant_foreign_segment(int shmid);
+    // An unrelated program: sleeps, reports signals it gets, optionally attached to a segment.
+    pid_t spawn_foreign_process(pid_t want_pid, uid_t uid, int attach_shmid = -1);
+
+    // The oracle: exclusion and collateral now; liveness at the end.
+    std::optional<Violation> check();
+    std::optional<Violation> check_liveness();
+
+    nlohmann::json transcript() const;
+
+    // Scenario state carried from set-up to the starters' spawn options.
+    std::map<std::string, long long> memo;
+
+private:
+    void pump(Contender& c);  // read messages until the next gate or the end
+    void reap(Contender& c);
+
+    const TrialEnv& env_;
+    StrategySpec strategy_;
+    std::filesystem::path datadir_;
+    nlohmann::json libraries_;
+    std::vector<std::unique_ptr<Contender>> contenders_;
+    struct Foreign {
+        ProcessId proc;
+        int signal_pipe = -1;
+        pid_t waitable = -1;
+    };
+    std::vector<Foreign> foreign_processes_;
+    std::vector<int> foreign_segments_;
+    std::vector<std::tuple<std::string, long long, long long>> segments_;  // journaled by contenders
+    int decisions_ = 0;
+};
+
+}  // namespace ilk

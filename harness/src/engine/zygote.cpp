@@ -1,0 +1,215 @@
+#include "engine/zygote.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include <boost/dll/shared_library.hpp>
+#include <fmt/format.h>
+
+#include "engine/server.h"
+#include "journal.h"
+
+namespace ilk {
+
+using json = nlohmann::json;
+
+namespace {
+
+struct SpawnRequest {
+    std::int32_t free_running, unshare_flags;
+    std::uint32_t uid;
+    std::int32_t want_pid, want_parent_pid;
+};
+struct SpawnReply {
+    std::int32_t pid, parent;  // parent: -1 when the zygote itself is the parent
+    std::int32_t err;
+};
+
+bool send_with_fd(int sock, const void* data, size_t len, int fd) {
+    iovec iov{const_cast<void*>(data), len};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    if (fd >= 0) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(len);
+}
+
+ssize_t recv_with_fd(int sock, void* data, size_t len, int* fd) {
+    iovec iov{data, len};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    *fd = -1;
+    if (cmsghdr* c = CMSG_FIRSTHDR(&msg); n > 0 && c && c->cmsg_type == SCM_RIGHTS) std::memcpy(fd, CMSG_DATA(c), sizeof(int));
+    return n;
+}
+
+// In the new contender: become it. Never returns.
+[[noreturn]] void run_contender(int channel_fd, const SpawnRequest& r) {
+    if (r.uid && (setresgid(r.uid, r.uid, r.uid) != 0 || setresuid(r.uid, r.uid, r.uid) != 0)) _exit(5);
+    signal(SIGCHLD, SIG_DFL);
+    _exit(contender_main(channel_fd));
+}
+
+SpawnReply spawn_one(int channel_fd, const SpawnRequest& r, int control) {
+    const bool direct = r.unshare_flags == 0 && r.want_parent_pid == 0;
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return {-1, -1, errno};
+    const pid_t first = fork_as(direct ? r.want_pid : r.want_parent_pid);
+    if (first < 0) {
+        const int err = errno;
+        close(report[0]);
+        close(report[1]);
+        return {-1, -1, err};
+    }
+    if (first == 0) {
+        close(control);
+        close(report[0]);
+        if (direct) run_contender(channel_fd, r);
+        // An intermediate: enters new namespaces and/or is the chosen parent.
+        if (r.unshare_flags && unshare(r.unshare_flags) != 0) _exit(7);
+        signal(SIGCHLD, SIG_DFL);
+        const pid_t child = fork_as(r.unshare_flags & CLONE_NEWPID ? 0 : r.want_pid);
+        if (child == 0) run_contender(channel_fd, r);
+        (void)!write(report[1], &child, sizeof child);
+        close(channel_fd);
+        int status = 0;
+        waitpid(child, &status, 0);
+        _exit(0);
+    }
+    close(report[1]);
+    SpawnReply reply{first, -1, 0};
+    if (!direct) {
+        pid_t child = -1;
+        if (read(report[0], &child, sizeof child) != sizeof child || child <= 0) reply = {-1, -1, ECHILD};
+        else reply = {child, first, 0};
+    }
+    close(report[0]);
+    return reply;
+}
+
+}  // namespace
+
+pid_t fork_as(pid_t want) {
+    if (want <= 0) return fork();
+#if defined(SYS_clone3)
+    pid_t tid = want;
+    clone_args args{};
+    args.exit_signal = SIGCHLD;
+    args.set_tid = reinterpret_cast<std::uint64_t>(&tid);
+    args.set_tid_size = 1;
+    const long r = syscall(SYS_clone3, &args, CLONE_ARGS_SIZE_VER1);
+    if (r >= 0) return static_cast<pid_t>(r);
+#endif
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        std::ofstream("/proc/sys/kernel/ns_last_pid") << (want - 1) << std::flush;
+        const pid_t p = fork();
+        if (p == 0) return 0;
+        if (p == want || p < 0) return p;
+        kill(p, SIGKILL);
+        waitpid(p, nullptr, 0);
+    }
+    errno = EBUSY;
+    return -1;
+}
+
+int zygote_main(int control, pid_t parent) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) return 3;  // the harness died before the line above took effect
+    // Contenders and their orphaned backends come back to us and are reaped by
+    // the kernel at once: no zombie ever answers kill(pid, 0) for a dead server.
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    signal(SIGCHLD, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    std::vector<std::unique_ptr<boost::dll::shared_library>> preloaded;
+    char buf[65536];
+    int unused = -1;
+    const ssize_t n = recv_with_fd(control, buf, sizeof buf, &unused);
+    if (n <= 0) return 3;
+    const json libraries = json::parse(std::string(buf, static_cast<size_t>(n)), nullptr, false);
+    for (const auto& [name, path] : libraries.items()) {
+        boost::dll::fs::error_code ec;
+        auto lib = std::make_unique<boost::dll::shared_library>();
+        lib->load(path.get<std::string>(), boost::dll::load_mode::rtld_now, ec);
+        if (!ec) preloaded.push_back(std::move(lib));
+    }
+    for (;;) {
+        SpawnRequest req{};
+        int channel_fd = -1;
+        const ssize_t got = recv_with_fd(control, &req, sizeof req, &channel_fd);
+        if (got <= 0) return 0;  // the harness is gone
+        const SpawnReply reply = channel_fd >= 0 ? spawn_one(channel_fd, req, control) : SpawnReply{-1, -1, EBADF};
+        if (channel_fd >= 0) close(channel_fd);
+        if (send(control, &reply, sizeof reply, MSG_NOSIGNAL) != sizeof reply) return 0;
+    }
+}
+
+Zygote::Zygote(const std::filesystem::path& binary, const json& libraries, const Journal& journal) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
+    const std::string path = binary.string();
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid_ == 0) {
+        dup2(sv[1], 3);
+        const std::string parent = std::to_string(getppid());
+        execl(path.c_str(), path.c_str(), "contender", "--zygote", "--fd", "3", "--parent", parent.c_str(),
+              static_cast<char*>(nullptr));
+        _exit(6);
+    }
+    close(sv[1]);
+    control_ = sv[0];
+    journal.record("proc", fmt::format("{} {}", pid_, process_start_time(pid_)));
+    const std::string hello = libraries.dump();
+    if (!send_with_fd(control_, hello.data(), hello.size(), -1)) throw std::runtime_error("cannot reach the zygote");
+}
+
+Zygote::~Zygote() {
+    if (control_ >= 0) close(control_);
+    if (pid_ > 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+}
+
+std::pair<pid_t, pid_t> Zygote::spawn(int channel_fd, const SpawnOptions& o) {
+    const SpawnRequest req{o.free_running, o.unshare_flags, o.uid, o.want_pid, o.want_parent_pid};
+    if (!send_with_fd(control_, &req, sizeof req, channel_fd)) throw std::runtime_error("the zygote is gone");
+    SpawnReply reply{};
+    ssize_t n;
+    do n = recv(control_, &reply, sizeof reply, 0);
+    while (n < 0 && errno == EINTR);
+    if (n != sizeof reply) throw std::runtime_error("the zygote died");
+    if (reply.pid <= 0) throw std::runtime_error(fmt::format("the zygote could not start a contender: {}", std::strerror(reply.err)));
+    return {reply.pid, reply.parent};
+}
+
+}  // namespace ilk

@@ -1,0 +1,42 @@
+// The zygote: `ilk contender --zygote`, re-executed once per run with every
+// plugin preloaded, forks each contender on request. A contender is still a
+// real process of the re-executed binary, but starting one costs a fork, not
+// an exec plus dynamic loading (about 0.3 ms instead of 10 ms here).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/trial.h"
+
+namespace ilk {
+
+class Zygote {
+public:
+    // Start the zygote; libraries: primitive name -> plugin path (preloaded there).
+    Zygote(const std::filesystem::path& binary, const nlohmann::json& libraries, const Journal& journal);
+    ~Zygote();
+    Zygote(const Zygote&) = delete;
+
+    // Fork a contender that speaks on channel_fd (passed over). Returns the
+    // contender's PID and the PID of its direct parent when that is not the
+    // zygote (namespaces, chosen parent PID), else -1.
+    std::pair<pid_t, pid_t> spawn(int channel_fd, const SpawnOptions& options);
+    pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+    int control_ = -1;
+};
+
+// Fork with the child getting a chosen PID when want > 0 (root: clone3
+// set_tid, else ns_last_pid). Returns like fork().
+pid_t fork_as(pid_t want);
+
+// `ilk contender --zygote --fd N --parent PID`.
+int zygote_main(int control_fd, pid_t parent);
+
+}  // namespace ilk
