@@ -137,7 +137,7 @@ struct RunArgs {
     std::vector<std::string> strategies, scenarios;
     std::string target, format = "text", output, schedule = "exhaustive", counterexample_dir = "ilk-report/counterexamples";
     std::uint64_t seed = 1;
-    int trials = 200, bound = 2, faults = 1, max_schedules = 5000;
+    int trials = 200, bound = 2, faults = 1, max_schedules = 50;
     bool no_color = false, quiet = false;
 };
 

@@ -53,7 +53,8 @@ ilk::OpResult prepare(const ilk::ProbeContext* ctx) {
         if (ctx->journal(ctx->journal_self, "mount", mount_dir) != 0)
             return ilk::op_fail(ilk::OpStatus::error, 0, "could not journal mount %s", mount_dir);
         if (mkdir(mount_dir, 0700) != 0 && errno != EEXIST) return ilk::op_errno("mkdir hugetlbfs mount point", errno);
-        if (mount("ilk-hugetlbfs", mount_dir, "hugetlbfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
+        // Sticky and world-writable like /tmp: contenders may run under a dedicated uid.
+        if (mount("ilk-hugetlbfs", mount_dir, "hugetlbfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
             return ilk::op_fail(ilk::OpStatus::unsupported, errno, "mount -t hugetlbfs %s: %s", mount_dir,
                                 std::strerror(errno));
     }

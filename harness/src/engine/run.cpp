@@ -171,11 +171,15 @@ std::string run_report_text(const RunReport& r, bool color) {
                                c.counterexample->shrunk_from,
                                c.counterexample_file.empty() ? "" : "; replay: ilk replay " + c.counterexample_file);
     }
-    int safe = 0, schedules = 0;
+    int safe = 0, schedules = 0, incomplete = 0;
     for (const CellResult& c : r.cells) {
         safe += c.verdict == Verdict::SAFE;
         schedules += c.schedules;
+        incomplete += c.verdict == Verdict::SAFE && !c.complete;
     }
+    if (incomplete)
+        out += fmt::format("\n{} SAFE cells reached the schedule cap before the search space was exhausted "
+                           "(SAFE within the schedules run; raise --max-schedules to search further).\n", incomplete);
     out += fmt::format("\n{} cells, {} SAFE, {} schedules in {:.1f} s{}\n", r.cells.size(), safe, schedules, r.elapsed_ms / 1000,
                        r.interrupted ? " (interrupted: partial report)" : "");
     return out;

@@ -49,7 +49,7 @@ void from_json(const nlohmann::json& j, StrategySpec& s) {
     s.lock = j.value("lock", "");
     s.segment = j.value("segment", "");
     s.startup_lock = j.value("startup_lock", false);
-    s.backends = j.value("backends", 2);
+    s.backends = j.value("backends", 1);
     s.where = j.value("where", "");
 }
 

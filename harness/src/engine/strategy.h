@@ -21,7 +21,7 @@ struct StrategySpec {
     std::string lock;          // lock primitive (lifetime-lock, hybrid)
     std::string segment;       // segment primitive (tom-2004, pg-current, hybrid)
     bool startup_lock = false; // tom-2004: the second lockfile that exists only during startup
-    int backends = 2;          // children started once running
+    int backends = 1;          // children started once running (one is enough to be an orphan)
     std::string where;         // file:line of the definition
 };
 void to_json(nlohmann::json& j, const StrategySpec& s);
