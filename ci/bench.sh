@@ -48,3 +48,53 @@ hand = [v["evidence"].get("handover_ms") for k, v in r["facts"].items() if k.end
 hand = [h for h in hand if h is not None]
 if hand: print(f"lock hand-over after SIGKILL: min {min(hand):.2f} ms, max {max(hand):.2f} ms")
 PY
+
+# --- the protocol engine (ilk run) ---------------------------------------------
+floor=$(python3 - <<'PY'
+import os, time
+n = 300
+t = time.perf_counter()
+for _ in range(n):
+    p = os.fork()
+    if p == 0: os._exit(0)
+    os.waitpid(p, 0)
+print(f"{(time.perf_counter() - t) / n * 1e3:.2f}")
+PY
+)
+shm=$(mktemp -d /dev/shm/ilk-bench.XXXXXX)
+trap 'rm -rf "$target" "$shm" ${dir:+"$dir"}' EXIT
+build/bin/ilk run --strategy tom-2004 --scenario concurrent-stale --target "$shm" --format json --output "$shm/tom.json" \
+  --counterexample-dir "$shm/cx" -q
+python3 - "$shm/tom.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["cells"][0]
+print(f"tom-2004 / concurrent-stale (exhaustive, tmpfs): {c['verdict']}, counterexample found after {c['found_ms']:.0f} ms "
+      f"({c['schedules']} schedules; cell with shrinking {c['elapsed_ms']:.0f} ms)")
+PY
+t0=$(now)
+build/bin/ilk run --target "$shm" --format json --output "$shm/full.json" --counterexample-dir "$shm/cx" -q
+t1=$(now)
+python3 - "$shm/full.json" "$(secs "$t0" "$t1")" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+cells = r["cells"]
+count = {}
+for c in cells: count[c["verdict"]] = count.get(c["verdict"], 0) + 1
+print(f"full default run (every strategy x scenario, tmpfs): {sys.argv[2]} s wall, {len(cells)} cells, "
+      f"{sum(c['schedules'] for c in cells)} schedules, " + ", ".join(f"{v} {k}" for k, v in sorted(count.items())))
+PY
+t0=$(now)
+build/bin/ilk run --schedule stress --trials 300 --strategy lifetime-flock --scenario concurrent-start --target "$shm" \
+  --format json --output "$shm/stress.json" --counterexample-dir "$shm/cx" -q
+t1=$(now)
+python3 - "$shm/stress.json" "$(secs "$t0" "$t1")" "$floor" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+trials = sum(c["schedules"] for c in r["cells"])
+starters = 2 * 300 + 3 * 300  # concurrent-start variants "2" and "3"
+secs = r["elapsed_ms"] / 1000
+floor = float(sys.argv[3])
+print(f"stress (free-running, lifetime-flock / concurrent-start, tmpfs): {trials} trials in {secs:.1f} s = {trials / secs:.0f} trials/s, "
+      f"{starters / secs:.0f} contender runs/s; fork+exit+wait here: {floor} ms = {1000 / floor:.0f}/s "
+      f"(contender runs at {starters / secs / (1000 / floor) * 100:.0f}% of that floor)")
+PY

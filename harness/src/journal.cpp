@@ -236,7 +236,6 @@ std::vector<std::string> Journal::finish(const Registry& registry) {
     if (!stayed) unlink(file_.c_str());  // else kept, unlocked: the next run or clean tries again
     close(fd_);
     fd_ = -1;
-    rmdir(file_.parent_path().c_str());  // the state directory too, once no run uses it
     return done;
 }
 
@@ -258,7 +257,6 @@ std::vector<std::string> clean_stale_journals(const Registry& registry) {
         if (!stayed) unlink(file.c_str());  // else kept for a later clean
         close(fd);
     }
-    rmdir(Journal::state_dir().c_str());  // only succeeds when empty
     return done;
 }
 

@@ -181,7 +181,9 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
     o.strategies = a.strategies;
     o.scenarios = a.scenarios;
     o.target = target;
-    o.schedule.mode = a.schedule == "random" ? ilk::ScheduleOptions::Mode::random : ilk::ScheduleOptions::Mode::exhaustive;
+    o.schedule.mode = a.schedule == "random"   ? ilk::ScheduleOptions::Mode::random
+                      : a.schedule == "stress" ? ilk::ScheduleOptions::Mode::stress
+                                               : ilk::ScheduleOptions::Mode::exhaustive;
     o.schedule.seed = a.seed;
     o.schedule.trials = a.trials;
     o.schedule.preemption_bound = a.bound;
@@ -299,9 +301,9 @@ int main(int argc, char** argv) {
     run->add_option("--strategy", ra.strategies, "Run only this strategy; repeatable (see strategies/*.toml)");
     run->add_option("--scenario", ra.scenarios, "Run only this scenario; repeatable");
     run->add_option("--target", ra.target, "Directory for the data directories (a scratch subdirectory is made and removed)");
-    run->add_option("--schedule", ra.schedule, "How contenders' steps interleave")->check(CLI::IsMember({"exhaustive", "random"}));
+    run->add_option("--schedule", ra.schedule, "How contenders' steps interleave")->check(CLI::IsMember({"exhaustive", "random", "stress"}));
     run->add_option("--seed", ra.seed, "Random schedule: seed");
-    run->add_option("--trials", ra.trials, "Random schedule: schedules per scenario variant");
+    run->add_option("--trials", ra.trials, "Random and stress schedules: trials per scenario variant");
     run->add_option("--bound", ra.bound, "Exhaustive schedule: preemption bound")->check(CLI::Range(0, 10));
     run->add_option("--faults", ra.faults, "Crashes (SIGKILL at a step) per schedule")->check(CLI::Range(0, 4));
     run->add_option("--max-schedules", ra.max_schedules, "Exhaustive schedule: cap per scenario variant")->check(CLI::PositiveNumber);

@@ -62,14 +62,14 @@ std::optional<nlohmann::json> Channel::receive(std::chrono::milliseconds timeout
             return std::nullopt;
         }
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
+        pollfd p{fd_, POLLIN, 0};
+        const int n = poll(&p, 1, static_cast<int>(std::max<long>(0, left.count())));  // a zero timeout still looks once
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (left.count() > 0) continue;
             why_ = "timed out";
             return std::nullopt;
         }
-        pollfd p{fd_, POLLIN, 0};
-        const int n = poll(&p, 1, static_cast<int>(left.count()));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) continue;
         char buf[4096];
         const ssize_t got = ::recv(fd_, buf, sizeof buf, 0);
         if (got < 0 && errno == EINTR) continue;

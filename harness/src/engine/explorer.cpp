@@ -154,6 +154,33 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
     return out;
 }
 
+ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
+                         const std::string& variant, int trial_index) {
+    ScheduleOutcome out;
+    Trial t(env, strategy, trial_index);
+    try {
+        scenario.setup(t, variant);
+        out.violation = t.check();
+        const int n = starters_for(scenario, variant);
+        for (int i = 0; i < n && !out.violation; ++i) {
+            SpawnOptions o = scenario.starter(t, variant, i);
+            o.free_running = true;
+            t.spawn(std::string(1, static_cast<char>('B' + i)), o, false);
+        }
+        if (!out.violation) {
+            t.run_free_to_end();
+            out.violation = t.check();
+        }
+        if (!out.violation) out.violation = t.check_liveness();
+    } catch (const Interrupted&) {
+        throw;
+    } catch (const std::exception& e) {
+        out.violation = Violation{"error", e.what()};
+    }
+    out.transcript = t.transcript();
+    return out;
+}
+
 namespace {
 
 // The next prefix of a depth-first walk within the bounds, or nullopt when done.
@@ -199,13 +226,21 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         if (severity(v) <= severity(cell.verdict)) return;
         cell.verdict = v;
         cell.reason = o.violation->explanation;
+        cell.found_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         Counterexample cx{strategy, scenario.name, variant, o.schedule,
-                          opt.mode == ScheduleOptions::Mode::random ? "random" : "exhaustive", seed, v, *o.violation,
+                          opt.mode == ScheduleOptions::Mode::random ? "random"
+                          : opt.mode == ScheduleOptions::Mode::stress ? "stress" : "exhaustive",
+                          seed, v, *o.violation,
                           o.transcript, static_cast<int>(o.schedule.size())};
         cell.counterexample = std::move(cx);
     };
     int trial_index = 0;
     for (const std::string& variant : scenario.variants) {
+        if (opt.mode == ScheduleOptions::Mode::stress) {
+            for (int i = 0; i < opt.trials && cell.verdict != Verdict::UNSAFE; ++i)
+                consider(run_free(env, strategy, scenario, variant, trial_index++), variant, 0);
+            continue;
+        }
         if (opt.mode == ScheduleOptions::Mode::random) {
             for (int i = 0; i < opt.trials; ++i) {
                 std::uint64_t state = opt.seed * 1000003ULL + static_cast<std::uint64_t>(i);
@@ -239,12 +274,15 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         }
         if (cell.verdict == Verdict::UNSAFE) break;
     }
-    if (cell.counterexample) cell.counterexample = shrink(env, *cell.counterexample, scenario);
+    // Free-running findings have no step schedule to shrink or replay.
+    if (cell.counterexample && opt.mode != ScheduleOptions::Mode::stress) cell.counterexample = shrink(env, *cell.counterexample, scenario);
     cell.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return cell;
 }
 
 Verdict replay(const TrialEnv& env, const Counterexample& cx, std::optional<Violation>* violation) {
+    if (cx.mode == "stress")
+        throw std::runtime_error("a stress finding has no step schedule: run ilk run --schedule stress again, or explore it with --schedule exhaustive");
     const Scenario* s = find_scenario(cx.scenario);
     if (!s) throw std::runtime_error(fmt::format("unknown scenario '{}' in the counterexample", cx.scenario));
     const int faults = static_cast<int>(std::count_if(cx.schedule.begin(), cx.schedule.end(), [](const std::string& c) { return c[0] == '!'; }));

@@ -20,12 +20,12 @@ std::string_view to_string(Verdict v);
 int severity(Verdict v);  // UNSAFE > STUCK > ERROR > SAFE > UNSUPPORTED
 
 struct ScheduleOptions {
-    enum class Mode { exhaustive, random } mode = Mode::exhaustive;
+    enum class Mode { exhaustive, random, stress } mode = Mode::exhaustive;
     int preemption_bound = 2;   // exhaustive: context switches away from a contender that could go on
     int max_faults = 1;         // crashes (SIGKILL of a starter at a step boundary) per schedule
     int max_schedules = 50;     // per scenario variant; beyond it the exploration is incomplete (reported)
     std::uint64_t seed = 1;     // random
-    int trials = 200;           // random: schedules per variant
+    int trials = 200;           // random and stress: trials per variant
 };
 
 // A schedule is the list of decisions: "B" = let B take its next step, "!B" = SIGKILL B.
@@ -55,6 +55,7 @@ struct CellResult {
     std::optional<Counterexample> counterexample;
     std::string counterexample_file;
     double elapsed_ms = 0;
+    double found_ms = -1;     // when the counterexample was first found (before shrinking), from the cell's start
 };
 
 // One schedule: the trial follows `prefix`, then the default policy (or the
@@ -78,6 +79,10 @@ struct ScheduleOutcome {
 ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
                              const std::string& variant, const Schedule& prefix, int max_faults, std::uint64_t* rng_state,
                              int trial_index);
+
+// Stress: starters run free (no gates), really concurrently; the oracle judges the end state.
+ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
+                         const std::string& variant, int trial_index);
 
 CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario, const ScheduleOptions& options);
 

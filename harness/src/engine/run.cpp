@@ -34,6 +34,8 @@ std::string unsupported_reason(const StrategySpec& s, const Scenario& sc, const 
 }
 
 std::string schedule_text(const ScheduleOptions& o) {
+    if (o.mode == ScheduleOptions::Mode::stress)
+        return fmt::format("stress (free-running starters, {} trials per variant)", o.trials);
     if (o.mode == ScheduleOptions::Mode::random)
         return fmt::format("random (seed {}, {} trials per variant, up to {} fault)", o.seed, o.trials, o.max_faults);
     return fmt::format("exhaustive (preemption bound {}, up to {} fault, at most {} schedules per variant)", o.preemption_bound,
@@ -53,11 +55,16 @@ RunReport run_matrix(const Registry& registry, Journal& journal, const std::vect
     const auto t0 = std::chrono::steady_clock::now();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     // Gated schedules run one process at a time: on one CPU every hand-over is
-    // a local wake-up instead of an inter-processor one (slow in VMs).
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
-    sched_setaffinity(0, sizeof one, &one);
+    // a local wake-up instead of an inter-processor one (slow in VMs). Stress
+    // wants every CPU.
+    cpu_set_t saved;
+    sched_getaffinity(0, sizeof saved, &saved);
+    if (o.schedule.mode != ScheduleOptions::Mode::stress) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+        sched_setaffinity(0, sizeof one, &one);
+    }
     RunReport report;
     report.host = host_info();
     report.target = target_info(o.target);
@@ -103,6 +110,7 @@ RunReport run_matrix(const Registry& registry, Journal& journal, const std::vect
     } catch (const Interrupted&) {
         report.interrupted = true;
     }
+    sched_setaffinity(0, sizeof saved, &saved);
     report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return report;
 }
@@ -113,6 +121,7 @@ json run_report_json(const RunReport& r) {
         json j{{"strategy", c.strategy}, {"target", r.target.value("path", "")}, {"scenario", c.scenario},
                {"verdict", std::string(to_string(c.verdict))}, {"schedules", c.schedules}, {"faults", c.faults},
                {"complete", c.complete}, {"reason", c.reason}, {"elapsed_ms", c.elapsed_ms}};
+        if (c.found_ms >= 0) j["found_ms"] = c.found_ms;
         j["counterexample"] = c.counterexample_file.empty() ? json(nullptr) : json(c.counterexample_file);
         if (c.counterexample) j["schedule"] = c.counterexample->schedule;
         cells.push_back(std::move(j));

@@ -3,6 +3,7 @@
 #include "engine/zygote.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "journal.h"
+#include "interrupt.h"
 #include "registry.h"
 
 namespace ilk {
@@ -121,7 +123,7 @@ Contender* Trial::find(const std::string& name) {
     return nullptr;
 }
 
-Contender& Trial::spawn(const std::string& name, const SpawnOptions& o) {
+Contender& Trial::spawn(const std::string& name, const SpawnOptions& o, bool wait) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
@@ -147,77 +149,85 @@ Contender& Trial::spawn(const std::string& name, const SpawnOptions& o) {
     c->channel.send({{"spec", strategy_}, {"datadir", datadir_.string()}, {"libraries", libraries_}, {"free", o.free_running}});
     contenders_.push_back(std::move(c));
     Contender& ref = *contenders_.back();
-    pump(ref);
+    if (wait) pump(ref);
     return ref;
 }
 
 void Trial::pump(Contender& c) {
     for (;;) {
         auto m = c.channel.receive(env_.step_timeout);
-        if (!m) {
-            const std::string why = c.channel.why();
-            if (c.proc.alive()) {  // alive but silent: hung in a step
-                kill(c.proc.pid, SIGKILL);
-                c.why = fmt::format("hung after step '{}' ({} ms): killed", c.gate, env_.step_timeout.count());
-                c.state = Contender::State::error;
-            } else {
-                c.why = fmt::format("died after step '{}'", c.gate);
-                c.state = c.state == Contender::State::running ? Contender::State::crashed : Contender::State::error;
-            }
-            reap(c);
-            if (why == "interrupted") c.why = "interrupted";
-            return;
-        }
-        if (const std::string saw = m->value("saw", ""); !saw.empty())
-            c.transcript.push_back({{"step", c.gate}, {"saw", saw}, {"decision", decisions_}});
-        if (m->contains("at")) {
-            c.gate = (*m)["at"].get<std::string>();
-            c.state = Contender::State::at_gate;
-            return;
-        }
-        if (m->contains("journal")) {
-            // The contender says what it is about to create; the creator we
-            // journal is its PID as this host sees it (in a PID namespace the
-            // contender only knows its own small number).
-            const std::string kind = (*m)["journal"]["kind"], what = (*m)["journal"]["what"];
-            char primitive[64] = {};
-            long long key = 0, ignored = 0;
-            if (kind == "segment" && std::sscanf(what.c_str(), "%63s %lld %lld", primitive, &key, &ignored) == 3) {
-                env_.journal->record(kind, fmt::format("{} {} {}", primitive, key, c.proc.pid));
-                segments_.emplace_back(primitive, key, c.proc.pid);
-            } else {
-                env_.journal->record(kind, what);
-            }
-            c.channel.send({{"ack", true}});
-            continue;
-        }
-        const std::string state = m->value("state", "");
-        if (state == "running") {
-            c.state = Contender::State::running;
-            c.running_at = decisions_;
-            c.gate = "RUNNING";
-            // Never trust PIDs a contender reports: inside a PID namespace they
-            // name other processes here. Its backends are its children as this
-            // host sees them.
-            const size_t expected = (*m)["backends"].size();
-            for (int i = 0; i < 200 && host_children(c.proc.pid).size() < expected; ++i) usleep(100);
-            for (pid_t pid : host_children(c.proc.pid)) {
-                ProcessId b{pid, process_start_time(pid)};
-                env_.journal->record("proc", fmt::format("{} {}", b.pid, b.start));
-                c.backends.push_back(b);
-            }
-            c.transcript.push_back({{"step", "RUNNING"}, {"saw", fmt::format("{} backends", c.backends.size())}, {"decision", decisions_}});
-            return;
-        }
-        if (state == "refused" || state == "error") {
-            c.state = state == "refused" ? Contender::State::refused : Contender::State::error;
-            c.why = m->value("why", "");
-            c.transcript.push_back({{"step", state == "refused" ? "REFUSED" : "ERROR"}, {"saw", c.why}, {"decision", decisions_}});
-            c.channel.close();
-            reap(c);
-            return;
-        }
+        if (!m) return lost(c);
+        if (handle(c, *m)) return;
     }
+}
+
+void Trial::lost(Contender& c) {
+    const std::string why = c.channel.why();
+    if (c.proc.alive()) {  // alive but silent: hung in a step
+        kill(c.proc.pid, SIGKILL);
+        c.why = fmt::format("hung after step '{}' ({} ms): killed", c.gate, env_.step_timeout.count());
+        c.state = Contender::State::error;
+    } else {
+        c.why = fmt::format("died after step '{}'", c.gate);
+        c.state = c.state == Contender::State::running ? Contender::State::crashed : Contender::State::error;
+    }
+    c.channel.close();
+    reap(c);
+    if (why == "interrupted") c.why = "interrupted";
+}
+
+bool Trial::handle(Contender& c, const json& msg) {
+    const json* m = &msg;
+    if (const std::string saw = m->value("saw", ""); !saw.empty())
+        c.transcript.push_back({{"step", c.gate}, {"saw", saw}, {"decision", decisions_}});
+    if (m->contains("at")) {
+        c.gate = (*m)["at"].get<std::string>();
+        c.state = Contender::State::at_gate;
+        return true;
+    }
+    if (m->contains("journal")) {
+        // The contender says what it is about to create; the creator we
+        // journal is its PID as this host sees it (in a PID namespace the
+        // contender only knows its own small number).
+        const std::string kind = (*m)["journal"]["kind"], what = (*m)["journal"]["what"];
+        char primitive[64] = {};
+        long long key = 0, ignored = 0;
+        if (kind == "segment" && std::sscanf(what.c_str(), "%63s %lld %lld", primitive, &key, &ignored) == 3) {
+            env_.journal->record(kind, fmt::format("{} {} {}", primitive, key, c.proc.pid));
+            segments_.emplace_back(primitive, key, c.proc.pid);
+        } else {
+            env_.journal->record(kind, what);
+        }
+        c.channel.send({{"ack", true}});
+        return false;
+    }
+    const std::string state = m->value("state", "");
+    if (state == "running") {
+        c.state = Contender::State::running;
+        c.running_at = decisions_;
+        c.gate = "RUNNING";
+        // Never trust PIDs a contender reports: inside a PID namespace they
+        // name other processes here. Its backends are its children as this
+        // host sees them.
+        const size_t expected = (*m)["backends"].size();
+        for (int i = 0; i < 200 && host_children(c.proc.pid).size() < expected; ++i) usleep(100);
+        for (pid_t pid : host_children(c.proc.pid)) {
+            ProcessId b{pid, process_start_time(pid)};
+            env_.journal->record("proc", fmt::format("{} {}", b.pid, b.start));
+            c.backends.push_back(b);
+        }
+        c.transcript.push_back({{"step", "RUNNING"}, {"saw", fmt::format("{} backends", c.backends.size())}, {"decision", decisions_}});
+        return true;
+    }
+    if (state == "refused" || state == "error") {
+        c.state = state == "refused" ? Contender::State::refused : Contender::State::error;
+        c.why = m->value("why", "");
+        c.transcript.push_back({{"step", state == "refused" ? "REFUSED" : "ERROR"}, {"saw", c.why}, {"decision", decisions_}});
+        c.channel.close();
+        reap(c);
+        return true;
+    }
+    return false;
 }
 
 void Trial::reap(Contender& c) {
@@ -234,6 +244,36 @@ void Trial::advance(Contender& c) {
 
 void Trial::run_to_end(Contender& c) {
     while (c.enabled()) advance(c);
+}
+
+void Trial::run_free_to_end() {
+    const auto deadline = std::chrono::steady_clock::now() + env_.step_timeout * 4;
+    for (;;) {
+        std::vector<pollfd> fds;
+        std::vector<Contender*> who;
+        for (auto& c : contenders_)
+            if (c->channel.open() && c->state != Contender::State::running) {
+                fds.push_back({c->channel.fd(), POLLIN, 0});
+                who.push_back(c.get());
+            }
+        if (fds.empty()) return;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || g_interrupted.load()) {
+            for (Contender* c : who) lost(*c);
+            return;
+        }
+        if (poll(fds.data(), fds.size(), static_cast<int>(left.count())) <= 0) continue;
+        for (size_t i = 0; i < fds.size(); ++i) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
+            auto m = who[i]->channel.receive(std::chrono::milliseconds(0));
+            if (!m) {
+                if (who[i]->channel.why() != "timed out") lost(*who[i]);
+                continue;
+            }
+            handle(*who[i], *m);
+            while (auto more = who[i]->channel.receive(std::chrono::milliseconds(0))) handle(*who[i], *more);  // buffered ones
+        }
+    }
 }
 
 void Trial::crash(Contender& c, bool with_backends) {
@@ -310,7 +350,7 @@ std::string steps_after(const Contender& c, int decision) {
             out += fmt::format("'{}'", t["step"].get<std::string>());
             if (const std::string saw = t["saw"]; !saw.empty()) out += fmt::format(" ({})", saw);
         }
-    return out;
+    return out.empty() ? "its steps (free-running: not recorded one by one)" : out;
 }
 
 }  // namespace

@@ -81,7 +81,10 @@ public:
     const StrategySpec& strategy() const { return strategy_; }
     const TrialEnv& env() const { return env_; }
 
-    Contender& spawn(const std::string& name, const SpawnOptions& options = {});
+    // Start a contender; unless wait is false, read its messages until its first gate or its end.
+    Contender& spawn(const std::string& name, const SpawnOptions& options = {}, bool wait = true);
+    // Free-running contenders: serve them all (journal requests) until each has finished.
+    void run_free_to_end();
     std::vector<std::unique_ptr<Contender>>& contenders() { return contenders_; }
     Contender* find(const std::string& name);
 
@@ -112,6 +115,8 @@ public:
 
 private:
     void pump(Contender& c);  // read messages until the next gate or the end
+    bool handle(Contender& c, const nlohmann::json& m);  // one message; true when c stopped (gate or end)
+    void lost(Contender& c);  // the channel failed: hung or died
     void reap(Contender& c);
 
     const TrialEnv& env_;

@@ -1,0 +1,111 @@
+// What the cleanup tests look at on the host, read straight from /proc so the
+// kit's own code is never the witness of its own cleanup: processes, SysV
+// segments, mounts, sysctl values, and journals as written on disk.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ilk_test {
+
+namespace fs = std::filesystem;
+
+// --- processes --------------------------------------------------------------
+
+struct ProcStat {
+    pid_t pid = 0;
+    pid_t ppid = 0;
+    char state = '?';
+    unsigned long long start = 0;  // field 22, clock ticks since boot
+};
+
+std::optional<ProcStat> proc_stat(pid_t pid);
+// The very process that had this start time, still running (a zombie is dead).
+bool alive_as(pid_t pid, unsigned long long start);
+// Every process whose parent chain leads to root (root excluded).
+std::vector<ProcStat> descendants_of(pid_t root);
+// Reap every exited child of this process (orphans reparented to us included).
+void reap_exited_children();
+
+// --- SysV segments ------------------------------------------------------------
+
+struct ShmSegment {
+    long long key = 0;
+    int shmid = -1;
+    pid_t cpid = 0;
+    long nattch = 0;
+    long long ctime = 0;  // creation (or last IPC_SET) time, seconds since the epoch
+};
+
+std::vector<ShmSegment> sysv_segments();  // /proc/sysvipc/shm
+bool shmid_exists(int shmid);
+
+// --- mounts, files, sysctl ---------------------------------------------------
+
+struct MountInfo {
+    fs::path dir;
+    std::string type;
+};
+std::vector<MountInfo> all_mounts();  // /proc/self/mounts, in order
+// Mount points at or below dir, deepest first.
+std::vector<fs::path> mounts_under(const fs::path& dir);
+bool is_mount_point(const fs::path& dir);
+bool kernel_has_filesystem(const std::string& type);  // /proc/filesystems
+std::optional<long> read_long(const fs::path& file);
+std::string read_text(const fs::path& file);
+std::vector<std::string> read_lines(const fs::path& file);
+
+// --- journals ------------------------------------------------------------------
+
+struct JournalView {
+    struct Proc {
+        pid_t pid;
+        unsigned long long start;
+    };
+    struct Segment {
+        std::string primitive;
+        long long key;
+        pid_t creator;
+    };
+    struct Sysctl {
+        std::string path, old_value, new_value;
+    };
+    std::vector<std::string> lines;
+    std::vector<fs::path> scratch, mounts;
+    std::vector<Proc> procs;
+    std::vector<Segment> segments;
+    std::vector<Sysctl> sysctls;
+};
+
+JournalView parse_journal(const std::vector<std::string>& lines);
+std::vector<fs::path> journal_files(const fs::path& state_dir);
+
+// --- running the ilk binary ---------------------------------------------------
+
+struct Exit {
+    bool finished = false;  // false: still running when the wait ended
+    bool exited = false;
+    int code = -1;
+    int signal = 0;
+    std::string describe() const;  // "exit code 0", "killed by signal 9", "still running"
+};
+
+// fork+exec argv[0] with stdout/stderr to files, extra environment set, in
+// its own process group (so a Ctrl-C can be sent to the group, as a terminal does).
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
+            const fs::path& out, const fs::path& err);
+
+// Wait for pid to end, calling tick about every 10 ms meanwhile.
+Exit wait_for(pid_t pid, std::chrono::milliseconds timeout, const std::function<void()>& tick = {});
+
+// Poll pred about every 10 ms until it holds or the time is up.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout, const std::function<void()>& tick = {});
+
+}  // namespace ilk_test

@@ -1,0 +1,307 @@
+// Unit tests of the run journal (harness/src/journal.cpp): entries written
+// before a resource is made are undone by finish(), a dead run's journal by
+// clean_stale_journals(), a live run's never; trees are removed without
+// crossing into other filesystems.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "host_state.h"
+#include "journal.h"
+#include "registry.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace ilk_test;
+
+bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+bool has_line(const std::vector<std::string>& lines, const std::string& want) {
+    return std::find(lines.begin(), lines.end(), want) != lines.end();
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const std::string& l : lines) out += l + "\n";
+    return out;
+}
+
+// A child that sleeps until killed (never longer than 5 minutes).
+pid_t sleeping_child() {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close_range(3, ~0U, 0);  // hold no journal fd, as an actor does not
+        sleep(300);
+        _exit(0);
+    }
+    return pid;
+}
+
+class JournalTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+        std::string tmpl = (fs::temp_directory_path() / "ilk-journal-test-XXXXXX").string();
+        ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
+        root_ = tmpl;
+        state_ = root_ / "state";
+        target_ = root_ / "target";
+        fs::create_directory(target_);
+        ASSERT_EQ(setenv("ILK_STATE_DIR", state_.c_str(), 1), 0);
+    }
+
+    void TearDown() override {
+        for (const ProcStat& p : descendants_of(getpid())) kill(p.pid, SIGKILL);
+        eventually([] {
+            reap_exited_children();
+            return descendants_of(getpid()).empty();
+        }, 5s);
+        for (const fs::path& m : mounts_under(root_)) umount2(m.c_str(), MNT_DETACH);
+        unsetenv("ILK_STATE_DIR");
+        if (!mounts_under(root_).empty()) {
+            ADD_FAILURE() << "could not unmount everything under " << root_ << "; left it in place";
+            return;
+        }
+        std::error_code ec;
+        fs::remove_all(root_, ec);
+    }
+
+    // A stand-in for a sysctl: a plain file the journal may write back.
+    fs::path value_file(const std::string& name, const std::string& value) {
+        const fs::path f = root_ / name;
+        std::ofstream(f) << value << "\n";
+        return f;
+    }
+
+    fs::path root_, state_, target_;
+};
+
+TEST_F(JournalTest, RecordThenFinishUndoesEverythingProcessesFirstThenNewestFirst) {
+    ilk::Journal j = ilk::Journal::begin(target_);
+    EXPECT_EQ(j.file().parent_path(), state_);
+    EXPECT_EQ(j.scratch().parent_path(), target_);
+    ASSERT_TRUE(fs::is_directory(j.scratch()));
+    fs::create_directories(j.scratch() / "a" / "b");
+    std::ofstream(j.scratch() / "a" / "b" / "data") << "x";
+
+    const pid_t child = sleeping_child();
+    ASSERT_GT(child, 0);
+    const unsigned long long start = ilk::process_start_time(child);
+    ASSERT_NE(start, 0u);
+    const fs::path raised = value_file("raised", "5");
+    const fs::path changed_since = value_file("changed-since", "9");
+
+    ASSERT_TRUE(j.record("proc", std::to_string(child) + " " + std::to_string(start)));
+    ASSERT_TRUE(j.record("sysctl", raised.string() + " 3 5"));
+    ASSERT_TRUE(j.record("sysctl", changed_since.string() + " 3 5"));
+
+    const std::vector<std::string> on_disk = read_lines(j.file());
+    const std::vector<std::string> want_disk{
+        "scratch " + j.scratch().string(),
+        "proc " + std::to_string(child) + " " + std::to_string(start),
+        "sysctl " + raised.string() + " 3 5",
+        "sysctl " + changed_since.string() + " 3 5",
+    };
+    EXPECT_EQ(on_disk, want_disk);
+
+    const fs::path file = j.file(), scratch = j.scratch();
+    const std::vector<std::string> done = j.finish(ilk::Registry{});
+    const std::vector<std::string> want_done{
+        "killed process " + std::to_string(child),
+        "restored " + raised.string() + " to 3",
+        "removed " + scratch.string(),
+    };
+    EXPECT_EQ(done, want_done);
+
+    const Exit x = wait_for(child, 5s);
+    EXPECT_TRUE(x.finished && x.signal == SIGKILL) << "the journaled child: " << x.describe();
+    EXPECT_FALSE(fs::exists(file));
+    EXPECT_FALSE(fs::exists(scratch));
+    EXPECT_EQ(read_long(raised), 3);
+    EXPECT_EQ(read_long(changed_since), 9) << "a value changed since the run must not be written back";
+}
+
+// An entry that cannot be undone now (its plugin is not loaded) keeps the
+// journal, unlocked: the next clean tries again instead of forgetting it.
+TEST_F(JournalTest, FinishKeepsTheJournalWhenAnEntryCouldNotBeUndone) {
+    ilk::Journal j = ilk::Journal::begin(target_);
+    ASSERT_TRUE(j.record("segment", "no-such-primitive 1224736769 1"));
+    const fs::path file = j.file(), scratch = j.scratch();
+
+    const std::vector<std::string> done = j.finish(ilk::Registry{});
+    EXPECT_TRUE(has_line(done, "removed " + scratch.string())) << joined(done);
+    ASSERT_EQ(done.size(), 2u) << joined(done);
+    EXPECT_TRUE(contains(done[0], "cannot reclaim no-such-primitive segment key 1224736769: plugin not loaded")) << done[0];
+    EXPECT_FALSE(fs::exists(scratch));
+    ASSERT_TRUE(fs::exists(file)) << "the journal went with an entry not undone";
+
+    const std::vector<std::string> again = ilk::clean_stale_journals(ilk::Registry{});
+    ASSERT_EQ(again.size(), 1u) << joined(again);
+    EXPECT_TRUE(contains(again[0], file.filename().string() + ": cannot reclaim no-such-primitive")) << again[0];
+    EXPECT_TRUE(fs::exists(file));
+}
+
+TEST_F(JournalTest, LiveJournalIsLeftAlone) {
+    ilk::Journal j = ilk::Journal::begin(target_);  // holds its flock, as a running ilk does
+    const pid_t child = sleeping_child();
+    ASSERT_GT(child, 0);
+    const unsigned long long start = ilk::process_start_time(child);
+    const fs::path raised = value_file("raised", "5");
+    ASSERT_TRUE(j.record("proc", std::to_string(child) + " " + std::to_string(start)));
+    ASSERT_TRUE(j.record("sysctl", raised.string() + " 3 5"));
+
+    const std::vector<std::string> done = ilk::clean_stale_journals(ilk::Registry{});
+    EXPECT_TRUE(done.empty()) << joined(done);
+    EXPECT_TRUE(fs::exists(j.file()));
+    EXPECT_TRUE(fs::is_directory(j.scratch()));
+    EXPECT_TRUE(alive_as(child, start));
+    EXPECT_EQ(read_long(raised), 5);
+
+    j.finish(ilk::Registry{});
+    EXPECT_TRUE(eventually([&] {
+        reap_exited_children();
+        return !alive_as(child, start);
+    }, 5s));
+}
+
+// A run that died without finish(): its orphan, its sysctl change and its
+// scratch directory are undone by the next clean, and its journal removed.
+TEST_F(JournalTest, StaleJournalOfADeadRunIsUndone) {
+    const fs::path raised = value_file("raised", "3");
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    const pid_t run = fork();
+    ASSERT_GE(run, 0);
+    if (run == 0) {
+        close(fds[0]);
+        ilk::Journal j = ilk::Journal::begin(target_);
+        int exec_done[2];
+        if (pipe2(exec_done, O_CLOEXEC) != 0) _exit(1);
+        const pid_t orphan = fork();
+        if (orphan == 0) {  // exec drops the journal's fd (O_CLOEXEC), as an actor closes it
+            execlp("sleep", "sleep", "300", static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        close(exec_done[1]);
+        char c;
+        if (read(exec_done[0], &c, 1) != 0) _exit(1);  // EOF: the orphan has exec'd
+        const bool ok = j.record("proc", std::to_string(orphan) + " " + std::to_string(ilk::process_start_time(orphan))) &&
+                        j.record("sysctl", raised.string() + " 3 5");
+        std::ofstream(raised) << "5\n";
+        const std::string msg = std::to_string(orphan) + " " + j.scratch().string();
+        if (!ok || write(fds[1], msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) _exit(1);
+        _exit(0);  // "crash": no finish(), no destructors
+    }
+    close(fds[1]);
+    char buf[1024] = {};
+    const ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    const Exit x = wait_for(run, 5s);
+    ASSERT_TRUE(n > 0 && x.exited && x.code == 0) << "the dying run failed to set up: " << x.describe();
+    pid_t orphan = 0;
+    std::string scratch;
+    std::istringstream(std::string(buf, static_cast<size_t>(n))) >> orphan >> scratch;
+    const auto orphan_stat = proc_stat(orphan);
+    ASSERT_TRUE(orphan_stat.has_value());
+
+    const auto journals = journal_files(state_);
+    ASSERT_EQ(journals.size(), 1u);
+    ASSERT_TRUE(fs::is_directory(scratch));
+    ASSERT_EQ(read_long(raised), 5);
+
+    const std::vector<std::string> done = ilk::clean_stale_journals(ilk::Registry{});
+    const std::string prefix = journals[0].filename().string() + ": ";
+    EXPECT_TRUE(has_line(done, prefix + "killed process " + std::to_string(orphan))) << joined(done);
+    EXPECT_TRUE(has_line(done, prefix + "restored " + raised.string() + " to 3")) << joined(done);
+    EXPECT_TRUE(has_line(done, prefix + "removed " + scratch)) << joined(done);
+    EXPECT_TRUE(journal_files(state_).empty());
+    EXPECT_FALSE(fs::exists(scratch));
+    EXPECT_EQ(read_long(raised), 3);
+    EXPECT_TRUE(eventually([&] {
+        reap_exited_children();
+        return !alive_as(orphan, orphan_stat->start);
+    }, 5s));
+}
+
+// Runs start while another process cleans: a journal must never be taken for
+// a dead run's between its creation and its lock, or the run would record into
+// a deleted file and leave everything behind.
+TEST_F(JournalTest, AConcurrentCleanNeverTakesAJournalBeingBegun) {
+    // Keep the state directory from being removed when empty: that is another
+    // race (begin retries it), not the one this test is about.
+    fs::create_directories(state_);
+    std::ofstream(state_ / "keep") << "not a journal\n";
+    const pid_t cleaner = fork();
+    ASSERT_GE(cleaner, 0);
+    if (cleaner == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        for (;;) ilk::clean_stale_journals(ilk::Registry{});
+    }
+    int runs = 0, lost = 0;
+    std::vector<std::string> errors;
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        ++runs;
+        try {
+            ilk::Journal j = ilk::Journal::begin(target_);
+            if (!fs::exists(j.file()) || !fs::is_directory(j.scratch())) ++lost;
+            j.finish(ilk::Registry{});
+        } catch (const std::exception& e) {
+            if (errors.size() < 5) errors.emplace_back(e.what());
+        }
+    }
+    kill(cleaner, SIGKILL);
+    EXPECT_TRUE(wait_for(cleaner, 5s).finished);
+    EXPECT_EQ(lost, 0) << "journals deleted by a concurrent clean while their run was starting, of " << runs;
+    EXPECT_TRUE(errors.empty()) << "runs that could not start beside a concurrent clean, e.g.:\n" << joined(errors);
+    std::cout << runs << " runs began beside a cleaner\n";
+}
+
+TEST_F(JournalTest, RemoveTreeSameFsRemovesATreeButNotWhatSymlinksPointTo) {
+    const fs::path tree = root_ / "tree", outside = root_ / "outside";
+    fs::create_directories(tree / "a" / "b");
+    std::ofstream(tree / "a" / "b" / "file") << "x";
+    std::ofstream(outside) << "keep";
+    fs::create_symlink(outside, tree / "a" / "link");
+    fs::create_directory_symlink(root_, tree / "a" / "dirlink");
+    std::string error;
+    EXPECT_TRUE(ilk::remove_tree_same_fs(tree, &error)) << error;
+    EXPECT_FALSE(fs::exists(tree));
+    EXPECT_TRUE(fs::exists(outside));
+    EXPECT_TRUE(fs::is_directory(state_.parent_path()));
+}
+
+TEST_F(JournalTest, RemoveTreeSameFsDoesNotDescendIntoAMountInside) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs inside the tree";
+    const fs::path tree = root_ / "tree", mnt = tree / "a" / "mnt";
+    fs::create_directories(mnt);
+    std::ofstream(tree / "a" / "file") << "x";
+    if (mount("ilk-test-tmpfs", mnt.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0700") != 0)
+        GTEST_SKIP() << "cannot mount a tmpfs at " << mnt << ": " << std::strerror(errno);
+    std::ofstream(mnt / "keep") << "not the tree's";
+    fs::create_directory(mnt / "sub");
+
+    std::string error;
+    EXPECT_FALSE(ilk::remove_tree_same_fs(tree, &error)) << "reported success with a mount left inside";
+    EXPECT_FALSE(error.empty());
+    EXPECT_TRUE(fs::exists(mnt / "keep")) << "descended into the tmpfs mounted inside the tree";
+    EXPECT_TRUE(fs::is_directory(mnt / "sub"));
+    EXPECT_FALSE(fs::exists(tree / "a" / "file")) << "the tree's own files should be gone";
+
+    ASSERT_EQ(umount2(mnt.c_str(), 0), 0) << std::strerror(errno);
+    EXPECT_TRUE(ilk::remove_tree_same_fs(tree, &error)) << error;
+    EXPECT_FALSE(fs::exists(tree));
+}
+
+}  // namespace
