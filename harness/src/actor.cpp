@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "fdpass.h"
 #include "interrupt.h"
 #include "journal.h"
 #include "registry.h"
@@ -37,25 +38,6 @@ void install_interrupt_handlers() {
 namespace {
 
 OpResult sys_fail(const char* what) { return op_errno(what, errno); }
-
-// Send a reply, optionally passing one fd along (the channel of a forked actor).
-bool send_reply(int channel, const ActorReply& reply, int pass_fd = -1) {
-    iovec iov{const_cast<ActorReply*>(&reply), sizeof reply};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    if (pass_fd >= 0) {
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-    }
-    return sendmsg(channel, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof reply);
-}
 
 void close_other_fds(int keep) {
     if (keep > 3) close_range(3, static_cast<unsigned>(keep - 1), 0);
@@ -196,7 +178,7 @@ int handle(ActorState& st, const ActorRequest& req, ActorReply& reply, int& chan
         ActorReply reply{};
         const int pass = handle(st, req, reply, channel);
         if (pass == -2) continue;  // we are the new forked actor; the parent answers
-        send_reply(channel, reply, pass);
+        send_with_fd(channel, &reply, sizeof reply, pass);
         if (pass >= 0) close(pass);
     }
 }
@@ -336,21 +318,14 @@ OpResult Actor::query(const std::string& p, int fd) { return call(make(ActorCmd:
 Actor Actor::fork_child(const Journal& journal) {
     if (!send(make(ActorCmd::fork_actor))) throw std::runtime_error("cannot reach actor to fork it");
     ActorReply reply{};
-    iovec iov{&reply, sizeof reply};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    pollfd p{channel_, POLLIN, 0};
-    if (poll(&p, 1, 3000) <= 0 || recvmsg(channel_, &msg, MSG_CMSG_CLOEXEC) != static_cast<ssize_t>(sizeof reply) ||
-        reply.result.status != OpStatus::ok)
-        throw std::runtime_error(fmt::format("actor {} could not fork: {}", pid_, reply.result.message));
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (!c || c->cmsg_type != SCM_RIGHTS) throw std::runtime_error("forked actor's channel did not arrive");
     int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    pollfd p{channel_, POLLIN, 0};
+    if (poll(&p, 1, 3000) <= 0 || recv_with_fd(channel_, &reply, sizeof reply, &fd) != static_cast<ssize_t>(sizeof reply) ||
+        reply.result.status != OpStatus::ok) {
+        if (fd >= 0) close(fd);
+        throw std::runtime_error(fmt::format("actor {} could not fork: {}", pid_, reply.result.message));
+    }
+    if (fd < 0) throw std::runtime_error("forked actor's channel did not arrive");
     const pid_t pid = static_cast<pid_t>(reply.value);
     journal.record("proc", fmt::format("{} {}", pid, process_start_time(pid)));
     return Actor(pid, fd, false);

@@ -72,6 +72,21 @@ bool write_file(const fs::path& file, const std::string& text, std::string& erro
     return true;
 }
 
+// Print or write a finished report; a file that cannot be written does not
+// lose it (it goes to standard output, and the exit code says so).
+int emit(const char* who, const std::string& text, const std::string& output, int rc) {
+    if (output.empty()) {
+        std::cout << text;
+        return rc;
+    }
+    if (std::string error; !write_file(output, text, error)) {
+        std::cerr << who << ": " << error << "; the report follows on standard output instead\n";
+        std::cout << text;
+        return kExitFailed;
+    }
+    return rc;
+}
+
 struct ProbeArgs {
     std::string target, format = "text", output, platform;
     std::vector<std::string> primitives;
@@ -119,14 +134,7 @@ int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
     const std::string text = a.format == "json"
                                  ? ilk::probe_report_json(report).dump(2) + "\n"
                                  : ilk::probe_report_text(report, {!a.no_color && a.output.empty() && isatty(1), a.verbose});
-    int rc = report.interrupted ? kExitInterrupted : kExitOk;
-    if (a.output.empty()) {
-        std::cout << text;
-    } else if (std::string error; !write_file(a.output, text, error)) {
-        std::cerr << "ilk probe: " << error << "; the report follows on standard output instead\n";
-        std::cout << text;
-        rc = kExitFailed;
-    }
+    int rc = emit("ilk probe", text, a.output, report.interrupted ? kExitInterrupted : kExitOk);
     if (a.fail_on_deviation && rc == kExitOk)
         for (const auto& c : report.comparisons)
             if (c.outcome == ilk::Outcome::deviation || c.outcome == ilk::Outcome::unexpectedly_conforms) rc = kExitFailed;
@@ -196,14 +204,7 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
         if (line.rfind("could not", 0) == 0) std::cerr << "ilk run: cleanup: " << line << "\n";
     const std::string text = a.format == "json" ? ilk::run_report_json(report).dump(2) + "\n"
                                                 : ilk::run_report_text(report, !a.no_color && a.output.empty() && isatty(1));
-    int rc = report.interrupted ? kExitInterrupted : kExitOk;
-    if (a.output.empty()) {
-        std::cout << text;
-    } else if (std::string error; !write_file(a.output, text, error)) {
-        std::cerr << "ilk run: " << error << "; the report follows on standard output instead\n";
-        std::cout << text;
-        rc = kExitFailed;
-    }
+    int rc = emit("ilk run", text, a.output, report.interrupted ? kExitInterrupted : kExitOk);
     for (const auto& c : report.cells)
         if (c.verdict == ilk::Verdict::ERROR && rc == kExitOk) rc = kExitFailed;
     return rc;
@@ -267,6 +268,7 @@ int cmd_clean(const std::vector<std::string>& plugin_dirs) {
     for (const std::string& line : done) std::cout << line << "\n";
     std::cout << fmt::format("{} leftover resource(s) of earlier runs removed (journals in {})\n", done.size(),
                              ilk::Journal::state_dir().string());
+    rmdir(ilk::Journal::state_dir().c_str());  // the state directory itself, if no run is using it
     return kExitOk;
 }
 

@@ -75,6 +75,10 @@ Counterexample Counterexample::from_json(const json& j) {
 
 namespace {
 
+int count_faults(const Schedule& s) {
+    return static_cast<int>(std::count_if(s.begin(), s.end(), [](const std::string& c) { return c[0] == '!'; }));
+}
+
 int starters_for(const Scenario& s, const std::string& variant) {
     return s.starters ? s.starters : std::max(1, std::atoi(variant.c_str()));
 }
@@ -285,8 +289,7 @@ Verdict replay(const TrialEnv& env, const Counterexample& cx, std::optional<Viol
         throw std::runtime_error("a stress finding has no step schedule: run ilk run --schedule stress again, or explore it with --schedule exhaustive");
     const Scenario* s = find_scenario(cx.scenario);
     if (!s) throw std::runtime_error(fmt::format("unknown scenario '{}' in the counterexample", cx.scenario));
-    const int faults = static_cast<int>(std::count_if(cx.schedule.begin(), cx.schedule.end(), [](const std::string& c) { return c[0] == '!'; }));
-    const ScheduleOutcome o = run_schedule(env, cx.strategy, *s, cx.variant, cx.schedule, faults, nullptr, 0);
+    const ScheduleOutcome o = run_schedule(env, cx.strategy, *s, cx.variant, cx.schedule, count_faults(cx.schedule), nullptr, 0);
     if (violation) *violation = o.violation;
     return o.violation ? verdict_of(*o.violation) : Verdict::SAFE;
 }
@@ -297,11 +300,10 @@ Counterexample shrink(const TrialEnv& env, const Counterexample& cx, const Scena
     // Greedy: drop one decision at a time (faults first), keep the drop when the
     // same verdict still follows; the default policy fills in after the prefix.
     auto attempt = [&](const Schedule& candidate) -> bool {
-        const int faults = static_cast<int>(std::count_if(candidate.begin(), candidate.end(), [](const std::string& c) { return c[0] == '!'; }));
-        const ScheduleOutcome o = run_schedule(env, best.strategy, scenario, best.variant, candidate, faults, nullptr, 0);
+        const ScheduleOutcome o = run_schedule(env, best.strategy, scenario, best.variant, candidate, count_faults(candidate), nullptr, 0);
         if (o.diverged || !o.violation || verdict_of(*o.violation) != best.verdict) return false;
         if (o.schedule.size() > best.schedule.size() ||
-            (o.schedule.size() == best.schedule.size() && o.faults >= static_cast<int>(std::count_if(best.schedule.begin(), best.schedule.end(), [](const std::string& c) { return c[0] == '!'; }))))
+            (o.schedule.size() == best.schedule.size() && o.faults >= count_faults(best.schedule)))
             return false;
         best.schedule = o.schedule;
         best.violation = *o.violation;
