@@ -12,7 +12,12 @@ build=build
 cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 for arg in "$@"; do
   case "$arg" in
-    --sanitize) build=build-asan; cmake_args+=(-DILK_SANITIZE=ON) ;;
+    --sanitize)
+      build=build-asan; cmake_args+=(-DILK_SANITIZE=ON)
+      # The kit contains crashes of plugins on purpose: let a SIGSEGV stay a
+      # signal (ASan's handler would turn it into exit code 1); UB is fatal.
+      export ASAN_OPTIONS=handle_segv=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+      ;;
     *) echo "quickstart: unknown option '$arg' (known: --sanitize)" >&2; exit 2 ;;
   esac
 done
