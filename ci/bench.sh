@@ -62,6 +62,7 @@ print(f"{(time.perf_counter() - t) / n * 1e3:.2f}")
 PY
 )
 shm=$(mktemp -d /dev/shm/ilk-bench.XXXXXX)
+chmod 755 "$shm"  # contenders of some scenarios run under a dedicated uid
 trap 'rm -rf "$target" "$shm" ${dir:+"$dir"}' EXIT
 build/bin/ilk run --strategy tom-2004 --scenario concurrent-stale --target "$shm" --format json --output "$shm/tom.json" \
   --counterexample-dir "$shm/cx" -q

@@ -38,6 +38,7 @@ int severity(Verdict v) {
 Verdict verdict_of(const Violation& v) {
     if (v.kind == "exclusion" || v.kind == "collateral") return Verdict::UNSAFE;
     if (v.kind == "liveness") return Verdict::STUCK;
+    if (v.kind == "unsupported") return Verdict::UNSUPPORTED;
     return Verdict::ERROR;
 }
 
@@ -151,6 +152,8 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
         if (!out.violation && !out.diverged) out.violation = t.check_liveness();
     } catch (const Interrupted&) {
         throw;
+    } catch (const UnsupportedHere& e) {
+        out.violation = Violation{"unsupported", e.what()};
     } catch (const std::exception& e) {
         out.violation = Violation{"error", e.what()};
     }
@@ -178,6 +181,8 @@ ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, cons
         if (!out.violation) out.violation = t.check_liveness();
     } catch (const Interrupted&) {
         throw;
+    } catch (const UnsupportedHere& e) {
+        out.violation = Violation{"unsupported", e.what()};
     } catch (const std::exception& e) {
         out.violation = Violation{"error", e.what()};
     }
@@ -222,10 +227,16 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     CellResult cell;
     cell.strategy = strategy.name;
     cell.scenario = scenario.name;
+    bool unsupported = false;
     auto consider = [&](const ScheduleOutcome& o, const std::string& variant, std::uint64_t seed) {
         cell.schedules += 1;
         cell.faults += o.faults;
         if (!o.violation) return;
+        if (o.violation->kind == "unsupported") {
+            unsupported = true;
+            cell.reason = o.violation->explanation;
+            return;
+        }
         const Verdict v = verdict_of(*o.violation);
         if (severity(v) <= severity(cell.verdict)) return;
         cell.verdict = v;
@@ -241,7 +252,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     int trial_index = 0;
     for (const std::string& variant : scenario.variants) {
         if (opt.mode == ScheduleOptions::Mode::stress) {
-            for (int i = 0; i < opt.trials && cell.verdict != Verdict::UNSAFE; ++i)
+            for (int i = 0; i < opt.trials && cell.verdict != Verdict::UNSAFE && !unsupported; ++i)
                 consider(run_free(env, strategy, scenario, variant, trial_index++), variant, 0);
             continue;
         }
@@ -250,7 +261,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
                 std::uint64_t state = opt.seed * 1000003ULL + static_cast<std::uint64_t>(i);
                 const std::uint64_t seed = state;
                 consider(run_schedule(env, strategy, scenario, variant, {}, opt.max_faults, &state, trial_index++), variant, seed);
-                if (cell.verdict == Verdict::UNSAFE) break;
+                if (cell.verdict == Verdict::UNSAFE || unsupported) break;
             }
             continue;
         }
@@ -267,7 +278,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
                 }
                 const ScheduleOutcome o = run_schedule(env, strategy, scenario, variant, prefix, opt.max_faults, nullptr, trial_index++);
                 consider(o, variant, 0);
-                if (cell.verdict == Verdict::UNSAFE || (o.violation && o.violation->kind == "error")) {
+                if (cell.verdict == Verdict::UNSAFE || unsupported || (o.violation && o.violation->kind == "error")) {
                     stop = true;
                     break;
                 }
@@ -279,6 +290,10 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         if (cell.verdict == Verdict::UNSAFE) break;
     }
     // Free-running findings have no step schedule to shrink or replay.
+    if (unsupported && !cell.counterexample) {
+        cell.verdict = Verdict::UNSUPPORTED;
+        cell.schedules = 0;
+    }
     if (cell.counterexample && opt.mode != ScheduleOptions::Mode::stress) cell.counterexample = shrink(env, *cell.counterexample, scenario);
     cell.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return cell;

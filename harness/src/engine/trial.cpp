@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -26,6 +27,7 @@
 namespace ilk {
 
 using json = nlohmann::json;
+namespace fs = std::filesystem;
 
 bool ProcessId::alive() const {
     if (pid <= 0) return false;
@@ -127,7 +129,17 @@ Contender& Trial::spawn(const std::string& name, const SpawnOptions& o, bool wai
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
-    if (o.uid && chown(datadir_.c_str(), o.uid, o.uid) != 0) throw std::runtime_error("cannot chown the data directory");
+    if (o.uid) {
+        // The dedicated uid must be able to reach the data directory.
+        for (fs::path p = datadir_.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+            struct stat st {};
+            if (stat(p.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH))
+                throw UnsupportedHere(fmt::format("{} is not searchable by other users (mode {:o}), so contenders cannot run "
+                                                  "under the dedicated uid {}: chmod o+x it or choose another --target",
+                                                  p.string(), st.st_mode & 07777, o.uid));
+        }
+        if (chown(datadir_.c_str(), o.uid, o.uid) != 0) throw std::runtime_error("cannot chown the data directory");
+    }
     std::pair<pid_t, pid_t> pids;
     try {
         pids = env_.zygote->spawn(sv[1], o);

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -63,6 +64,12 @@ struct Contender {
     int running_at = -1;               // decision index at which it reached RUNNING
     bool holds() const;                // running, or crashed with live backends
     bool enabled() const { return state == State::at_gate; }
+};
+
+// Thrown when a scenario cannot be staged here (reason says why and the fix):
+// the cell becomes UNSUPPORTED, not ERROR.
+struct UnsupportedHere : std::runtime_error {
+    using std::runtime_error::runtime_error;
 };
 
 // The oracle's finding.
