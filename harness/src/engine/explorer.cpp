@@ -250,6 +250,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         cell.counterexample = std::move(cx);
     };
     int trial_index = 0;
+    try {
     for (const std::string& variant : scenario.variants) {
         if (opt.mode == ScheduleOptions::Mode::stress) {
             for (int i = 0; i < opt.trials && cell.verdict != Verdict::UNSAFE && !unsupported; ++i)
@@ -287,13 +288,20 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
                 prefix = std::move(*next);
             }
         }
-        if (cell.verdict == Verdict::UNSAFE) break;
+        if (cell.verdict == Verdict::UNSAFE || unsupported) break;
     }
-    // Free-running findings have no step schedule to shrink or replay.
+    } catch (const Interrupted&) {
+        // Keep what was explored; the caller sees the flag and stops the run.
+        cell.complete = false;
+        cell.reason = cell.reason.empty() ? "interrupted: partial exploration" : cell.reason;
+        cell.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        return cell;
+    }
     if (unsupported && !cell.counterexample) {
         cell.verdict = Verdict::UNSUPPORTED;
         cell.schedules = 0;
     }
+    // Free-running findings have no step schedule to shrink or replay.
     if (cell.counterexample && opt.mode != ScheduleOptions::Mode::stress) cell.counterexample = shrink(env, *cell.counterexample, scenario);
     cell.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return cell;

@@ -110,6 +110,7 @@ RunReport run_matrix(const Registry& registry, Journal& journal, const std::vect
     } catch (const Interrupted&) {
         report.interrupted = true;
     }
+    report.interrupted = report.interrupted || g_interrupted.load();  // also when the last cell was the one cut short
     sched_setaffinity(0, sizeof saved, &saved);
     report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return report;
