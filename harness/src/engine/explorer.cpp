@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -93,20 +94,49 @@ std::uint64_t next_random(std::uint64_t* state) {  // splitmix64: small, seedabl
 
 }  // namespace
 
-ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
-                             const std::string& variant, const Schedule& prefix, int max_faults, std::uint64_t* rng,
-                             int trial_index) {
+namespace {
+
+// A fresh trial around body: the oracle's verdict, or what stopped the trial
+// (a scenario that cannot be staged here, a failure of the kit).
+ScheduleOutcome in_trial(const TrialEnv& env, const StrategySpec& strategy, int trial_index,
+                         const std::function<void(Trial&, ScheduleOutcome&)>& body) {
     ScheduleOutcome out;
     Trial t(env, strategy, trial_index);
     try {
-        scenario.setup(t, variant);
-        out.violation = t.check();
-        std::vector<Contender*> starters;
-        const int n = starters_for(scenario, variant);
-        for (int i = 0; i < n && !out.violation; ++i) {
-            const std::string name(1, static_cast<char>('B' + i));
-            starters.push_back(&t.spawn(name, scenario.starter(t, variant, i)));
-        }
+        body(t, out);
+    } catch (const Interrupted&) {
+        throw;
+    } catch (const UnsupportedHere& e) {
+        out.violation = Violation{"unsupported", e.what()};
+    } catch (const std::exception& e) {
+        out.violation = Violation{"error", e.what()};
+    }
+    out.transcript = t.transcript();
+    return out;
+}
+
+// Plant the scenario, then start its starters B, C, ... (gated, or free-running).
+std::vector<Contender*> stage(Trial& t, const Scenario& scenario, const std::string& variant, bool free_running,
+                              ScheduleOutcome& out) {
+    std::vector<Contender*> starters;
+    scenario.setup(t, variant);
+    out.violation = t.check();
+    const int n = starters_for(scenario, variant);
+    for (int i = 0; i < n && !out.violation; ++i) {
+        SpawnOptions o = scenario.starter(t, variant, i);
+        o.free_running = free_running;
+        starters.push_back(&t.spawn(std::string(1, static_cast<char>('B' + i)), o, !free_running));
+    }
+    return starters;
+}
+
+}  // namespace
+
+ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
+                             const std::string& variant, const Schedule& prefix, int max_faults, std::uint64_t* rng,
+                             int trial_index) {
+    return in_trial(env, strategy, trial_index, [&](Trial& t, ScheduleOutcome& out) {
+        const std::vector<Contender*> starters = stage(t, scenario, variant, false, out);
         std::string last;
         int preemptions = 0;
         while (!out.violation) {
@@ -150,44 +180,19 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
             out.violation = t.check();
         }
         if (!out.violation && !out.diverged) out.violation = t.check_liveness();
-    } catch (const Interrupted&) {
-        throw;
-    } catch (const UnsupportedHere& e) {
-        out.violation = Violation{"unsupported", e.what()};
-    } catch (const std::exception& e) {
-        out.violation = Violation{"error", e.what()};
-    }
-    out.transcript = t.transcript();
-    return out;
+    });
 }
 
 ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
                          const std::string& variant, int trial_index) {
-    ScheduleOutcome out;
-    Trial t(env, strategy, trial_index);
-    try {
-        scenario.setup(t, variant);
-        out.violation = t.check();
-        const int n = starters_for(scenario, variant);
-        for (int i = 0; i < n && !out.violation; ++i) {
-            SpawnOptions o = scenario.starter(t, variant, i);
-            o.free_running = true;
-            t.spawn(std::string(1, static_cast<char>('B' + i)), o, false);
-        }
+    return in_trial(env, strategy, trial_index, [&](Trial& t, ScheduleOutcome& out) {
+        stage(t, scenario, variant, true, out);
         if (!out.violation) {
             t.run_free_to_end();
             out.violation = t.check();
         }
         if (!out.violation) out.violation = t.check_liveness();
-    } catch (const Interrupted&) {
-        throw;
-    } catch (const UnsupportedHere& e) {
-        out.violation = Violation{"unsupported", e.what()};
-    } catch (const std::exception& e) {
-        out.violation = Violation{"error", e.what()};
-    }
-    out.transcript = t.transcript();
-    return out;
+    });
 }
 
 namespace {
