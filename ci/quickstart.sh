@@ -33,10 +33,13 @@ cmake -S . -B "$build" "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j "$(nproc)"
 
 if [ "$verb" = run ]; then
-  # The main job: probe every primitive on a scratch directory of its own.
+  # The main job on a scratch directory of its own: measure every primitive,
+  # then put every strategy through every scenario (the local matrix).
   scratch=$(mktemp -d "${TMPDIR:-/tmp}/ilk-main.XXXXXX")
+  chmod 755 "$scratch"  # some scenarios run contenders under a dedicated uid
   trap 'rm -rf "$scratch"' EXIT
   "$build/bin/ilk" probe --target "$scratch"
+  "$build/bin/ilk" run --target "$scratch"
 else
   # Serial: cleanup tests compare host-wide state (segments, mounts) before and after.
   ctest --test-dir "$build" --output-on-failure --timeout 600
