@@ -93,9 +93,15 @@ struct ProbeArgs {
     bool fail_on_deviation = false, verbose = false, no_color = false;
 };
 
-int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
+// --target, or $TMPDIR (else /tmp) when none is given.
+fs::path target_or_tmpdir(const std::string& target) {
+    if (!target.empty()) return target;
     const char* tmpdir = std::getenv("TMPDIR");
-    const fs::path target = a.target.empty() ? fs::path(tmpdir && *tmpdir ? tmpdir : "/tmp") : fs::path(a.target);
+    return tmpdir && *tmpdir ? tmpdir : "/tmp";
+}
+
+int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
+    const fs::path target = target_or_tmpdir(a.target);
     if (std::string why = check_target(target); !why.empty()) {
         std::cerr << "ilk probe: " << why << "\n";
         return kExitBadInput;
@@ -162,8 +168,7 @@ bool check_names(const char* what, const std::vector<std::string>& asked, const 
 }
 
 int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    const fs::path target = a.target.empty() ? fs::path(tmpdir && *tmpdir ? tmpdir : "/tmp") : fs::path(a.target);
+    const fs::path target = target_or_tmpdir(a.target);
     if (std::string why = check_target(target); !why.empty()) {
         std::cerr << "ilk run: " << why << "\n";
         return kExitBadInput;
@@ -223,8 +228,7 @@ int cmd_replay(const std::string& file, int times, const std::vector<std::string
     ilk::Registry registry = load_registry(plugin_dirs);
     ilk::install_interrupt_handlers();
     ilk::clean_stale_journals(registry);
-    const char* tmpdir = std::getenv("TMPDIR");
-    ilk::Journal journal = ilk::Journal::begin(tmpdir && *tmpdir ? tmpdir : "/tmp");
+    ilk::Journal journal = ilk::Journal::begin(target_or_tmpdir(""));
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     ilk::Lab lab(registry, journal, journal.scratch());
     for (const auto& p : registry.primitives())
