@@ -8,6 +8,10 @@ packages=(
   libboost-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev
   python3 util-linux procps
+  # kit-made targets (ilk run --target ext4|xfs|btrfs|fuse|...): mkfs tools, bindfs
+  e2fsprogs xfsprogs btrfs-progs bindfs fuse3
+  # report tests: JUnit XML schema check, HTML rendered in headless Chromium
+  libxml2-utils chromium
 )
 
 missing=()

@@ -1,0 +1,257 @@
+#include "matrix.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace ilk {
+
+using json = nlohmann::json;
+
+Verdict verdict_from_string(std::string_view name) {
+    for (Verdict v : {Verdict::SAFE, Verdict::UNSAFE, Verdict::STUCK, Verdict::UNSUPPORTED, Verdict::ERROR})
+        if (to_string(v) == name) return v;
+    throw std::runtime_error(fmt::format("unknown verdict '{}' (known: SAFE, UNSAFE, STUCK, UNSUPPORTED, ERROR)", name));
+}
+
+void fold_cell(StrategyCell& cell) {
+    cell.verdict = Verdict::SAFE;
+    cell.deciding_scenario.clear();
+    cell.reason.clear();
+    const ScenarioResult* worst = nullptr;
+    for (const ScenarioResult& s : cell.scenarios)
+        if (s.verdict != Verdict::SAFE && s.verdict != Verdict::UNSUPPORTED && (!worst || severity(s.verdict) > severity(worst->verdict)))
+            worst = &s;
+    if (worst) {
+        cell.verdict = worst->verdict;
+        cell.deciding_scenario = worst->scenario;
+        cell.reason = worst->reason;
+        return;
+    }
+    std::vector<const ScenarioResult*> missing;
+    int safe = 0;
+    for (const ScenarioResult& s : cell.scenarios) {
+        if (s.verdict == Verdict::UNSUPPORTED && s.matters) missing.push_back(&s);
+        safe += s.verdict == Verdict::SAFE;
+    }
+    if (cell.scenarios.empty()) {
+        cell.verdict = Verdict::UNSUPPORTED;
+        cell.reason = "no scenario was run";
+    } else if (!missing.empty()) {
+        cell.verdict = Verdict::UNSUPPORTED;
+        cell.deciding_scenario = missing.front()->scenario;
+        cell.reason = safe == 0 ? missing.front()->reason
+                                : fmt::format("SAFE under {} scenario(s), but {} could not run: {}", safe, missing.size(),
+                                              missing.front()->reason);
+    }
+}
+
+namespace {
+
+json scenario_json(const ScenarioResult& s) {
+    json j{{"scenario", s.scenario},      {"verdict", std::string(to_string(s.verdict))},
+           {"schedules", s.schedules},    {"faults", s.faults},
+           {"complete", s.complete},      {"reason", s.reason},
+           {"elapsed_ms", s.elapsed_ms},  {"counterexample", s.counterexample.empty() ? json(nullptr) : json(s.counterexample)}};
+    if (s.verdict == Verdict::UNSUPPORTED) j["matters"] = s.matters;
+    if (!s.variant.empty()) j["variant"] = s.variant;
+    if (!s.schedule.empty()) j["schedule"] = s.schedule;
+    if (!s.transcript.is_null()) j["transcript"] = s.transcript;
+    return j;
+}
+
+// Reads with a path in every error message.
+struct Reader {
+    const json& j;
+    std::string where;
+    const json& at(const char* key) const {
+        if (!j.is_object()) throw std::runtime_error(fmt::format("{}: not an object", where));
+        if (!j.contains(key)) throw std::runtime_error(fmt::format("{}: no key '{}'", where, key));
+        return j.at(key);
+    }
+    template <class T>
+    T get(const char* key) const {
+        try {
+            return at(key).get<T>();
+        } catch (const json::exception& e) {
+            throw std::runtime_error(fmt::format("{}.{}: {}", where, key, e.what()));
+        }
+    }
+    template <class T>
+    T opt(const char* key, T fallback) const {
+        if (!j.is_object() || !j.contains(key) || j.at(key).is_null()) return fallback;
+        return get<T>(key);
+    }
+    Reader sub(const char* key, size_t i) const { return {at(key).at(i), fmt::format("{}.{}[{}]", where, key, i)}; }
+    size_t size(const char* key) const {
+        if (!j.is_object() || !j.contains(key)) return 0;
+        if (!j.at(key).is_array()) throw std::runtime_error(fmt::format("{}.{}: not an array", where, key));
+        return j.at(key).size();
+    }
+};
+
+Verdict read_verdict(const Reader& r) {
+    const std::string name = r.get<std::string>("verdict");
+    try {
+        return verdict_from_string(name);
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("{}.verdict: {}", r.where, e.what()));
+    }
+}
+
+}  // namespace
+
+json to_json(const MatrixReport& r) {
+    json strategies = json::array(), scenarios = json::array(), targets = json::array(), not_run = json::array();
+    for (const StrategyInfo& s : r.strategies) strategies.push_back({{"name", s.name}, {"summary", s.summary}, {"source", s.source}});
+    for (const ScenarioInfo& s : r.scenarios) scenarios.push_back({{"name", s.name}, {"summary", s.summary}});
+    for (const TargetResult& t : r.targets) {
+        json cells = json::array();
+        for (const StrategyCell& c : t.cells) {
+            json sc = json::array();
+            for (const ScenarioResult& s : c.scenarios) sc.push_back(scenario_json(s));
+            cells.push_back({{"strategy", c.strategy},
+                             {"target", t.name},
+                             {"verdict", std::string(to_string(c.verdict))},
+                             {"deciding_scenario", c.deciding_scenario},
+                             {"reason", c.reason},
+                             {"scenarios", sc}});
+        }
+        targets.push_back({{"name", t.name},
+                           {"kind", t.kind},
+                           {"platform", t.platform},
+                           {"host", t.host},
+                           {"source", t.source},
+                           {"info", t.info},
+                           {"unsupported", t.unsupported},
+                           {"segments_only", t.segments_only},
+                           {"elapsed_ms", t.elapsed_ms},
+                           {"probe", t.probe},
+                           {"cells", cells}});
+    }
+    for (const NotRunPlatform& p : r.not_run)
+        not_run.push_back({{"name", p.name}, {"os", p.os}, {"summary", p.summary}, {"file", p.file}, {"claims", p.claims}, {"targets", p.targets}});
+    return {{"schema_version", kMatrixSchemaVersion},
+            {"kind", "ilk-matrix"},
+            {"host", r.host},
+            {"profile", r.profile},
+            {"schedule", r.schedule},
+            {"strategies", strategies},
+            {"scenarios", scenarios},
+            {"targets", targets},
+            {"not_run", not_run},
+            {"merged_from", r.merged_from},
+            {"elapsed_ms", r.elapsed_ms},
+            {"interrupted", r.interrupted}};
+}
+
+MatrixReport matrix_from_json(const json& j) {
+    const Reader top{j, "report"};
+    if (top.opt<std::string>("kind", "") != "ilk-matrix")
+        throw std::runtime_error("not an ilk matrix report (its \"kind\" is not \"ilk-matrix\"; write one with ilk run --format json)");
+    const int version = top.get<int>("schema_version");
+    if (version != kMatrixSchemaVersion)
+        throw std::runtime_error(fmt::format("schema version {} is not supported (this ilk reads version {})", version, kMatrixSchemaVersion));
+    MatrixReport r;
+    r.host = top.opt<json>("host", json::object());
+    r.profile = top.opt<std::string>("profile", "");
+    r.schedule = top.opt<std::string>("schedule", "");
+    r.elapsed_ms = top.opt<double>("elapsed_ms", 0);
+    r.interrupted = top.opt<bool>("interrupted", false);
+    r.merged_from = top.opt<std::vector<std::string>>("merged_from", {});
+    for (size_t i = 0; i < top.size("strategies"); ++i) {
+        const Reader s = top.sub("strategies", i);
+        r.strategies.push_back({s.get<std::string>("name"), s.opt<std::string>("summary", ""), s.opt<std::string>("source", "")});
+    }
+    for (size_t i = 0; i < top.size("scenarios"); ++i) {
+        const Reader s = top.sub("scenarios", i);
+        r.scenarios.push_back({s.get<std::string>("name"), s.opt<std::string>("summary", "")});
+    }
+    for (size_t i = 0; i < top.size("targets"); ++i) {
+        const Reader t = top.sub("targets", i);
+        TargetResult tr;
+        tr.name = t.get<std::string>("name");
+        tr.kind = t.opt<std::string>("kind", "directory");
+        tr.platform = t.get<std::string>("platform");
+        tr.host = t.opt<std::string>("host", "");
+        tr.source = t.opt<std::string>("source", "");
+        tr.info = t.opt<json>("info", json::object());
+        tr.unsupported = t.opt<std::string>("unsupported", "");
+        tr.segments_only = t.opt<bool>("segments_only", false);
+        tr.elapsed_ms = t.opt<double>("elapsed_ms", 0);
+        tr.probe = t.opt<json>("probe", nullptr);
+        for (size_t k = 0; k < t.size("cells"); ++k) {
+            const Reader c = t.sub("cells", k);
+            StrategyCell cell;
+            cell.strategy = c.get<std::string>("strategy");
+            cell.verdict = read_verdict(c);
+            cell.deciding_scenario = c.opt<std::string>("deciding_scenario", "");
+            cell.reason = c.opt<std::string>("reason", "");
+            for (size_t m = 0; m < c.size("scenarios"); ++m) {
+                const Reader s = c.sub("scenarios", m);
+                ScenarioResult sr;
+                sr.scenario = s.get<std::string>("scenario");
+                sr.verdict = read_verdict(s);
+                sr.schedules = s.opt<int>("schedules", 0);
+                sr.faults = s.opt<int>("faults", 0);
+                sr.complete = s.opt<bool>("complete", true);
+                sr.matters = s.opt<bool>("matters", true);
+                sr.reason = s.opt<std::string>("reason", "");
+                sr.variant = s.opt<std::string>("variant", "");
+                sr.schedule = s.opt<std::vector<std::string>>("schedule", {});
+                sr.counterexample = s.opt<std::string>("counterexample", "");
+                sr.transcript = s.opt<json>("transcript", nullptr);
+                sr.elapsed_ms = s.opt<double>("elapsed_ms", 0);
+                cell.scenarios.push_back(std::move(sr));
+            }
+            tr.cells.push_back(std::move(cell));
+        }
+        r.targets.push_back(std::move(tr));
+    }
+    for (size_t i = 0; i < top.size("not_run"); ++i) {
+        const Reader p = top.sub("not_run", i);
+        r.not_run.push_back({p.get<std::string>("name"), p.opt<std::string>("os", ""), p.opt<std::string>("summary", ""),
+                             p.opt<std::string>("file", ""), p.opt<int>("claims", 0), p.opt<std::vector<std::string>>("targets", {})});
+    }
+    return r;
+}
+
+std::vector<Column> columns(const MatrixReport& r) {
+    std::vector<Column> out;
+    for (const TargetResult& t : r.targets) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const Column& c) { return c.platform == t.platform && c.target == t.name; });
+        if (it == out.end()) it = out.insert(out.end(), Column{t.platform, t.name, {}});
+        it->results.push_back(&t);
+    }
+    return out;
+}
+
+std::vector<const StrategyCell*> cells_of(const Column& c, const std::string& strategy) {
+    std::vector<const StrategyCell*> out;
+    for (const TargetResult* t : c.results) {
+        const auto it = std::find_if(t->cells.begin(), t->cells.end(), [&](const StrategyCell& s) { return s.strategy == strategy; });
+        out.push_back(it == t->cells.end() ? nullptr : &*it);
+    }
+    return out;
+}
+
+bool conflicting(const Column& c, const std::string& strategy) {
+    std::set<Verdict> seen;
+    for (const StrategyCell* cell : cells_of(c, strategy))
+        if (cell) seen.insert(cell->verdict);
+    return seen.size() > 1;
+}
+
+std::vector<std::string> strategy_names(const MatrixReport& r) {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& n) {
+        if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+    };
+    for (const StrategyInfo& s : r.strategies) add(s.name);
+    for (const TargetResult& t : r.targets)
+        for (const StrategyCell& c : t.cells) add(c.strategy);
+    return out;
+}
+
+}  // namespace ilk

@@ -1,0 +1,133 @@
+// The result model of `ilk run` and `ilk merge`: the compatibility matrix.
+// Every matrix writer (terminal, JSON, Markdown, JUnit XML, HTML) reads this
+// and nothing else; `ilk merge` reads reports back into it. Its JSON layout is
+// documented in reports/matrix-report.md (schema version kMatrixSchemaVersion).
+//
+//   MatrixReport
+//     strategies[]   name, summary, source
+//     scenarios[]    name, summary
+//     targets[]      one column: a target on one platform (host + kernel)
+//       probe        the probe facts measured there, and the profile comparison
+//       cells[]      one per strategy: the matrix cell
+//         scenarios[]  one per scenario: verdict, evidence, counterexample
+//     not_run[]      platform profiles the kit cannot run here (claims only)
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/explorer.h"  // Verdict
+
+namespace ilk {
+
+// Bump when a field changes meaning or disappears; adding fields keeps it.
+inline constexpr int kMatrixSchemaVersion = 1;
+
+// Verdict from its name ("SAFE", ...); throws std::runtime_error on anything else.
+Verdict verdict_from_string(std::string_view name);
+
+// One strategy x target x scenario.
+struct ScenarioResult {
+    std::string scenario;
+    Verdict verdict = Verdict::SAFE;
+    int schedules = 0;             // schedules run (SAFE: the evidence)
+    int faults = 0;                // crash faults injected over them
+    bool complete = true;          // exhaustive search finished within the cap
+    bool matters = true;           // UNSUPPORTED only: false when the reason does not matter for this cell
+    std::string reason;            // UNSUPPORTED/ERROR: why (and the fix); UNSAFE/STUCK: the explanation
+    std::string variant;           // the scenario variant of the counterexample, if any
+    std::vector<std::string> schedule;  // the counterexample's schedule ("B", "!B" = SIGKILL B)
+    std::string counterexample;    // path of the counterexample file, relative to the report directory when inside it
+    nlohmann::json transcript;     // what each contender saw in the counterexample (null when none)
+    double elapsed_ms = 0;
+};
+
+// One strategy x target: the matrix cell. Its verdict is the worst over its
+// scenarios (fold_cell), with the scenario that decided it.
+struct StrategyCell {
+    std::string strategy;
+    Verdict verdict = Verdict::SAFE;
+    std::string deciding_scenario;  // empty when SAFE over all scenarios
+    std::string reason;             // one line for people
+    std::vector<ScenarioResult> scenarios;
+};
+
+// Fold scenario results into the cell verdict: UNSAFE > STUCK > ERROR > SAFE;
+// SAFE only when every scenario is SAFE or UNSUPPORTED for a reason that does
+// not matter; a cell with a scenario that could not run for a reason that
+// matters (not root, a primitive missing) is UNSUPPORTED, deciding = that scenario.
+void fold_cell(StrategyCell& cell);
+
+// One column of the matrix: a target on one platform.
+struct TargetResult {
+    std::string name;        // "tmpfs", "ext4", ... or the directory the user named
+    std::string kind;        // "kit" (set up by the kit) or "directory" (named by the user)
+    std::string platform;    // "linux 6.1.0-28-amd64": os and kernel of the host it ran on
+    std::string host;        // hostname it ran on
+    std::string source;      // report file it came from (ilk merge); empty for a local run
+    nlohmann::json info = nlohmann::json::object();  // path, fstype, mount_options, super_options, mount_source, requested, ...
+    std::string unsupported; // non-empty: the target could not be set up here: why, and the fix (package to install)
+    bool segments_only = false;  // hugetlbfs: holds segments, not a data directory
+    double elapsed_ms = 0;   // time spent on this target (set-up, probe, cells)
+    // The probe on this target: the `ilk probe` JSON (facts, primitives,
+    // comparisons with the profile); null when no probe ran.
+    nlohmann::json probe;
+    std::vector<StrategyCell> cells;
+};
+
+struct StrategyInfo {
+    std::string name, summary, source;
+};
+
+struct ScenarioInfo {
+    std::string name, summary;
+};
+
+// A platform profile for a platform the kit does not run on here: its claims
+// are listed, never guessed into results.
+struct NotRunPlatform {
+    std::string name, os, summary, file;
+    int claims = 0;
+    std::vector<std::string> targets;  // the targets its default run would cover
+};
+
+struct MatrixReport {
+    nlohmann::json host = nlohmann::json::object();  // hostinfo.h; for a merge: of the host that merged
+    std::string profile;                 // platform profile compared against
+    std::string schedule;                // "exhaustive (preemption bound 2, ...)"
+    std::vector<StrategyInfo> strategies;
+    std::vector<ScenarioInfo> scenarios;
+    std::vector<TargetResult> targets;
+    std::vector<NotRunPlatform> not_run;
+    std::vector<std::string> merged_from;  // ilk merge: the input reports, in order
+    double elapsed_ms = 0;
+    bool interrupted = false;
+};
+
+nlohmann::json to_json(const MatrixReport& r);
+// Throws std::runtime_error naming the first thing wrong ("targets[2].cells[0]: no key 'verdict'").
+MatrixReport matrix_from_json(const nlohmann::json& j);
+
+// Columns for display: targets grouped by (platform, name), in first-seen
+// order. A column with more than one result for the same platform is shown
+// as such (ilk merge), conflicts included.
+struct Column {
+    std::string platform, target;
+    std::vector<const TargetResult*> results;
+};
+std::vector<Column> columns(const MatrixReport& r);
+
+// The cell of `strategy` in each result of a column (nullptr where absent).
+std::vector<const StrategyCell*> cells_of(const Column& c, const std::string& strategy);
+
+// True when the results of a column disagree on the verdict of `strategy`.
+bool conflicting(const Column& c, const std::string& strategy);
+
+// The strategies in the report, in order: those listed in `strategies`,
+// then any a target has a cell for (merged reports).
+std::vector<std::string> strategy_names(const MatrixReport& r);
+
+}  // namespace ilk

@@ -1,0 +1,159 @@
+// The terminal matrix: strategies down, targets across, each cell the worst
+// verdict with the number of the scenario that decided it; fits `width`
+// columns (more targets wrap into further blocks).
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "writers.h"
+
+namespace ilk {
+
+namespace {
+
+constexpr int kStrategyWidth = 24;
+constexpr int kCellWidth = 10;
+
+const char* glyph(Verdict v) {
+    switch (v) {
+    case Verdict::SAFE: return "ok";
+    case Verdict::UNSAFE: return "UNSAFE";
+    case Verdict::STUCK: return "STUCK";
+    case Verdict::ERROR: return "ERROR";
+    case Verdict::UNSUPPORTED: return "--";
+    }
+    return "?";
+}
+
+const char* color_code(Verdict v) {
+    switch (v) {
+    case Verdict::SAFE: return "32";
+    case Verdict::UNSAFE: return "31;1";
+    case Verdict::STUCK: return "33;1";
+    case Verdict::ERROR: return "35;1";
+    case Verdict::UNSUPPORTED: return "2";
+    }
+    return "0";
+}
+
+std::string paint(bool color, Verdict v, const std::string& text) {
+    return color ? fmt::format("\033[{}m{}\033[0m", color_code(v), text) : text;
+}
+
+std::string column_label(const Column& c, bool several_platforms) {
+    std::string label = c.target;
+    if (several_platforms) label = c.platform.substr(c.platform.find(' ') + 1, 5) + ":" + label;
+    if (label.size() > kCellWidth - 1) label = label.substr(0, kCellWidth - 2) + "~";
+    return label;
+}
+
+}  // namespace
+
+std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
+    const std::vector<Column> cols = columns(r);
+    const std::vector<std::string> strategies = strategy_names(r);
+    std::map<std::string, int> scenario_no;
+    for (const ScenarioInfo& s : r.scenarios) scenario_no.emplace(s.name, static_cast<int>(scenario_no.size()) + 1);
+    for (const TargetResult& t : r.targets)
+        for (const StrategyCell& c : t.cells)
+            for (const ScenarioResult& s : c.scenarios) scenario_no.emplace(s.scenario, static_cast<int>(scenario_no.size()) + 1);
+    bool several_platforms = false;
+    for (const Column& c : cols) several_platforms |= c.platform != cols.front().platform;
+
+    std::string out = fmt::format("ilk run — {} {} ({}), profile {}\nschedule: {}\n", r.host.value("os", "?"), r.host.value("kernel", "?"),
+                                  r.host.value("hostname", "?"), r.profile.empty() ? "none" : r.profile, r.schedule);
+    if (!r.merged_from.empty()) out += fmt::format("merged from {} report(s): {}\n", r.merged_from.size(), fmt::join(r.merged_from, ", "));
+
+    const int per_block = std::max(1, (o.width - kStrategyWidth) / kCellWidth);
+    for (size_t first = 0; first < cols.size(); first += per_block) {
+        const size_t last = std::min(cols.size(), first + per_block);
+        out += fmt::format("\n{:<{}}", "strategy \\ target", kStrategyWidth);
+        for (size_t i = first; i < last; ++i) out += fmt::format("{:<{}}", column_label(cols[i], several_platforms), kCellWidth);
+        out += "\n";
+        for (const std::string& s : strategies) {
+            out += fmt::format("{:<{}}", s.substr(0, kStrategyWidth - 1), kStrategyWidth);
+            for (size_t i = first; i < last; ++i) {
+                std::string text;
+                Verdict shown = Verdict::UNSUPPORTED;
+                const auto cells = cells_of(cols[i], s);
+                if (conflicting(cols[i], s)) {
+                    text = "CONFLICT";
+                    shown = Verdict::ERROR;
+                } else if (const StrategyCell* c = cells.front()) {
+                    shown = c->verdict;
+                    text = glyph(c->verdict);
+                    if (!c->deciding_scenario.empty() && c->verdict != Verdict::UNSUPPORTED)
+                        text += fmt::format(" {}", scenario_no[c->deciding_scenario]);
+                } else {
+                    text = cols[i].results.front()->unsupported.empty() ? "" : "--";
+                }
+                out += paint(o.color, shown, text) + std::string(kCellWidth - std::min<size_t>(text.size(), kCellWidth - 1), ' ');
+            }
+            out += "\n";
+        }
+    }
+
+    out += "\nverdicts: ok=SAFE  UNSAFE (exclusion or collateral broken)  STUCK (refused when it should start)\n"
+           "          ERROR (the kit failed)  --=UNSUPPORTED  CONFLICT (merged results disagree)\n"
+           "          the number after a verdict is the scenario that decided it\n";
+    out += "scenarios:";
+    std::vector<std::pair<int, std::string>> numbered;
+    for (const auto& [name, n] : scenario_no) numbered.emplace_back(n, name);
+    std::sort(numbered.begin(), numbered.end());
+    for (size_t i = 0; i < numbered.size(); ++i)
+        out += fmt::format("{}{:>2}={}", i % 4 == 0 ? "\n  " : "  ", numbered[i].first, numbered[i].second);
+    out += "\n\ntargets:\n";
+    for (const TargetResult& t : r.targets) {
+        const std::string where = several_platforms ? t.platform + " " : "";
+        if (!t.unsupported.empty()) {
+            out += fmt::format("  {}{:<10} {}\n", where, t.name, paint(o.color, Verdict::UNSUPPORTED, "not set up: " + t.unsupported));
+            continue;
+        }
+        out += fmt::format("  {}{:<10} {:>6.1f} s  {}{}, {}\n", where, t.name, t.elapsed_ms / 1000, t.info.value("fstype", "?"),
+                           t.segments_only ? " (segments only)" : "", t.info.value("mount_options", "?"));
+        out += fmt::format("  {:<{}}at {}\n", "", where.size() + 11, t.info.value("path", "?"));
+    }
+
+    // Findings: one line per strategy x scenario x verdict, with the targets it was seen on.
+    struct Finding {
+        const ScenarioResult* first;
+        std::vector<std::string> targets;
+    };
+    std::vector<std::pair<std::string, Finding>> findings;
+    for (const TargetResult& t : r.targets)
+        for (const StrategyCell& c : t.cells)
+            for (const ScenarioResult& s : c.scenarios) {
+                if (s.verdict == Verdict::SAFE || s.verdict == Verdict::UNSUPPORTED) continue;
+                const std::string key = fmt::format("{} {} under {}", to_string(s.verdict), c.strategy, s.scenario);
+                auto it = std::find_if(findings.begin(), findings.end(), [&](const auto& f) { return f.first == key; });
+                if (it == findings.end()) it = findings.insert(findings.end(), {key, Finding{&s, {}}});
+                it->second.targets.push_back(several_platforms ? t.platform + ":" + t.name : t.name);
+            }
+    if (!findings.empty()) out += "\nfindings:\n";
+    for (const auto& [key, f] : findings) {
+        out += fmt::format("  {} on {}\n      {}\n", paint(o.color, f.first->verdict, key), fmt::join(f.targets, ", "), f.first->reason);
+        if (!f.first->counterexample.empty())
+            out += fmt::format("      schedule [{}]; replay: ilk replay {}\n", fmt::join(f.first->schedule, " "), f.first->counterexample);
+    }
+    if (!r.not_run.empty()) {
+        out += "\nnot run here (claims only, no results):\n";
+        for (const NotRunPlatform& p : r.not_run)
+            out += fmt::format("  {:<10} {} claims in {}; its targets: {}\n", p.name, p.claims, p.file, fmt::join(p.targets, ", "));
+    }
+    int cells = 0, safe = 0, incomplete = 0;
+    for (const TargetResult& t : r.targets)
+        for (const StrategyCell& c : t.cells) {
+            ++cells;
+            safe += c.verdict == Verdict::SAFE;
+            for (const ScenarioResult& s : c.scenarios) incomplete += s.verdict == Verdict::SAFE && !s.complete;
+        }
+    if (incomplete)
+        out += fmt::format("\n{} SAFE scenario results reached the schedule cap (SAFE within the schedules run; raise --max-schedules).\n",
+                           incomplete);
+    out += fmt::format("\n{} cells over {} target(s), {} SAFE, in {:.1f} s{}\n", cells, r.targets.size(), safe, r.elapsed_ms / 1000,
+                       r.interrupted ? " (interrupted: partial report)" : "");
+    return out;
+}
+
+}  // namespace ilk

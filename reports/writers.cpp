@@ -1,0 +1,26 @@
+#include "writers.h"
+
+#include <algorithm>
+
+namespace ilk {
+
+std::string matrix_json(const MatrixReport& r, const WriteOptions&) { return to_json(r).dump(2) + "\n"; }
+
+const std::vector<MatrixWriter>& matrix_writers() {
+    static const std::vector<MatrixWriter> writers{
+        {"text", "", "the matrix on a terminal (coloured, 100 columns), findings and time per target", matrix_text},
+        {"json", "report.json", "every cell, scenario, probe fact and counterexample path (reports/matrix-report.md)", matrix_json},
+        {"markdown", "report.md", "the matrix and the findings, ready to paste into a wiki", matrix_markdown},
+        {"junit", "junit.xml", "one test case per strategy x target x scenario (UNSAFE/STUCK fail, UNSUPPORTED skipped)", matrix_junit},
+        {"html", "report.html", "one self-contained page: the matrix, each cell's scenarios and evidence, probe facts", matrix_html},
+    };
+    return writers;
+}
+
+const MatrixWriter* find_writer(std::string_view format) {
+    const auto& w = matrix_writers();
+    const auto it = std::find_if(w.begin(), w.end(), [&](const MatrixWriter& m) { return m.format == format; });
+    return it == w.end() ? nullptr : &*it;
+}
+
+}  // namespace ilk

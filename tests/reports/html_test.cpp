@@ -1,0 +1,2 @@
+// Placeholder until the html tests land.
+#include <gtest/gtest.h>

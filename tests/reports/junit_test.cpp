@@ -1,0 +1,2 @@
+// Placeholder until the junit tests land.
+#include <gtest/gtest.h>

@@ -1,0 +1,2 @@
+// Placeholder until the markdown tests land.
+#include <gtest/gtest.h>

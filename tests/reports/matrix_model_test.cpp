@@ -1,0 +1,99 @@
+// The matrix result model: the cell rule and the JSON round trip.
+#include <gtest/gtest.h>
+
+#include "matrix.h"
+#include "matrix_sample.h"
+#include "writers.h"
+
+namespace ilk {
+namespace {
+
+ScenarioResult result(const std::string& name, Verdict v, bool matters = true) {
+    ScenarioResult s;
+    s.scenario = name;
+    s.verdict = v;
+    s.matters = matters;
+    s.reason = name + " reason";
+    return s;
+}
+
+TEST(MatrixCell, WorstVerdictDecides) {
+    StrategyCell c{"s", Verdict::SAFE, "", "", {result("a", Verdict::SAFE), result("b", Verdict::STUCK), result("c", Verdict::UNSAFE),
+                                              result("d", Verdict::ERROR)}};
+    fold_cell(c);
+    EXPECT_EQ(c.verdict, Verdict::UNSAFE);
+    EXPECT_EQ(c.deciding_scenario, "c");
+    EXPECT_EQ(c.reason, "c reason");
+}
+
+TEST(MatrixCell, SafeOnlyWhenNothingThatMattersIsMissing) {
+    StrategyCell c{"s", Verdict::SAFE, "", "", {result("a", Verdict::SAFE), result("b", Verdict::UNSUPPORTED, false)}};
+    fold_cell(c);
+    EXPECT_EQ(c.verdict, Verdict::SAFE);
+    EXPECT_EQ(c.deciding_scenario, "");
+    c.scenarios.push_back(result("c", Verdict::UNSUPPORTED, true));
+    fold_cell(c);
+    EXPECT_EQ(c.verdict, Verdict::UNSUPPORTED);
+    EXPECT_EQ(c.deciding_scenario, "c");
+    EXPECT_NE(c.reason.find("SAFE under 1 scenario(s)"), std::string::npos) << c.reason;
+}
+
+TEST(MatrixCell, NoScenarioIsNotSafe) {
+    StrategyCell c{"s", Verdict::SAFE, "", "", {}};
+    fold_cell(c);
+    EXPECT_EQ(c.verdict, Verdict::UNSUPPORTED);
+}
+
+TEST(MatrixJson, RoundTripKeepsEverything) {
+    const MatrixReport r = testing::sample_matrix(true);
+    const nlohmann::json j = to_json(r);
+    const MatrixReport back = matrix_from_json(j);
+    EXPECT_EQ(to_json(back), j);
+}
+
+TEST(MatrixJson, ErrorsNameTheField) {
+    nlohmann::json j = to_json(testing::sample_matrix());
+    j["targets"][1]["cells"][0].erase("verdict");
+    try {
+        matrix_from_json(j);
+        FAIL() << "accepted a cell without a verdict";
+    } catch (const std::runtime_error& e) {
+        EXPECT_STREQ(e.what(), "report.targets[1].cells[0]: no key 'verdict'");
+    }
+    j = to_json(testing::sample_matrix());
+    j["schema_version"] = 99;
+    EXPECT_THROW(matrix_from_json(j), std::runtime_error);
+    EXPECT_THROW(matrix_from_json(nlohmann::json{{"kind", "ilk-probe"}}), std::runtime_error);
+}
+
+TEST(MatrixColumns, MergedConflictsAreShown) {
+    const MatrixReport r = testing::sample_matrix(true);
+    const std::vector<Column> cols = columns(r);
+    ASSERT_EQ(cols.size(), 5u);  // tmpfs, ext4, xfs, hugetlbfs on 6.1, tmpfs on 6.12
+    EXPECT_EQ(cols[0].results.size(), 2u);
+    EXPECT_TRUE(conflicting(cols[0], "tom-2004"));
+    EXPECT_FALSE(conflicting(cols[0], "lifetime-flock"));
+    EXPECT_FALSE(conflicting(cols[4], "tom-2004"));
+}
+
+TEST(MatrixText, FitsOneHundredColumnsAndNamesTheDecidingScenario) {
+    const MatrixReport r = testing::sample_matrix(true);
+    const std::string text = matrix_text(r, {false, 100});
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        // Count code points, not bytes (the title has an em dash).
+        size_t width = 0;
+        for (size_t i = start; i < end; ++i) width += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+        EXPECT_LE(width, 100u) << text.substr(start, end - start);
+        start = end + 1;
+    }
+    EXPECT_NE(text.find("UNSAFE 1"), std::string::npos) << text;
+    EXPECT_NE(text.find("CONFLICT"), std::string::npos) << text;
+    EXPECT_NE(text.find("not set up: mkfs.xfs is not installed"), std::string::npos) << text;
+    EXPECT_NE(text.find("freebsd"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace ilk

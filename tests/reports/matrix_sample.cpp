@@ -1,0 +1,148 @@
+#include "matrix_sample.h"
+
+namespace ilk::testing {
+
+using json = nlohmann::json;
+
+namespace {
+
+ScenarioResult safe(const std::string& scenario, int schedules) {
+    ScenarioResult s;
+    s.scenario = scenario;
+    s.verdict = Verdict::SAFE;
+    s.schedules = schedules;
+    s.faults = schedules / 2;
+    return s;
+}
+
+ScenarioResult failing(const std::string& scenario, Verdict v, const std::string& why) {
+    ScenarioResult s;
+    s.scenario = scenario;
+    s.verdict = v;
+    s.schedules = 17;
+    s.faults = 1;
+    s.reason = why;
+    s.variant = "2";
+    s.schedule = {"B", "C", "C", "!B", "C"};
+    s.counterexample = "counterexamples/tom-2004--concurrent-stale--2.json";
+    s.transcript = {{"B", json::array({{{"step", "1 create postmaster.pid"}, {"saw", "EEXIST"}}})},
+                    {"C", json::array({{{"step", "7 delete postmaster.pid"}, {"saw", "deleted <old> & \"stale\""}}})}};
+    return s;
+}
+
+ScenarioResult unsupported(const std::string& scenario, const std::string& why) {
+    ScenarioResult s;
+    s.scenario = scenario;
+    s.verdict = Verdict::UNSUPPORTED;
+    s.reason = why;
+    return s;
+}
+
+StrategyCell cell(const std::string& strategy, std::vector<ScenarioResult> scenarios) {
+    StrategyCell c;
+    c.strategy = strategy;
+    c.scenarios = std::move(scenarios);
+    fold_cell(c);
+    return c;
+}
+
+json probe_json() {
+    return {{"facts",
+             {{"locks.fcntl.excludes_other_process", {{"measured", true}, {"value", true}, {"evidence", json::object()}}},
+              {"locks.flock.excludes_other_process", {{"measured", true}, {"value", false}, {"evidence", {{"note", "lock <forwarded> & lost"}}}}},
+              {"segments.sysv.attach_count_visible", {{"measured", false}, {"value", nullptr}, {"reason", "not root"}}}}},
+            {"profile",
+             {{"name", "linux"},
+              {"file", "platforms/linux.toml"},
+              {"comparisons",
+               json::array({{{"fact", "locks.flock.excludes_other_process"},
+                             {"pattern", "locks.*.excludes_other_process"},
+                             {"outcome", "deviation"},
+                             {"expected", true},
+                             {"observed", false},
+                             {"source", "Linux flock(2)"},
+                             {"where", "platforms/linux.toml:40:1"}},
+                            {{"fact", "locks.fcntl.excludes_other_process"},
+                             {"pattern", "locks.*.excludes_other_process"},
+                             {"outcome", "match"},
+                             {"expected", true},
+                             {"observed", true},
+                             {"source", "POSIX fcntl"},
+                             {"where", "platforms/linux.toml:40:1"}}})}}}};
+}
+
+TargetResult target(const std::string& name, const std::string& platform, const std::string& fstype) {
+    TargetResult t;
+    t.name = name;
+    t.kind = name.front() == '/' ? "directory" : "kit";
+    t.platform = platform;
+    t.host = "host-a";
+    t.info = {{"path", "/tmp/ilk-scratch/" + name}, {"fstype", fstype}, {"mount_options", "rw,relatime"}};
+    t.elapsed_ms = 12345;
+    t.probe = probe_json();
+    return t;
+}
+
+}  // namespace
+
+MatrixReport sample_matrix(bool merged) {
+    const std::string linux61 = "linux 6.1.0-28-amd64";
+    MatrixReport r;
+    r.host = {{"os", "Linux"}, {"kernel", "6.1.0-28-amd64"}, {"hostname", "host-a"}, {"ilk_version", "0.1.0"}};
+    r.profile = "linux";
+    r.schedule = "exhaustive (preemption bound 2, up to 1 fault, at most 50 schedules per variant)";
+    r.strategies = {{"tom-2004", "Tom Lane's 9 steps", "seed thread"},
+                    {"lifetime-flock", "flock for the server's whole life", "seed thread, Bruce Momjian"},
+                    {"pg-current", "PostgreSQL 16-17 <miscinit.c> & \"sysv_shmem.c\"", "PostgreSQL"}};
+    r.scenarios = {{"concurrent-stale", "two starters, a stale pidfile"},
+                   {"crash-orphans", "crashed server, live backends"},
+                   {"container-split", "contenders in other PID/IPC namespaces"}};
+
+    TargetResult tmpfs = target("tmpfs", linux61, "tmpfs");
+    tmpfs.cells = {
+        cell("tom-2004", {failing("concurrent-stale", Verdict::UNSAFE, "C reached RUNNING first; then B did <7 delete> & ran \"too\"]]>"),
+                          safe("crash-orphans", 12), safe("container-split", 3)}),
+        cell("lifetime-flock", {safe("concurrent-stale", 50), safe("crash-orphans", 8), safe("container-split", 4)}),
+        cell("pg-current", {safe("concurrent-stale", 50), failing("crash-orphans", Verdict::STUCK, "refused: 'another server is starting'"),
+                            unsupported("container-split", "scenario container-split needs root; run as root")}),
+    };
+    TargetResult ext4 = target("ext4", linux61, "ext4");
+    ext4.cells = {
+        cell("tom-2004", {failing("concurrent-stale", Verdict::UNSAFE, "C reached RUNNING first"), safe("crash-orphans", 12),
+                          safe("container-split", 3)}),
+        cell("lifetime-flock", {safe("concurrent-stale", 50), safe("crash-orphans", 8), safe("container-split", 4)}),
+        cell("pg-current", {safe("concurrent-stale", 50), safe("crash-orphans", 9),
+                            unsupported("container-split", "scenario container-split needs root; run as root")}),
+    };
+    TargetResult xfs = target("xfs", linux61, "");
+    xfs.unsupported = "mkfs.xfs is not installed: apt-get install xfsprogs";
+    xfs.probe = nullptr;
+    TargetResult huge = target("hugetlbfs", linux61, "hugetlbfs");
+    huge.segments_only = true;
+    huge.cells = {cell("tom-2004", {unsupported("concurrent-stale", "hugetlbfs holds segments only, not a data directory")})};
+    huge.cells[0].scenarios[0].matters = false;
+    fold_cell(huge.cells[0]);
+    r.targets = {tmpfs, ext4, xfs, huge};
+    r.not_run = {{"freebsd", "FreeBSD", "FreeBSD: fcntl, flock, SysV", "platforms/freebsd.toml", 12, {"ufs", "zfs", "tmpfs"}}};
+    r.elapsed_ms = 98765;
+
+    if (merged) {
+        TargetResult other = target("tmpfs", "linux 6.12.9-amd64", "tmpfs");
+        other.host = "vm-612";
+        other.source = "vm-612.json";
+        other.cells = {cell("tom-2004", {safe("concurrent-stale", 50)}), cell("lifetime-flock", {safe("concurrent-stale", 50)})};
+        TargetResult conflict = target("tmpfs", linux61, "tmpfs");
+        conflict.host = "host-b";
+        conflict.source = "host-b.json";
+        conflict.cells = {cell("tom-2004", {safe("concurrent-stale", 50)}),
+                          cell("lifetime-flock", {safe("concurrent-stale", 50)}),
+                          cell("pg-current", {safe("concurrent-stale", 50)})};
+        for (TargetResult& t : r.targets) t.source = "host-a.json";
+        r.targets.push_back(other);
+        r.targets.push_back(conflict);
+        r.merged_from = {"host-a.json", "vm-612.json", "host-b.json"};
+    }
+    return r;
+}
+
+}  // namespace ilk::testing

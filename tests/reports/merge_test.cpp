@@ -1,0 +1,2 @@
+// Placeholder until the merge tests land.
+#include <gtest/gtest.h>
