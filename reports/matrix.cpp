@@ -35,9 +35,10 @@ void fold_cell(StrategyCell& cell) {
         if (s.verdict == Verdict::UNSUPPORTED && s.matters) missing.push_back(&s);
         safe += s.verdict == Verdict::SAFE;
     }
-    if (cell.scenarios.empty()) {
+    if (safe == 0) {  // nothing was shown SAFE, whatever the reasons
         cell.verdict = Verdict::UNSUPPORTED;
-        cell.reason = "no scenario was run";
+        if (!cell.scenarios.empty()) cell.deciding_scenario = cell.scenarios.front().scenario;
+        cell.reason = cell.scenarios.empty() ? "no scenario was run" : cell.scenarios.front().reason;
     } else if (!missing.empty()) {
         cell.verdict = Verdict::UNSUPPORTED;
         cell.deciding_scenario = missing.front()->scenario;
@@ -100,36 +101,74 @@ Verdict read_verdict(const Reader& r) {
     }
 }
 
+TargetResult read_target(const Reader& t) {
+    TargetResult tr;
+    tr.name = t.get<std::string>("name");
+    tr.kind = t.opt<std::string>("kind", "directory");
+    tr.platform = t.get<std::string>("platform");
+    tr.host = t.opt<std::string>("host", "");
+    tr.source = t.opt<std::string>("source", "");
+    tr.info = t.opt<json>("info", json::object());
+    tr.unsupported = t.opt<std::string>("unsupported", "");
+    tr.segments_only = t.opt<bool>("segments_only", false);
+    tr.elapsed_ms = t.opt<double>("elapsed_ms", 0);
+    tr.probe = t.opt<json>("probe", nullptr);
+    for (size_t k = 0; k < t.size("cells"); ++k) {
+        const Reader c = t.sub("cells", k);
+        StrategyCell cell;
+        cell.strategy = c.get<std::string>("strategy");
+        cell.verdict = read_verdict(c);
+        cell.deciding_scenario = c.opt<std::string>("deciding_scenario", "");
+        cell.reason = c.opt<std::string>("reason", "");
+        for (size_t m = 0; m < c.size("scenarios"); ++m) {
+            const Reader s = c.sub("scenarios", m);
+            ScenarioResult sr;
+            sr.scenario = s.get<std::string>("scenario");
+            sr.verdict = read_verdict(s);
+            sr.schedules = s.opt<int>("schedules", 0);
+            sr.faults = s.opt<int>("faults", 0);
+            sr.complete = s.opt<bool>("complete", true);
+            sr.matters = s.opt<bool>("matters", true);
+            sr.reason = s.opt<std::string>("reason", "");
+            sr.variant = s.opt<std::string>("variant", "");
+            sr.schedule = s.opt<std::vector<std::string>>("schedule", {});
+            sr.counterexample = s.opt<std::string>("counterexample", "");
+            sr.transcript = s.opt<json>("transcript", nullptr);
+            sr.elapsed_ms = s.opt<double>("elapsed_ms", 0);
+            cell.scenarios.push_back(std::move(sr));
+        }
+        tr.cells.push_back(std::move(cell));
+    }
+    return tr;
+}
+
 }  // namespace
+
+TargetResult target_from_json(const json& j, const std::string& where) { return read_target({j, where}); }
+
+json to_json(const TargetResult& t) {
+    json cells = json::array();
+    for (const StrategyCell& c : t.cells) {
+        json sc = json::array();
+        for (const ScenarioResult& s : c.scenarios) sc.push_back(scenario_json(s));
+        cells.push_back({{"strategy", c.strategy},
+                         {"target", t.name},
+                         {"verdict", std::string(to_string(c.verdict))},
+                         {"deciding_scenario", c.deciding_scenario},
+                         {"reason", c.reason},
+                         {"scenarios", sc}});
+    }
+    return {{"name", t.name},       {"kind", t.kind},         {"platform", t.platform},
+            {"host", t.host},       {"source", t.source},     {"info", t.info},
+            {"unsupported", t.unsupported}, {"segments_only", t.segments_only}, {"elapsed_ms", t.elapsed_ms},
+            {"probe", t.probe},     {"cells", cells}};
+}
 
 json to_json(const MatrixReport& r) {
     json strategies = json::array(), scenarios = json::array(), targets = json::array(), not_run = json::array();
     for (const StrategyInfo& s : r.strategies) strategies.push_back({{"name", s.name}, {"summary", s.summary}, {"source", s.source}});
     for (const ScenarioInfo& s : r.scenarios) scenarios.push_back({{"name", s.name}, {"summary", s.summary}});
-    for (const TargetResult& t : r.targets) {
-        json cells = json::array();
-        for (const StrategyCell& c : t.cells) {
-            json sc = json::array();
-            for (const ScenarioResult& s : c.scenarios) sc.push_back(scenario_json(s));
-            cells.push_back({{"strategy", c.strategy},
-                             {"target", t.name},
-                             {"verdict", std::string(to_string(c.verdict))},
-                             {"deciding_scenario", c.deciding_scenario},
-                             {"reason", c.reason},
-                             {"scenarios", sc}});
-        }
-        targets.push_back({{"name", t.name},
-                           {"kind", t.kind},
-                           {"platform", t.platform},
-                           {"host", t.host},
-                           {"source", t.source},
-                           {"info", t.info},
-                           {"unsupported", t.unsupported},
-                           {"segments_only", t.segments_only},
-                           {"elapsed_ms", t.elapsed_ms},
-                           {"probe", t.probe},
-                           {"cells", cells}});
-    }
+    for (const TargetResult& t : r.targets) targets.push_back(to_json(t));
     for (const NotRunPlatform& p : r.not_run)
         not_run.push_back({{"name", p.name}, {"os", p.os}, {"summary", p.summary}, {"file", p.file}, {"claims", p.claims}, {"targets", p.targets}});
     return {{"schema_version", kMatrixSchemaVersion},
@@ -170,44 +209,7 @@ MatrixReport matrix_from_json(const json& j) {
     }
     for (size_t i = 0; i < top.size("targets"); ++i) {
         const Reader t = top.sub("targets", i);
-        TargetResult tr;
-        tr.name = t.get<std::string>("name");
-        tr.kind = t.opt<std::string>("kind", "directory");
-        tr.platform = t.get<std::string>("platform");
-        tr.host = t.opt<std::string>("host", "");
-        tr.source = t.opt<std::string>("source", "");
-        tr.info = t.opt<json>("info", json::object());
-        tr.unsupported = t.opt<std::string>("unsupported", "");
-        tr.segments_only = t.opt<bool>("segments_only", false);
-        tr.elapsed_ms = t.opt<double>("elapsed_ms", 0);
-        tr.probe = t.opt<json>("probe", nullptr);
-        for (size_t k = 0; k < t.size("cells"); ++k) {
-            const Reader c = t.sub("cells", k);
-            StrategyCell cell;
-            cell.strategy = c.get<std::string>("strategy");
-            cell.verdict = read_verdict(c);
-            cell.deciding_scenario = c.opt<std::string>("deciding_scenario", "");
-            cell.reason = c.opt<std::string>("reason", "");
-            for (size_t m = 0; m < c.size("scenarios"); ++m) {
-                const Reader s = c.sub("scenarios", m);
-                ScenarioResult sr;
-                sr.scenario = s.get<std::string>("scenario");
-                sr.verdict = read_verdict(s);
-                sr.schedules = s.opt<int>("schedules", 0);
-                sr.faults = s.opt<int>("faults", 0);
-                sr.complete = s.opt<bool>("complete", true);
-                sr.matters = s.opt<bool>("matters", true);
-                sr.reason = s.opt<std::string>("reason", "");
-                sr.variant = s.opt<std::string>("variant", "");
-                sr.schedule = s.opt<std::vector<std::string>>("schedule", {});
-                sr.counterexample = s.opt<std::string>("counterexample", "");
-                sr.transcript = s.opt<json>("transcript", nullptr);
-                sr.elapsed_ms = s.opt<double>("elapsed_ms", 0);
-                cell.scenarios.push_back(std::move(sr));
-            }
-            tr.cells.push_back(std::move(cell));
-        }
-        r.targets.push_back(std::move(tr));
+        r.targets.push_back(read_target(t));
     }
     for (size_t i = 0; i < top.size("not_run"); ++i) {
         const Reader p = top.sub("not_run", i);

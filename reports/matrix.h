@@ -108,8 +108,10 @@ struct MatrixReport {
 };
 
 nlohmann::json to_json(const MatrixReport& r);
+nlohmann::json to_json(const TargetResult& t);
 // Throws std::runtime_error naming the first thing wrong ("targets[2].cells[0]: no key 'verdict'").
 MatrixReport matrix_from_json(const nlohmann::json& j);
+TargetResult target_from_json(const nlohmann::json& j, const std::string& where = "target");
 
 // Columns for display: targets grouped by (platform, name), in first-seen
 // order. A column with more than one result for the same platform is shown

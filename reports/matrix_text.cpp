@@ -12,15 +12,15 @@ namespace ilk {
 
 namespace {
 
-constexpr int kStrategyWidth = 24;
-constexpr int kCellWidth = 10;
+constexpr int kStrategyWidth = 22;
+constexpr int kCellWidth = 9;  // 8 targets fit in 100 columns
 
 const char* glyph(Verdict v) {
     switch (v) {
     case Verdict::SAFE: return "ok";
-    case Verdict::UNSAFE: return "UNSAFE";
-    case Verdict::STUCK: return "STUCK";
-    case Verdict::ERROR: return "ERROR";
+    case Verdict::UNSAFE: return "UNS";
+    case Verdict::STUCK: return "STK";
+    case Verdict::ERROR: return "ERR";
     case Verdict::UNSUPPORTED: return "--";
     }
     return "?";
@@ -78,7 +78,7 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
                 Verdict shown = Verdict::UNSUPPORTED;
                 const auto cells = cells_of(cols[i], s);
                 if (conflicting(cols[i], s)) {
-                    text = "CONFLICT";
+                    text = "CONFLICT";  // 8 characters: fits the cell
                     shown = Verdict::ERROR;
                 } else if (const StrategyCell* c = cells.front()) {
                     shown = c->verdict;
@@ -94,9 +94,9 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
         }
     }
 
-    out += "\nverdicts: ok=SAFE  UNSAFE (exclusion or collateral broken)  STUCK (refused when it should start)\n"
-           "          ERROR (the kit failed)  --=UNSUPPORTED  CONFLICT (merged results disagree)\n"
-           "          the number after a verdict is the scenario that decided it\n";
+    out += "\nverdicts: ok=SAFE  UNS=UNSAFE (exclusion or collateral broken)  STK=STUCK (refused when it\n"
+           "          should start)  ERR=ERROR (the kit failed)  --=UNSUPPORTED  CONFLICT (merged results\n"
+           "          disagree); the number after a verdict is the scenario that decided it\n";
     out += "scenarios:";
     std::vector<std::pair<int, std::string>> numbered;
     for (const auto& [name, n] : scenario_no) numbered.emplace_back(n, name);
@@ -107,12 +107,12 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
     for (const TargetResult& t : r.targets) {
         const std::string where = several_platforms ? t.platform + " " : "";
         if (!t.unsupported.empty()) {
-            out += fmt::format("  {}{:<10} {}\n", where, t.name, paint(o.color, Verdict::UNSUPPORTED, "not set up: " + t.unsupported));
+            out += fmt::format("  {}{:<12} {}\n", where, t.name, paint(o.color, Verdict::UNSUPPORTED, "not set up: " + t.unsupported));
             continue;
         }
-        out += fmt::format("  {}{:<10} {:>6.1f} s  {}{}, {}\n", where, t.name, t.elapsed_ms / 1000, t.info.value("fstype", "?"),
+        out += fmt::format("  {}{:<12} {:>6.1f} s  {}{}, {}\n", where, t.name, t.elapsed_ms / 1000, t.info.value("fstype", "?"),
                            t.segments_only ? " (segments only)" : "", t.info.value("mount_options", "?"));
-        out += fmt::format("  {:<{}}at {}\n", "", where.size() + 11, t.info.value("path", "?"));
+        out += fmt::format("  {:<{}}at {}\n", "", where.size() + 13, t.info.value("path", "?"));
     }
 
     // Findings: one line per strategy x scenario x verdict, with the targets it was seen on.
@@ -134,7 +134,9 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
     for (const auto& [key, f] : findings) {
         out += fmt::format("  {} on {}\n      {}\n", paint(o.color, f.first->verdict, key), fmt::join(f.targets, ", "), f.first->reason);
         if (!f.first->counterexample.empty())
-            out += fmt::format("      schedule [{}]; replay: ilk replay {}\n", fmt::join(f.first->schedule, " "), f.first->counterexample);
+            out += fmt::format("      schedule [{}]; replay: ilk replay {}\n", fmt::join(f.first->schedule, " "),
+                               o.report_dir.empty() || f.first->counterexample.front() == '/' ? f.first->counterexample
+                                                                                             : o.report_dir + "/" + f.first->counterexample);
     }
     if (!r.not_run.empty()) {
         out += "\nnot run here (claims only, no results):\n";

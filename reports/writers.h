@@ -14,6 +14,7 @@ namespace ilk {
 struct WriteOptions {
     bool color = false;  // terminal: ANSI colours
     int width = 100;     // terminal: columns to fit in
+    std::string report_dir;  // terminal: counterexample paths (relative to the report directory) are shown under it
 };
 
 using MatrixWriteFn = std::string (*)(const MatrixReport&, const WriteOptions&);

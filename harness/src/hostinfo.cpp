@@ -27,15 +27,11 @@ nlohmann::json host_info() {
     };
 }
 
-// The mount holding dir: the /proc/self/mountinfo line with the same device
-// whose mount point is the longest prefix of the path.
-nlohmann::json target_info(const std::filesystem::path& dir) {
-    std::error_code ec;
-    const std::filesystem::path real = std::filesystem::canonical(dir, ec);
-    nlohmann::json out{{"path", (ec ? dir : real).string()}};
-    struct stat st {};
-    if (stat(dir.c_str(), &st) != 0) return out;
-    const std::string path = out["path"];
+namespace {
+
+// The /proc/self/mountinfo line whose mount point is the longest prefix of
+// path; with by_path false it must also be on the device of st.
+void read_mount(const std::string& path, const struct stat& st, bool by_path, nlohmann::json& out) {
     std::ifstream in("/proc/self/mountinfo");
     std::string line, best_point;
     while (std::getline(in, line)) {
@@ -44,7 +40,7 @@ nlohmann::json target_info(const std::filesystem::path& dir) {
         f >> id >> parent >> devno >> root >> point >> options;
         unsigned maj = 0, min = 0;
         if (std::sscanf(devno.c_str(), "%u:%u", &maj, &min) != 2) continue;
-        if (maj != major(st.st_dev) || min != minor(st.st_dev)) continue;
+        if (!by_path && (maj != major(st.st_dev) || min != minor(st.st_dev))) continue;
         const bool prefix = path.compare(0, point.size(), point) == 0 &&
                             (point == "/" || path.size() == point.size() || path[point.size()] == '/');
         if (!prefix || point.size() < best_point.size()) continue;
@@ -60,6 +56,21 @@ nlohmann::json target_info(const std::filesystem::path& dir) {
         out["super_options"] = super_options;
         out["device"] = devno;
     }
+}
+
+}  // namespace
+
+// The mount holding dir: the line with the same device whose mount point is
+// the longest prefix of the path; by path alone when no device matches
+// (btrfs reports an anonymous device in stat(), not the mount's).
+nlohmann::json target_info(const std::filesystem::path& dir) {
+    std::error_code ec;
+    const std::filesystem::path real = std::filesystem::canonical(dir, ec);
+    nlohmann::json out{{"path", (ec ? dir : real).string()}};
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0) return out;
+    read_mount(out["path"], st, false, out);
+    if (!out.contains("fstype")) read_mount(out["path"], st, true, out);
     return out;
 }
 

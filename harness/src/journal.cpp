@@ -1,6 +1,7 @@
 // Entry formats (one line each, "<kind> <what>"):
 //   scratch <dir>                        the run's scratch directory
 //   mount   <dir>                        a filesystem the kit mounted (dir is ours)
+//   loop    <image file>                 a loop device the kit attached to its own image file
 //   sysctl  <path> <old> <new>           restore old if the file still holds new
 //   segment <primitive> <key> <creator>  a segment a probe process may create
 //   proc    <pid> <start time>           a process of the run (killed if still the same)
@@ -9,7 +10,9 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <linux/loop.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,6 +104,28 @@ std::string undo(const JournalEntry& e, const Registry& registry, bool& stayed) 
         rmdir(e.what.c_str());
         return {};
     }
+    if (e.kind == "loop") {
+        // Found by its backing file, which is ours (in our scratch directory):
+        // a device number recorded before attaching could be reused by anyone.
+        std::error_code ec;
+        for (const auto& dev : fs::directory_iterator("/sys/block", ec)) {
+            std::ifstream backing(dev.path() / "loop" / "backing_file");
+            std::string file;
+            if (!std::getline(backing, file) || file != e.what) continue;
+            const std::string node = "/dev/" + dev.path().filename().string();
+            const int fd = open(node.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0 || ioctl(fd, LOOP_CLR_FD, 0) != 0) {
+                const int err = errno;
+                if (fd >= 0) close(fd);
+                if (err == ENXIO) continue;  // already detached (autoclear)
+                stayed = true;
+                return fmt::format("could not detach {} from {}: {}", node, e.what, std::strerror(err));
+            }
+            close(fd);
+            return fmt::format("detached {} ({})", node, e.what);
+        }
+        return {};
+    }
     if (e.kind == "sysctl") {
         std::string path, old_value, new_value, current;
         in >> path >> old_value >> new_value;
@@ -178,7 +203,8 @@ bool remove_tree_same_fs(const fs::path& dir, std::string* error) {
 Journal::Journal(fs::path file, int fd, fs::path scratch)
     : file_(std::move(file)), fd_(fd), scratch_(std::move(scratch)) {}
 
-Journal::Journal(Journal&& o) noexcept : file_(std::move(o.file_)), fd_(o.fd_), scratch_(std::move(o.scratch_)) {
+Journal::Journal(Journal&& o) noexcept
+    : file_(std::move(o.file_)), fd_(o.fd_), scratch_(std::move(o.scratch_)), id_(std::move(o.id_)) {
     o.fd_ = -1;
 }
 
@@ -214,12 +240,22 @@ Journal Journal::begin(const fs::path& parent_dir) {
         throw std::runtime_error(fmt::format("cannot lock journal {}: {}", file.string(), std::strerror(err)));
     }
     Journal j(file, fd, parent_dir / fmt::format("ilk-scratch-{}", id));
+    j.id_ = id;
     if (!j.record("scratch", j.scratch_.string()) || mkdir(j.scratch_.c_str(), 0755) != 0) {
         const int err = errno;
         j.finish(Registry{});
         throw std::runtime_error(fmt::format("cannot create scratch directory in {}: {}", parent_dir.string(), std::strerror(err)));
     }
     return j;
+}
+
+fs::path Journal::make_scratch(const fs::path& parent, const std::string& stem) const {
+    const fs::path dir = parent / fmt::format("{}-{}", stem, id_);
+    if (!record("scratch", dir.string()))
+        throw std::runtime_error(fmt::format("cannot journal {}: {}", dir.string(), std::strerror(errno)));
+    if (mkdir(dir.c_str(), 0755) != 0)
+        throw std::runtime_error(fmt::format("cannot create scratch directory {}: {}", dir.string(), std::strerror(errno)));
+    return dir;
 }
 
 // No fsync: a crash of the kit (even SIGKILL) keeps what write() put in the page

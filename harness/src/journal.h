@@ -15,7 +15,7 @@ namespace ilk {
 class Registry;
 
 struct JournalEntry {
-    std::string kind;  // scratch | mount | sysctl | segment | proc
+    std::string kind;  // scratch | mount | loop | sysctl | segment | proc
     std::string what;  // kind-specific, see journal.cpp
 };
 
@@ -39,6 +39,11 @@ public:
     // Append one entry. Safe from forked children (O_APPEND, one write).
     bool record(const std::string& kind, const std::string& what) const;
 
+    // A further scratch directory of this run, `<parent>/<stem>-<run id>`,
+    // journaled before it is made (a target the user named gets one).
+    // Throws std::runtime_error naming the directory and the cause.
+    std::filesystem::path make_scratch(const std::filesystem::path& parent, const std::string& stem) const;
+
     // Undo everything recorded, newest first, then delete the journal (kept,
     // unlocked, if something could not be undone: a later clean tries again).
     // Returns one line per resource removed or left.
@@ -49,6 +54,7 @@ private:
     std::filesystem::path file_;
     int fd_ = -1;
     std::filesystem::path scratch_;
+    std::string id_;
 };
 
 // Undo the journals of runs that are no longer alive (their flock is free);

@@ -1,7 +1,6 @@
 // ilk: the Interlock Kit command line.
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -20,6 +19,8 @@
 #include "profile.h"
 #include "registry.h"
 #include "report.h"
+#include "target.h"
+#include "writers.h"
 
 namespace fs = std::filesystem;
 
@@ -37,19 +38,6 @@ ilk::Registry load_registry(const std::vector<std::string>& plugin_dirs) {
     if (dirs.empty()) dirs = ilk::Registry::default_dirs();
     registry.load_dirs(dirs);
     return registry;
-}
-
-// A usable target directory, or a message that names it and the fix.
-std::string check_target(const fs::path& dir) {
-    std::error_code ec;
-    if (!fs::exists(dir, ec)) return fmt::format("target {} does not exist: create it or name another --target", dir.string());
-    if (!fs::is_directory(dir, ec)) return fmt::format("target {} is not a directory: name the directory that would hold the data directory", dir.string());
-    struct statvfs sv {};
-    if (statvfs(dir.c_str(), &sv) == 0 && (sv.f_flag & ST_RDONLY))
-        return fmt::format("target {} is on a read-only mount: remount it read-write or name another --target", dir.string());
-    if (access(dir.c_str(), W_OK | X_OK) != 0)
-        return fmt::format("target {} is not writable by uid {}: fix its permissions or run as its owner", dir.string(), geteuid());
-    return {};
 }
 
 bool write_file(const fs::path& file, const std::string& text, std::string& error) {
@@ -88,29 +76,52 @@ int emit(const char* who, const std::string& text, const std::string& output, in
 }
 
 struct ProbeArgs {
-    std::string target, format = "text", output, platform;
+    std::vector<std::string> targets;
+    std::string format = "text", output, platform;
     std::vector<std::string> primitives;
     bool fail_on_deviation = false, verbose = false, no_color = false;
 };
 
-// --target, or $TMPDIR (else /tmp) when none is given.
-fs::path target_or_tmpdir(const std::string& target) {
-    if (!target.empty()) return target;
+// $TMPDIR, else /tmp: where journals' scratch directories (and kit-made targets) go.
+fs::path tmpdir() {
     const char* tmpdir = std::getenv("TMPDIR");
     return tmpdir && *tmpdir ? tmpdir : "/tmp";
 }
 
-int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
-    const fs::path target = target_or_tmpdir(a.target);
-    if (std::string why = check_target(target); !why.empty()) {
-        std::cerr << "ilk probe: " << why << "\n";
-        return kExitBadInput;
+// Target names checked before anything is made: a kit-made name must exist
+// (did-you-mean), a directory must be usable. Returns false after saying why.
+bool check_target_specs(const char* who, const std::vector<std::string>& specs) {
+    std::vector<std::string> names;
+    for (const auto& k : ilk::target_kinds()) names.emplace_back(k.name);
+    for (const std::string& spec : specs) {
+        if (ilk::names_a_directory(spec)) {
+            if (std::string why = ilk::check_target_dir(spec); !why.empty()) {
+                std::cerr << who << ": " << why << "\n";
+                return false;
+            }
+        } else if (!ilk::find_target_kind(spec)) {
+            const std::string guess = ilk::closest_match(spec, names);
+            std::cerr << fmt::format("{}: no target named '{}'{}; kit-made targets: {} (or name a directory, e.g. ./{})\n", who, spec,
+                                     guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess), fmt::join(names, ", "), spec);
+            return false;
+        }
     }
+    return true;
+}
+
+// The profile to compare with: named, or the running OS's. Throws ProfileError.
+ilk::PlatformProfile pick_profile(const std::string& name) {
+    const auto dirs = ilk::profile_dirs();
+    return name.empty() ? ilk::profile_for_os(ilk::host_info_os(), dirs) : ilk::find_profile(name, dirs);
+}
+
+int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
+    const std::vector<std::string> specs = a.targets.empty() ? std::vector<std::string>{tmpdir().string()} : a.targets;
+    if (!check_target_specs("ilk probe", specs)) return kExitBadInput;
     // The profile first: a broken one must fail before anything is measured.
     ilk::PlatformProfile profile;
     try {
-        const auto dirs = ilk::profile_dirs();
-        profile = a.platform.empty() ? ilk::profile_for_os(ilk::host_info_os(), dirs) : ilk::find_profile(a.platform, dirs);
+        profile = pick_profile(a.platform);
     } catch (const ilk::ProfileError& e) {
         std::cerr << e.what() << "\n";
         return kExitBadInput;
@@ -127,32 +138,57 @@ int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
     }
     ilk::install_interrupt_handlers();
     std::vector<std::string> cleaned = ilk::clean_stale_journals(registry);
-    ilk::Journal journal = ilk::Journal::begin(target);
-    ilk::ProbeReport report = ilk::run_probe(registry, journal, {target, a.primitives});
-    report.cleaned = std::move(cleaned);
+    ilk::Journal journal = ilk::Journal::begin(tmpdir());
+    std::vector<ilk::ProbeReport> reports;
+    for (const std::string& spec : specs) {
+        if (ilk::g_interrupted) break;
+        const ilk::PreparedTarget t = ilk::prepare_target(spec, journal);
+        ilk::ProbeReport report;
+        if (!t.unsupported.empty()) {
+            report.host = ilk::host_info();
+            report.target = t.info;
+            report.target["name"] = spec;
+            report.target["unsupported"] = t.unsupported;
+            std::cerr << "ilk probe: target " << spec << " not set up: " << t.unsupported << "\n";
+        } else {
+            report = ilk::run_probe(registry, journal, {t.dir, a.primitives, t.segments_only});
+            report.target = t.info;
+            report.target["name"] = spec;
+        }
+        report.cleaned = cleaned;
+        if (!profile.name.empty()) {
+            report.profile = profile.name;
+            report.profile_file = profile.file;
+            report.comparisons = ilk::compare(profile, report.facts);
+        }
+        reports.push_back(std::move(report));
+    }
     for (const std::string& line : journal.finish(registry))
         if (line.rfind("could not", 0) == 0) std::cerr << "ilk probe: cleanup: " << line << "\n";
-    if (!profile.name.empty()) {
-        report.profile = profile.name;
-        report.profile_file = profile.file;
-        report.comparisons = ilk::compare(profile, report.facts);
+    std::string text;
+    bool interrupted = ilk::g_interrupted;
+    if (a.format == "json") {
+        nlohmann::json all = nlohmann::json::array();
+        for (const auto& r : reports) all.push_back(ilk::probe_report_json(r));
+        text = (all.size() == 1 ? all[0] : all).dump(2) + "\n";
+    } else {
+        for (const auto& r : reports) text += ilk::probe_report_text(r, {!a.no_color && a.output.empty() && isatty(1), a.verbose});
     }
-    const std::string text = a.format == "json"
-                                 ? ilk::probe_report_json(report).dump(2) + "\n"
-                                 : ilk::probe_report_text(report, {!a.no_color && a.output.empty() && isatty(1), a.verbose});
-    int rc = emit("ilk probe", text, a.output, report.interrupted ? kExitInterrupted : kExitOk);
+    for (const auto& r : reports) interrupted |= r.interrupted;
+    int rc = emit("ilk probe", text, a.output, interrupted ? kExitInterrupted : kExitOk);
     if (a.fail_on_deviation && rc == kExitOk)
-        for (const auto& c : report.comparisons)
-            if (c.outcome == ilk::Outcome::deviation || c.outcome == ilk::Outcome::unexpectedly_conforms) rc = kExitFailed;
+        for (const auto& r : reports)
+            for (const auto& c : r.comparisons)
+                if (c.outcome == ilk::Outcome::deviation || c.outcome == ilk::Outcome::unexpectedly_conforms) rc = kExitFailed;
     return rc;
 }
 
 struct RunArgs {
-    std::vector<std::string> strategies, scenarios;
-    std::string target, format = "text", output, schedule = "exhaustive", counterexample_dir = "ilk-report/counterexamples";
+    std::vector<std::string> strategies, scenarios, targets;
+    std::string format = "text", output, schedule = "exhaustive", counterexample_dir, report_dir = "ilk-report", platform;
     std::uint64_t seed = 1;
-    int trials = 200, bound = 2, faults = 1, max_schedules = 50;
-    bool no_color = false, quiet = false;
+    int trials = 200, bound = 2, faults = 1, max_schedules = 50, jobs = 0;
+    bool no_color = false, quiet = false, no_probe = false;
 };
 
 // Unknown names get a did-you-mean and exit 2 before anything runs.
@@ -167,33 +203,80 @@ bool check_names(const char* what, const std::vector<std::string>& asked, const 
     return true;
 }
 
-int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
-    const fs::path target = target_or_tmpdir(a.target);
-    if (std::string why = check_target(target); !why.empty()) {
-        std::cerr << "ilk run: " << why << "\n";
-        return kExitBadInput;
+// The report directory, made before the run (counterexamples are written as
+// they are found). If it cannot be made, a fresh one in $TMPDIR is used and
+// the message says where, so no result is ever lost.
+fs::path make_report_dir(const std::string& wanted) {
+    std::error_code ec;
+    fs::create_directories(wanted, ec);
+    if (!ec && access(wanted.c_str(), W_OK | X_OK) == 0) return wanted;
+    std::string tmpl = (tmpdir() / "ilk-report-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error(fmt::format("cannot create report directory {} nor one in {}", wanted, tmpdir().string()));
+    std::cerr << fmt::format("ilk: cannot write the report directory {}: {}; the report goes to {} instead\n", wanted,
+                             ec ? ec.message() : std::strerror(errno), tmpl);
+    return tmpl;
+}
+
+// Every file format into the report directory. Returns false if one failed (said on stderr).
+bool write_report_dir(const fs::path& dir, const ilk::MatrixReport& report) {
+    bool ok = true;
+    for (const ilk::MatrixWriter& w : ilk::matrix_writers()) {
+        if (w.file.empty()) continue;
+        std::string error;
+        if (!write_file(dir / w.file, w.write(report, {}), error)) {
+            std::cerr << "ilk: " << error << "\n";
+            ok = false;
+        }
     }
+    return ok;
+}
+
+int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
     std::vector<ilk::StrategySpec> strategies;
+    ilk::PlatformProfile profile;
+    std::vector<ilk::NotRunPlatform> not_run;
     try {
         strategies = ilk::load_strategies(ilk::strategy_dirs());
+        profile = pick_profile(a.platform);
+        not_run = ilk::platforms_not_run(ilk::profile_dirs(), ilk::host_info_os());
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         return kExitBadInput;
     }
+    // The main job covers the profile's targets (every kit-made one if it names
+    // none) and, without root, $TMPDIR as well.
+    std::vector<std::string> specs = a.targets;
+    if (specs.empty()) {
+        for (const std::string& t : profile.targets) {
+            if (ilk::find_target_kind(t)) continue;
+            std::vector<std::string> names;
+            for (const auto& k : ilk::target_kinds()) names.emplace_back(k.name);
+            const std::string guess = ilk::closest_match(t, names);
+            std::cerr << fmt::format("{}:{}:{}: platform.targets: no kit-made target named '{}'{}; known: {}\n", profile.targets_where.file,
+                                     profile.targets_where.line, profile.targets_where.column, t,
+                                     guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess), fmt::join(names, ", "));
+            return kExitBadInput;
+        }
+        specs = profile.targets;
+        if (specs.empty())
+            for (const auto& k : ilk::target_kinds()) specs.emplace_back(k.name);
+        if (geteuid() != 0) specs.insert(specs.begin(), tmpdir().string());
+    }
+    if (!check_target_specs("ilk run", specs)) return kExitBadInput;
     std::vector<std::string> strategy_names, scenario_names;
     for (const auto& s : strategies) strategy_names.push_back(s.name);
     for (const auto& s : ilk::scenarios()) scenario_names.emplace_back(s.name);
     if (!check_names("strategy", a.strategies, strategy_names) || !check_names("scenario", a.scenarios, scenario_names))
         return kExitBadInput;
+    const fs::path report_dir = make_report_dir(a.report_dir);
     ilk::Registry registry = load_registry(plugin_dirs);
     ilk::install_interrupt_handlers();
     std::vector<std::string> cleaned = ilk::clean_stale_journals(registry);
     for (const std::string& c : cleaned) std::cerr << "cleaned up after an earlier run: " << c << "\n";
-    ilk::Journal journal = ilk::Journal::begin(target);
+    ilk::Journal journal = ilk::Journal::begin(tmpdir());
     ilk::RunOptions o;
     o.strategies = a.strategies;
     o.scenarios = a.scenarios;
-    o.target = target;
     o.schedule.mode = a.schedule == "random"   ? ilk::ScheduleOptions::Mode::random
                       : a.schedule == "stress" ? ilk::ScheduleOptions::Mode::stress
                                                : ilk::ScheduleOptions::Mode::exhaustive;
@@ -202,16 +285,45 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
     o.schedule.preemption_bound = a.bound;
     o.schedule.max_faults = a.faults;
     o.schedule.max_schedules = a.max_schedules;
-    o.counterexample_dir = a.counterexample_dir;
-    o.progress = !a.quiet;
-    const ilk::RunReport report = ilk::run_matrix(registry, journal, strategies, o);
+    o.counterexample_dir = a.counterexample_dir.empty() ? report_dir / "counterexamples" : fs::path(a.counterexample_dir);
+    o.counterexamples_per_target = a.counterexample_dir.empty() || specs.size() > 1;
+    o.link_base = report_dir;
+    o.profile = profile;
+    o.probe = !a.no_probe;
+    o.jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+    if (o.schedule.mode == ilk::ScheduleOptions::Mode::stress && a.jobs == 0) o.jobs = 1;  // stress wants every CPU for one target
+    o.progress = a.quiet ? ilk::RunOptions::Progress::none : isatty(2) ? ilk::RunOptions::Progress::bar : ilk::RunOptions::Progress::lines;
+
+    std::vector<ilk::PreparedTarget> targets;
+    for (const std::string& spec : specs) {
+        if (ilk::g_interrupted) break;
+        targets.push_back(ilk::prepare_target(spec, journal));
+        if (!a.quiet && !targets.back().unsupported.empty())
+            std::cerr << fmt::format("target {} not set up: {}\n", spec, targets.back().unsupported);
+    }
+    ilk::MatrixReport report;
+    try {
+        report = ilk::run_matrix(registry, journal, strategies, targets, o);
+    } catch (...) {
+        journal.finish(registry);
+        throw;
+    }
     for (const std::string& line : journal.finish(registry))
         if (line.rfind("could not", 0) == 0) std::cerr << "ilk run: cleanup: " << line << "\n";
-    const std::string text = a.format == "json" ? ilk::run_report_json(report).dump(2) + "\n"
-                                                : ilk::run_report_text(report, !a.no_color && a.output.empty() && isatty(1));
-    int rc = emit("ilk run", text, a.output, report.interrupted ? kExitInterrupted : kExitOk);
-    for (const auto& c : report.cells)
-        if (c.verdict == ilk::Verdict::ERROR && rc == kExitOk) rc = kExitFailed;
+    report.not_run = not_run;
+
+    int rc = report.interrupted ? kExitInterrupted : kExitOk;
+    if (!write_report_dir(report_dir, report)) rc = kExitFailed;
+    const ilk::MatrixWriter* w = ilk::find_writer(a.format);
+    ilk::WriteOptions wo{!a.no_color && a.output.empty() && isatty(1), 100, report_dir.string()};
+    const int out_rc = emit("ilk run", w->write(report, wo), a.output, rc);
+    if (out_rc != rc) std::cerr << fmt::format("ilk run: the results are kept in {}\n", (report_dir / "report.json").string());
+    rc = out_rc;
+    if (a.format == "text" && !a.quiet && a.output.empty())
+        std::cout << fmt::format("report: {} (report.json, report.md, junit.xml, report.html, counterexamples/)\n", report_dir.string());
+    for (const auto& t : report.targets)
+        for (const auto& c : t.cells)
+            if (c.verdict == ilk::Verdict::ERROR && rc == kExitOk) rc = kExitFailed;
     return rc;
 }
 
@@ -228,7 +340,7 @@ int cmd_replay(const std::string& file, int times, const std::vector<std::string
     ilk::Registry registry = load_registry(plugin_dirs);
     ilk::install_interrupt_handlers();
     ilk::clean_stale_journals(registry);
-    ilk::Journal journal = ilk::Journal::begin(target_or_tmpdir(""));
+    ilk::Journal journal = ilk::Journal::begin(tmpdir());
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     ilk::Lab lab(registry, journal, journal.scratch());
     for (const auto& p : registry.primitives())
@@ -288,7 +400,9 @@ int main(int argc, char** argv) {
 
     ProbeArgs pa;
     CLI::App* probe = app.add_subcommand("probe", "Measure how each primitive behaves on a target directory");
-    probe->add_option("--target", pa.target, "Directory to probe in (a scratch subdirectory is made and removed). Default: $TMPDIR or /tmp");
+    probe->add_option("--target", pa.targets,
+                      "Directory to probe in (a scratch subdirectory is made and removed), or a kit-made target (see ilk run); "
+                      "repeatable. Default: $TMPDIR or /tmp");
     probe->add_option("--format", pa.format, "Report format")->check(CLI::IsMember({"text", "json"}));
     probe->add_option("--output", pa.output, "Write the report to FILE instead of standard output");
     probe->add_option("--platform", pa.platform, "Compare with platforms/NAME.toml instead of the running OS's profile");
@@ -303,21 +417,28 @@ int main(int argc, char** argv) {
     CLI::App* clean = app.add_subcommand("clean", "Remove what crashed earlier runs left behind (from their journals)");
 
     RunArgs ra;
-    CLI::App* run = app.add_subcommand("run", "Put strategies on trial: strategy x scenario verdicts with counterexamples");
+    CLI::App* run = app.add_subcommand("run", "Put strategies on trial: the strategy x target matrix, with counterexamples");
     run->add_option("--strategy", ra.strategies, "Run only this strategy; repeatable (see strategies/*.toml)");
     run->add_option("--scenario", ra.scenarios, "Run only this scenario; repeatable");
-    run->add_option("--target", ra.target, "Directory for the data directories (a scratch subdirectory is made and removed)");
+    run->add_option("--target", ra.targets,
+                    "A directory (a scratch subdirectory is made and removed) or a kit-made target: tmpfs, ext4, xfs, btrfs, "
+                    "overlayfs, fuse, fuse-lockfwd, hugetlbfs; repeatable. Default: every kit-made target");
     run->add_option("--schedule", ra.schedule, "How contenders' steps interleave")->check(CLI::IsMember({"exhaustive", "random", "stress"}));
     run->add_option("--seed", ra.seed, "Random schedule: seed");
     run->add_option("--trials", ra.trials, "Random and stress schedules: trials per scenario variant");
     run->add_option("--bound", ra.bound, "Exhaustive schedule: preemption bound")->check(CLI::Range(0, 10));
     run->add_option("--faults", ra.faults, "Crashes (SIGKILL at a step) per schedule")->check(CLI::Range(0, 4));
     run->add_option("--max-schedules", ra.max_schedules, "Exhaustive schedule: cap per scenario variant")->check(CLI::PositiveNumber);
-    run->add_option("--counterexample-dir", ra.counterexample_dir, "Where counterexample files go");
-    run->add_option("--format", ra.format, "Report format")->check(CLI::IsMember({"text", "json"}));
-    run->add_option("--output", ra.output, "Write the report to FILE");
+    run->add_option("--jobs,-j", ra.jobs, "Targets run at the same time (default: the number of CPUs)")->check(CLI::Range(1, 64));
+    run->add_option("--report-dir", ra.report_dir, "Where report.json, report.md, junit.xml, report.html and counterexamples/ go");
+    run->add_option("--counterexample-dir", ra.counterexample_dir, "Where counterexample files go (default: REPORT-DIR/counterexamples)");
+    run->add_option("--platform", ra.platform, "Compare probes with platforms/NAME.toml instead of the running OS's profile");
+    run->add_option("--format", ra.format, "Format on standard output (or --output)")
+        ->check(CLI::IsMember({"text", "json", "markdown", "junit", "html"}));
+    run->add_option("--output", ra.output, "Write that report to FILE instead of standard output");
+    run->add_flag("--no-probe", ra.no_probe, "Do not probe each target's primitives first");
     run->add_flag("--no-color", ra.no_color, "No colours on a terminal");
-    run->add_flag("-q,--quiet", ra.quiet, "No progress lines");
+    run->add_flag("-q,--quiet", ra.quiet, "No progress");
 
     std::string replay_file;
     int replay_times = 1;

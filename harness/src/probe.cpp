@@ -19,8 +19,8 @@ std::int32_t journal_from_plugin(void* self, const char* kind, const char* what)
 }
 }  // namespace
 
-Lab::Lab(const Registry& registry, const Journal& journal, std::filesystem::path target)
-    : registry_(registry), journal_(journal), target_(std::move(target)),
+Lab::Lab(const Registry& registry, const Journal& journal, std::filesystem::path workdir)
+    : registry_(registry), journal_(journal), target_(std::move(workdir)),
       scratch_str_(journal.scratch().string()), target_str_(target_.string()) {}
 
 ProbeContext Lab::context() const {
@@ -124,15 +124,16 @@ ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOpt
     prctl(PR_SET_CHILD_SUBREAPER, 1);  // orphaned actor children come back to us to be reaped
     ProbeReport report;
     report.host = host_info();
-    report.target = target_info(options.target);
+    report.target = target_info(options.workdir);
     report.load_failures = registry.failures();
-    Lab lab(registry, journal, options.target);
+    Lab lab(registry, journal, options.workdir);
 
     std::vector<const Primitive*> locks, segments;
     for (const Primitive& p : registry.primitives()) {
         if (!options.primitives.empty() &&
             std::find(options.primitives.begin(), options.primitives.end(), p.desc->name) == options.primitives.end())
             continue;
+        if (options.segments_only && p.desc->kind == PrimitiveKind::lock) continue;
         PrimitiveStatus s = check_primitive(lab, p);
         const std::string subject = p.desc->kind == PrimitiveKind::lock ? "locks" : "segments";
         const std::string id = fmt::format("{}.{}.supported", subject, s.name);
@@ -155,7 +156,7 @@ ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOpt
     try {
         probe_locks(lab, locks, report.facts);
         probe_segments(lab, segments, report.facts);
-        probe_process(lab, report.facts);
+        if (!options.segments_only) probe_process(lab, report.facts);
     } catch (const Interrupted&) {
         report.interrupted = true;
     }

@@ -41,15 +41,16 @@ struct ProbeReport {
     bool interrupted = false;
 };
 
-// What a probe works with: the registry, the run's journal and a fresh file or
+// What a probe works with: the registry, the run's journal, the directory it
+// works in (a journaled scratch directory on the target) and a fresh file or
 // segment key for each fact, so facts never disturb each other.
 class Lab {
 public:
-    Lab(const Registry& registry, const Journal& journal, std::filesystem::path target);
+    Lab(const Registry& registry, const Journal& journal, std::filesystem::path workdir);
 
     const Registry& registry() const { return registry_; }
     const Journal& journal() const { return journal_; }
-    const std::filesystem::path& dir() const { return journal_.scratch(); }
+    const std::filesystem::path& dir() const { return target_; }
     ProbeContext context() const;
 
     Actor spawn() const { return Actor::spawn(registry_, journal_); }
@@ -78,8 +79,9 @@ void probe_segments(Lab& lab, const std::vector<const Primitive*>& segments, Fac
 void probe_process(Lab& lab, FactSet& out);
 
 struct ProbeOptions {
-    std::filesystem::path target;          // existing directory; the probe works in a scratch dir inside
+    std::filesystem::path workdir;         // a scratch directory on the target, made by the caller (journaled)
     std::vector<std::string> primitives;   // empty = all loaded
+    bool segments_only = false;            // a target that holds segments only (hugetlbfs)
 };
 
 // Prepare and check one primitive, each plugin hook in a sandboxed child.

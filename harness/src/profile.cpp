@@ -45,6 +45,10 @@ const std::vector<KeyBinding>& key_bindings() {
          [](PlatformProfile& p, Expectation&, J&& v) { p.os = v.get<std::string>(); }},
         {{"platform", "summary", kKeyTypeString, false, "one line about the platform, shown in reports"},
          [](PlatformProfile& p, Expectation&, J&& v) { p.summary = v.get<std::string>(); }},
+        {{"platform", "targets", kKeyTypeStrings, false,
+          "the targets the platform's default run covers: kit-made target names (ilk run --target), or for a platform "
+          "not run here the filesystems its documentation speaks of"},
+         [](PlatformProfile& p, Expectation&, J&& v) { p.targets = v.get<std::vector<std::string>>(); }},
         {{"expect", "fact", kKeyTypeString, true, "fact id the claim is about; a * component matches any one component"},
          [](PlatformProfile&, Expectation& e, J&& v) { e.fact = v.get<std::string>(); }},
         {{"expect", "value", kKeyTypeValue, true, "the value the documentation promises"},
@@ -194,9 +198,11 @@ private:
                 continue;
             }
             const std::string what = describe(section, label, b.key.name);
+            if (b.key.name == "targets") p.targets_where = at(*n);
             b.store(p, e,
-                    b.key.type == kKeyTypeString ? read_string(*n, what)
-                                                 : read_value(*n, section, label, b.key.name));
+                    b.key.type == kKeyTypeString    ? read_string(*n, what)
+                    : b.key.type == kKeyTypeStrings ? read_strings(*n, what)
+                                                    : read_value(*n, section, label, b.key.name));
         }
     }
 
@@ -208,6 +214,18 @@ private:
     nlohmann::json read_string(const toml::node& n, const std::string& what) const {
         if (auto s = n.value_exact<std::string>()) return *s;
         wrong_type(n, "a string", what);
+    }
+
+    nlohmann::json read_strings(const toml::node& n, const std::string& what) const {
+        const toml::array* a = n.as_array();
+        if (a == nullptr) wrong_type(n, "an array of strings", what);
+        nlohmann::json out = nlohmann::json::array();
+        for (std::size_t i = 0; i < a->size(); ++i) {
+            auto s = (*a)[i].value_exact<std::string>();
+            if (!s) wrong_type((*a)[i], "a string", fmt::format("{}[{}]", what, i));
+            out.push_back(*s);
+        }
+        return out;
     }
 
     nlohmann::json read_value(const toml::node& n, std::string_view section, const std::string& label,

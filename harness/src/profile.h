@@ -35,6 +35,8 @@ struct PlatformProfile {
     std::string name;     // "linux"
     std::string os;       // uname sysname it applies to: "Linux", "FreeBSD", "Darwin", "HP-UX"
     std::string summary;
+    std::vector<std::string> targets;  // what its default run covers (kit-made target names on Linux)
+    SourceLocation targets_where;      // where `targets` is written, for messages about a name in it
     std::filesystem::path file;
     std::vector<Expectation> expectations;
 };

@@ -19,6 +19,7 @@ struct ProfileKey {
 // Type names used in ProfileKey::type.
 inline constexpr std::string_view kKeyTypeString = "string";
 inline constexpr std::string_view kKeyTypeValue = "bool, integer, string or array of strings";
+inline constexpr std::string_view kKeyTypeStrings = "array of strings";
 
 const std::vector<ProfileKey>& profile_keys();
 

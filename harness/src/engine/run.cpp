@@ -1,9 +1,14 @@
 #include "engine/run.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -12,6 +17,11 @@
 
 #include "engine/zygote.h"
 #include "hostinfo.h"
+#include "interrupt.h"
+#include "journal.h"
+#include "probe.h"
+#include "registry.h"
+#include "report.h"
 
 namespace ilk {
 
@@ -20,7 +30,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Why a cell cannot run here, or empty.
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Why a strategy cannot run under a scenario here, or empty.
 std::string unsupported_reason(const StrategySpec& s, const Scenario& sc, const std::map<std::string, PrimitiveStatus>& prims) {
     if (sc.needs_root && geteuid() != 0)
         return fmt::format("scenario {} needs root (PID reuse, other uids or namespaces); run as root", sc.name);
@@ -33,6 +47,41 @@ std::string unsupported_reason(const StrategySpec& s, const Scenario& sc, const 
     return {};
 }
 
+bool wanted(const std::vector<std::string>& only, const std::string& name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+}
+
+std::string file_safe(const std::string& name) {
+    std::string out = name;
+    std::replace_if(out.begin(), out.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.'; }, '_');
+    while (!out.empty() && (out.front() == '_' || out.front() == '.')) out.erase(out.begin());
+    return out.empty() ? "target" : out;
+}
+
+ScenarioResult scenario_result(const CellResult& c, const fs::path& link_base) {
+    ScenarioResult s;
+    s.scenario = c.scenario;
+    s.verdict = c.verdict;
+    s.schedules = c.schedules;
+    s.faults = c.faults;
+    s.complete = c.complete;
+    s.reason = c.reason;
+    s.elapsed_ms = c.elapsed_ms;
+    if (c.counterexample) {
+        s.variant = c.counterexample->variant;
+        s.schedule = c.counterexample->schedule;
+        s.transcript = c.counterexample->transcript;
+    }
+    if (!c.counterexample_file.empty()) {
+        std::error_code ec;
+        const fs::path rel = link_base.empty() ? fs::path() : fs::relative(c.counterexample_file, link_base, ec);
+        s.counterexample = (!ec && !rel.empty() && *rel.begin() != "..") ? rel.string() : c.counterexample_file;
+    }
+    return s;
+}
+
+}  // namespace
+
 std::string schedule_text(const ScheduleOptions& o) {
     if (o.mode == ScheduleOptions::Mode::stress)
         return fmt::format("stress (free-running starters, {} trials per variant)", o.trials);
@@ -42,7 +91,32 @@ std::string schedule_text(const ScheduleOptions& o) {
                        o.max_faults, o.max_schedules);
 }
 
-}  // namespace
+std::string platform_label(const json& host) {
+    std::string os = host.value("os", "?");
+    std::transform(os.begin(), os.end(), os.begin(), [](unsigned char c) { return std::tolower(c); });
+    return fmt::format("{} {}", os, host.value("kernel", "?"));
+}
+
+std::vector<NotRunPlatform> platforms_not_run(const std::vector<fs::path>& dirs, std::string_view sysname) {
+    std::vector<NotRunPlatform> out;
+    std::vector<std::string> seen;
+    for (const fs::path& dir : dirs) {
+        std::vector<fs::path> files;
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(dir, ec))
+            if (e.path().extension() == ".toml") files.push_back(e.path());
+        std::sort(files.begin(), files.end());
+        for (const fs::path& f : files) {
+            const std::string name = f.stem().string();
+            if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;  // an earlier directory overrides it
+            seen.push_back(name);
+            const PlatformProfile p = load_profile(f);
+            if (p.os == sysname) continue;
+            out.push_back({p.name, p.os, p.summary, f.string(), static_cast<int>(p.expectations.size()), p.targets});
+        }
+    }
+    return out;
+}
 
 fs::path write_counterexample(const Counterexample& cx, const fs::path& dir) {
     fs::create_directories(dir);
@@ -51,9 +125,52 @@ fs::path write_counterexample(const Counterexample& cx, const fs::path& dir) {
     return file;
 }
 
-RunReport run_matrix(const Registry& registry, Journal& journal, const std::vector<StrategySpec>& strategies, const RunOptions& o) {
+TargetResult run_target(const Registry& registry, const Journal& journal, const std::vector<StrategySpec>& strategies,
+                        const PreparedTarget& target, const RunOptions& o, const std::function<void(const StrategyCell&)>& on_cell) {
     const auto t0 = std::chrono::steady_clock::now();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    TargetResult result;
+    result.name = target.name;
+    result.kind = target.kind;
+    result.host = host_info().value("hostname", "");
+    result.platform = platform_label(host_info());
+    result.info = target.info;
+    result.unsupported = target.unsupported;
+    result.segments_only = target.segments_only;
+    if (!target.unsupported.empty()) return result;
+
+    // The probe first: its primitive checks also decide which cells can run.
+    std::map<std::string, PrimitiveStatus> prims;
+    if (o.probe) {
+        const fs::path probe_dir = target.dir / "probe";
+        fs::create_directories(probe_dir);
+        ProbeReport probe = run_probe(registry, const_cast<Journal&>(journal), {probe_dir, {}, target.segments_only});
+        if (!o.profile.name.empty()) {
+            probe.profile = o.profile.name;
+            probe.profile_file = o.profile.file;
+            probe.comparisons = compare(o.profile, probe.facts);
+        }
+        for (const PrimitiveStatus& p : probe.primitives) prims[p.name] = p;
+        result.probe = probe_report_json(probe);
+        if (probe.interrupted) {
+            result.elapsed_ms = target.setup_ms + ms_since(t0);
+            return result;
+        }
+    }
+
+    if (target.segments_only) {
+        for (const StrategySpec& s : strategies) {
+            if (!wanted(o.strategies, s.name)) continue;
+            StrategyCell cell;
+            cell.strategy = s.name;
+            fold_cell(cell);
+            cell.reason = fmt::format("{} holds segments only, not a data directory: its segment facts are in the probe", target.name);
+            result.cells.push_back(std::move(cell));
+        }
+        result.elapsed_ms = target.setup_ms + ms_since(t0);
+        return result;
+    }
+
     // Gated schedules run one process at a time: on one CPU every hand-over is
     // a local wake-up instead of an inter-processor one (slow in VMs). Stress
     // wants every CPU.
@@ -65,134 +182,288 @@ RunReport run_matrix(const Registry& registry, Journal& journal, const std::vect
         CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
         sched_setaffinity(0, sizeof one, &one);
     }
-    RunReport report;
-    report.host = host_info();
-    report.target = target_info(o.target);
-    report.schedule = schedule_text(o.schedule);
-    Lab lab(registry, journal, o.target);
-    std::map<std::string, PrimitiveStatus> prims;
-    for (const Primitive& p : registry.primitives()) {
-        PrimitiveStatus s = check_primitive(lab, p);
-        prims[s.name] = s;
-        report.primitives.push_back(std::move(s));
-    }
+    Lab lab(registry, journal, target.dir);
+    if (!o.probe)
+        for (const Primitive& p : registry.primitives()) {
+            PrimitiveStatus s = check_primitive(lab, p);
+            prims[s.name] = s;
+        }
     TrialEnv env;
     env.registry = &registry;
     env.journal = &journal;
-    env.workdir = journal.scratch() / "trials";
+    env.workdir = target.dir / "trials";
     fs::create_directories(env.workdir);
-    Zygote zygote(o.contender_binary.empty() ? fs::read_symlink("/proc/self/exe") : o.contender_binary,
-                  plugin_libraries(registry), journal);
-    env.zygote = &zygote;
-    try {
-        for (const StrategySpec& s : strategies) {
-            if (!o.strategies.empty() && std::find(o.strategies.begin(), o.strategies.end(), s.name) == o.strategies.end()) continue;
-            for (const Scenario& sc : scenarios()) {
-                if (!o.scenarios.empty() && std::find(o.scenarios.begin(), o.scenarios.end(), sc.name) == o.scenarios.end()) continue;
-                throw_if_interrupted();
-                CellResult cell;
+    const fs::path cx_dir = o.counterexample_dir.empty() || !o.counterexamples_per_target
+                                ? o.counterexample_dir : o.counterexample_dir / file_safe(target.name);
+    {
+        Zygote zygote(o.contender_binary.empty() ? fs::read_symlink("/proc/self/exe") : o.contender_binary,
+                      plugin_libraries(registry), journal);
+        env.zygote = &zygote;
+        try {
+            for (const StrategySpec& s : strategies) {
+                if (!wanted(o.strategies, s.name)) continue;
+                StrategyCell cell;
                 cell.strategy = s.name;
-                cell.scenario = sc.name;
-                if (std::string why = unsupported_reason(s, sc, prims); !why.empty()) {
-                    cell.verdict = Verdict::UNSUPPORTED;
-                    cell.reason = why;
-                } else {
-                    cell = explore(env, s, sc, o.schedule);
-                    if (cell.counterexample && !o.counterexample_dir.empty())
-                        cell.counterexample_file = write_counterexample(*cell.counterexample, o.counterexample_dir).string();
+                for (const Scenario& sc : scenarios()) {
+                    if (!wanted(o.scenarios, sc.name)) continue;
+                    throw_if_interrupted();
+                    CellResult c;
+                    c.strategy = s.name;
+                    c.scenario = sc.name;
+                    if (std::string why = unsupported_reason(s, sc, prims); !why.empty()) {
+                        c.verdict = Verdict::UNSUPPORTED;
+                        c.reason = why;
+                    } else {
+                        c = explore(env, s, sc, o.schedule);
+                        if (c.counterexample && !cx_dir.empty()) c.counterexample_file = write_counterexample(*c.counterexample, cx_dir).string();
+                    }
+                    cell.scenarios.push_back(scenario_result(c, o.link_base));
+                    if (g_interrupted) break;  // the cell cut short is kept, marked by the report's `interrupted`
                 }
-                if (o.progress)
-                    std::cerr << fmt::format("  {:<24} {:<20} {:<11} {:>5} schedules {:>7.0f} ms\n", s.name, sc.name,
-                                             to_string(cell.verdict), cell.schedules, cell.elapsed_ms);
-                report.cells.push_back(std::move(cell));
+                fold_cell(cell);
+                if (on_cell) on_cell(cell);
+                result.cells.push_back(std::move(cell));
+                throw_if_interrupted();
             }
+        } catch (const Interrupted&) {
         }
-    } catch (const Interrupted&) {
-        report.interrupted = true;
     }
-    report.interrupted = report.interrupted || g_interrupted.load();  // also when the last cell was the one cut short
     sched_setaffinity(0, sizeof saved, &saved);
-    report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    result.elapsed_ms = target.setup_ms + ms_since(t0);
+    return result;
+}
+
+namespace {
+
+// A target's worker process and what it has said so far.
+struct Worker {
+    size_t target = 0;
+    pid_t pid = -1;
+    int fd = -1;
+    std::string buffer;
+    std::optional<TargetResult> result;
+    std::string current;  // the strategy it is on
+};
+
+bool write_all(int fd, const std::string& s) {
+    size_t done = 0;
+    while (done < s.size()) {
+        const ssize_t n = write(fd, s.data() + done, s.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += static_cast<size_t>(n);
+    }
+    return true;
+}
+
+std::vector<int> allowed_cpus() {
+    cpu_set_t set;
+    std::vector<int> cpus;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        for (int i = 0; i < CPU_SETSIZE; ++i)
+            if (CPU_ISSET(i, &set)) cpus.push_back(i);
+    if (cpus.empty()) cpus.push_back(0);
+    return cpus;
+}
+
+[[noreturn]] void worker_main(int fd, int cpu, pid_t parent, const Registry& registry, const Journal& journal,
+                              const std::vector<StrategySpec>& strategies, const PreparedTarget& target, const RunOptions& o) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(3);
+    // SysV keys derive from data-directory inodes, which repeat across
+    // filesystems: concurrent targets must not see each other's segments.
+    if (geteuid() == 0) unshare(CLONE_NEWIPC);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    sched_setaffinity(0, sizeof one, &one);
+    int rc = 0;
+    try {
+        const TargetResult r = run_target(registry, journal, strategies, target, o, [&](const StrategyCell& c) {
+            write_all(fd, json{{"cell", {{"strategy", c.strategy}, {"verdict", to_string(c.verdict)}, {"deciding", c.deciding_scenario}}}}.dump() + "\n");
+        });
+        rc = write_all(fd, json{{"result", to_json(r)}}.dump() + "\n") ? 0 : 4;
+    } catch (const std::exception& e) {
+        write_all(fd, json{{"error", e.what()}}.dump() + "\n");
+        rc = 5;
+    }
+    _exit(rc);
+}
+
+// What the terminal shows while the matrix runs.
+class ProgressView {
+public:
+    ProgressView(RunOptions::Progress mode, size_t total) : mode_(mode), total_(total), t0_(std::chrono::steady_clock::now()) {}
+
+    void cell(const std::string& target, const json& c, const std::vector<Worker>& running) {
+        ++done_;
+        if (mode_ == RunOptions::Progress::lines) {
+            std::cerr << fmt::format("[{:>3}/{}] {:<13} {:<24} {:<11} {}\n", done_, total_, target, c.value("strategy", ""),
+                                     c.value("verdict", ""), c.value("deciding", ""));
+        } else if (mode_ == RunOptions::Progress::bar) {
+            draw(running);
+        }
+    }
+    void note(const std::string& line) {
+        if (mode_ == RunOptions::Progress::none) return;
+        if (mode_ == RunOptions::Progress::bar) std::cerr << "\r\033[K";
+        std::cerr << line << "\n";
+    }
+    void draw(const std::vector<Worker>& running) {
+        if (mode_ != RunOptions::Progress::bar) return;
+        const double elapsed = ms_since(t0_) / 1000;
+        const int width = 24;
+        const int filled = total_ ? static_cast<int>(width * done_ / total_) : width;
+        std::string eta = "--";
+        if (done_ > 0 && done_ < total_) {
+            const int s = static_cast<int>(elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_));
+            eta = fmt::format("{}:{:02}", s / 60, s % 60);
+        }
+        std::string now;
+        for (const Worker& w : running)
+            if (!w.current.empty()) now += (now.empty() ? "" : ", ") + w.current;
+        if (now.size() > 46) now = now.substr(0, 45) + "~";
+        std::cerr << fmt::format("\r\033[K[{}{}] {:>3}/{} ETA {} {}", std::string(filled, '#'), std::string(width - filled, '.'), done_,
+                                 total_, eta, now)
+                  << std::flush;
+    }
+    void finish() {
+        if (mode_ == RunOptions::Progress::bar) std::cerr << "\r\033[K" << std::flush;
+    }
+
+private:
+    RunOptions::Progress mode_;
+    size_t total_, done_ = 0;
+    std::chrono::steady_clock::time_point t0_;
+};
+
+}  // namespace
+
+MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::vector<StrategySpec>& strategies,
+                        const std::vector<PreparedTarget>& targets, const RunOptions& o) {
+    const auto t0 = std::chrono::steady_clock::now();
+    MatrixReport report;
+    report.host = host_info();
+    report.profile = o.profile.name;
+    report.schedule = schedule_text(o.schedule);
+    for (const StrategySpec& s : strategies)
+        if (wanted(o.strategies, s.name)) report.strategies.push_back({s.name, s.summary, s.source});
+    for (const Scenario& s : scenarios())
+        if (wanted(o.scenarios, s.name)) report.scenarios.push_back({s.name, s.summary});
+
+    // Plugins set up host-wide things once here (a hugetlbfs mount, huge
+    // pages), so concurrent workers find them ready instead of racing to make them.
+    {
+        Lab lab(registry, journal, journal.scratch());
+        for (const Primitive& p : registry.primitives()) check_primitive(lab, p);
+    }
+
+    size_t total = 0;
+    for (const PreparedTarget& t : targets)
+        if (t.unsupported.empty() && !t.segments_only) total += report.strategies.size();
+    ProgressView view(o.progress, total);
+    const std::vector<int> cpus = allowed_cpus();
+    const size_t jobs = static_cast<size_t>(std::max(1, o.jobs));
+    std::vector<Worker> running;
+    std::vector<std::optional<TargetResult>> results(targets.size());
+    size_t next = 0;
+    const pid_t self = getpid();
+    std::vector<bool> cpu_busy(cpus.size(), false);
+    std::map<pid_t, size_t> cpu_of;
+    bool stopping = false;
+    while (next < targets.size() || !running.empty()) {
+        if (g_interrupted && !stopping) {
+            stopping = true;  // a SIGINT to the group reached the workers too; a SIGTERM to us alone did not
+            for (const Worker& w : running) kill(w.pid, SIGINT);
+        }
+        while (!stopping && next < targets.size() && running.size() < jobs) {
+            const size_t i = next++;
+            int pipefd[2];
+            if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
+            const size_t slot = static_cast<size_t>(std::find(cpu_busy.begin(), cpu_busy.end(), false) - cpu_busy.begin()) % cpus.size();
+            std::cout << std::flush;
+            std::cerr << std::flush;
+            const pid_t pid = fork();
+            if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+            if (pid == 0) {
+                close(pipefd[0]);
+                worker_main(pipefd[1], cpus[slot], self, registry, journal, strategies, targets[i], o);
+            }
+            close(pipefd[1]);
+            journal.record("proc", fmt::format("{} {}", pid, process_start_time(pid)));
+            cpu_busy[slot] = true;
+            cpu_of[pid] = slot;
+            running.push_back({i, pid, pipefd[0], {}, {}, {}});
+            if (targets[i].unsupported.empty()) view.draw(running);
+        }
+        if (running.empty()) break;
+        std::vector<pollfd> fds;
+        for (const Worker& w : running) fds.push_back({w.fd, POLLIN, 0});
+        if (poll(fds.data(), fds.size(), 500) < 0 && errno != EINTR) throw std::runtime_error(fmt::format("poll: {}", std::strerror(errno)));
+        for (size_t k = 0; k < running.size(); ++k) {
+            if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            Worker& w = running[k];
+            char buf[65536];
+            const ssize_t n = read(w.fd, buf, sizeof buf);
+            if (n > 0) {
+                w.buffer.append(buf, static_cast<size_t>(n));
+                size_t nl;
+                while ((nl = w.buffer.find('\n')) != std::string::npos) {
+                    const json msg = json::parse(w.buffer.substr(0, nl), nullptr, false);
+                    w.buffer.erase(0, nl + 1);
+                    if (msg.contains("cell")) {
+                        w.current.clear();
+                        view.cell(targets[w.target].name, msg["cell"], running);
+                    } else if (msg.contains("result")) {
+                        w.result = target_from_json(msg["result"]);
+                    } else if (msg.contains("error")) {
+                        view.note(fmt::format("target {}: the kit failed: {}", targets[w.target].name, msg["error"].get<std::string>()));
+                    }
+                }
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            // End of the worker's output: it is done, or it died.
+            close(w.fd);
+            int status = 0;
+            while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            cpu_busy[cpu_of[w.pid]] = false;
+            if (!w.result) {
+                TargetResult dead;
+                dead.name = targets[w.target].name;
+                dead.kind = targets[w.target].kind;
+                dead.platform = platform_label(report.host);
+                dead.info = targets[w.target].info;
+                const std::string why = WIFSIGNALED(status) ? fmt::format("killed by signal {}", WTERMSIG(status))
+                                                            : fmt::format("exit code {}", WEXITSTATUS(status));
+                for (const StrategyInfo& s : report.strategies) {
+                    StrategyCell c;
+                    c.strategy = s.name;
+                    c.verdict = Verdict::ERROR;
+                    c.reason = fmt::format("the worker for target {} ended without a result ({}): the kit failed", dead.name, why);
+                    dead.cells.push_back(std::move(c));
+                }
+                if (!g_interrupted) w.result = std::move(dead);
+            }
+            if (w.result) {
+                view.note(fmt::format("target {:<13} done in {:.1f} s", targets[w.target].name, w.result->elapsed_ms / 1000));
+                results[w.target] = std::move(w.result);
+            }
+            running.erase(running.begin() + static_cast<long>(k));
+            break;  // fds no longer matches running
+        }
+        // Which strategy each worker is on is not reported; the bar shows the targets in flight.
+        for (Worker& w : running)
+            if (w.current.empty()) w.current = targets[w.target].name;
+        view.draw(running);
+    }
+    view.finish();
+    for (auto& r : results)
+        if (r) report.targets.push_back(std::move(*r));
+    report.interrupted = g_interrupted.load() || report.targets.size() < targets.size();
+    report.elapsed_ms = ms_since(t0);
     return report;
-}
-
-json run_report_json(const RunReport& r) {
-    json cells = json::array();
-    for (const CellResult& c : r.cells) {
-        json j{{"strategy", c.strategy}, {"target", r.target.value("path", "")}, {"scenario", c.scenario},
-               {"verdict", std::string(to_string(c.verdict))}, {"schedules", c.schedules}, {"faults", c.faults},
-               {"complete", c.complete}, {"reason", c.reason}, {"elapsed_ms", c.elapsed_ms}};
-        if (c.found_ms >= 0) j["found_ms"] = c.found_ms;
-        j["counterexample"] = c.counterexample_file.empty() ? json(nullptr) : json(c.counterexample_file);
-        if (c.counterexample) j["schedule"] = c.counterexample->schedule;
-        cells.push_back(std::move(j));
-    }
-    return {{"schema_version", 1}, {"kind", "ilk-run"}, {"host", r.host}, {"target", r.target}, {"schedule", r.schedule},
-            {"cells", cells}, {"elapsed_ms", r.elapsed_ms}, {"interrupted", r.interrupted}};
-}
-
-std::string run_report_text(const RunReport& r, bool color) {
-    auto paint = [&](Verdict v, const std::string& s) {
-        if (!color) return s;
-        const char* code = v == Verdict::SAFE ? "32" : v == Verdict::UNSAFE ? "31;1" : v == Verdict::STUCK ? "33;1" : v == Verdict::ERROR ? "35;1" : "2";
-        return fmt::format("\033[{}m{}\033[0m", code, s);
-    };
-    auto glyph = [](Verdict v) {
-        switch (v) {
-        case Verdict::SAFE: return "ok";
-        case Verdict::UNSAFE: return "UN";
-        case Verdict::STUCK: return "ST";
-        case Verdict::ERROR: return "ER";
-        case Verdict::UNSUPPORTED: return "--";
-        }
-        return "?";
-    };
-    std::vector<std::string> strategies, scenario_names;
-    std::map<std::pair<std::string, std::string>, const CellResult*> at;
-    for (const CellResult& c : r.cells) {
-        if (std::find(strategies.begin(), strategies.end(), c.strategy) == strategies.end()) strategies.push_back(c.strategy);
-        if (std::find(scenario_names.begin(), scenario_names.end(), c.scenario) == scenario_names.end()) scenario_names.push_back(c.scenario);
-        at[{c.strategy, c.scenario}] = &c;
-    }
-    std::string out = fmt::format("ilk run — {} on {} ({}), schedule: {}\n\n", r.host.value("kernel", "?"), r.target.value("path", "?"),
-                                  r.target.value("fstype", "?"), r.schedule);
-    out += fmt::format("{:<24}", "strategy \\ scenario");
-    for (size_t i = 0; i < scenario_names.size(); ++i) out += fmt::format("{:>4}", i + 1);
-    out += "\n";
-    for (const std::string& s : strategies) {
-        out += fmt::format("{:<24}", s.substr(0, 23));
-        for (const std::string& sc : scenario_names) {
-            const CellResult* c = at[{s, sc}];
-            out += "  " + (c ? paint(c->verdict, glyph(c->verdict)) : std::string("  "));
-        }
-        out += "\n";
-    }
-    out += "\nscenarios:";
-    for (size_t i = 0; i < scenario_names.size(); ++i) out += fmt::format("{} {}={}", i % 5 == 0 ? "\n " : "", i + 1, scenario_names[i]);
-    out += "\nverdicts: ok=SAFE UN=UNSAFE ST=STUCK (refused when it should start) ER=ERROR (the kit failed) --=UNSUPPORTED\n";
-    int findings = 0;
-    for (const CellResult& c : r.cells) {
-        if (c.verdict == Verdict::SAFE || c.verdict == Verdict::UNSUPPORTED) continue;
-        if (!findings++) out += "\nfindings:\n";
-        out += fmt::format("  {} {} under {}{}: {}\n", paint(c.verdict, std::string(to_string(c.verdict))), c.strategy, c.scenario,
-                           c.counterexample && !c.counterexample->variant.empty() ? "/" + c.counterexample->variant : "", c.reason);
-        if (c.counterexample)
-            out += fmt::format("      schedule [{}] (shrunk from {} decisions){}\n", fmt::join(c.counterexample->schedule, " "),
-                               c.counterexample->shrunk_from,
-                               c.counterexample_file.empty() ? "" : "; replay: ilk replay " + c.counterexample_file);
-    }
-    int safe = 0, schedules = 0, incomplete = 0;
-    for (const CellResult& c : r.cells) {
-        safe += c.verdict == Verdict::SAFE;
-        schedules += c.schedules;
-        incomplete += c.verdict == Verdict::SAFE && !c.complete;
-    }
-    if (incomplete)
-        out += fmt::format("\n{} SAFE cells reached the schedule cap before the search space was exhausted "
-                           "(SAFE within the schedules run; raise --max-schedules to search further).\n", incomplete);
-    out += fmt::format("\n{} cells, {} SAFE, {} schedules in {:.1f} s{}\n", r.cells.size(), safe, schedules, r.elapsed_ms / 1000,
-                       r.interrupted ? " (interrupted: partial report)" : "");
-    return out;
 }
 
 }  // namespace ilk

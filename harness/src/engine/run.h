@@ -1,44 +1,62 @@
-// `ilk run`: every chosen strategy x scenario on a target, with verdicts and
-// counterexample files.
+// `ilk run`: every chosen strategy x scenario on every target, with verdicts,
+// counterexample files, and the probe of each target; the result is the
+// compatibility matrix (reports/matrix.h).
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/explorer.h"
-#include "probe.h"
+#include "matrix.h"
+#include "profile.h"
+#include "target.h"
 
 namespace ilk {
+
+class Journal;
+class Registry;
 
 struct RunOptions {
     std::vector<std::string> strategies;  // empty: all
     std::vector<std::string> scenarios;   // empty: all
-    std::filesystem::path target;
     ScheduleOptions schedule;
-    std::filesystem::path counterexample_dir;
-    std::filesystem::path contender_binary;  // default: this executable
-    bool progress = false;                   // a line per cell on stderr
+    std::filesystem::path counterexample_dir;  // where counterexample files go; empty: none written
+    bool counterexamples_per_target = true;    // a subdirectory per target (more than one target)
+    std::filesystem::path link_base;           // counterexample paths in the report are relative to this
+    std::filesystem::path contender_binary;    // default: this executable
+    PlatformProfile profile;                   // compared with each target's probe (empty name: none)
+    bool probe = true;                         // probe each target's primitives first
+    int jobs = 1;                              // targets run at the same time, each in a worker process
+    enum class Progress { none, lines, bar } progress = Progress::none;
 };
 
-struct RunReport {
-    nlohmann::json host, target;
-    std::vector<PrimitiveStatus> primitives;
-    std::vector<CellResult> cells;
-    std::string schedule;  // "exhaustive (preemption bound 2, 1 fault)"
-    double elapsed_ms = 0;
-    bool interrupted = false;
-};
+// Prepared targets in, the matrix out. Each target runs in a worker process
+// of its own (a crash there is that target's ERROR, the run goes on), at most
+// `jobs` at a time, each pinned to its own CPU and, as root, in an IPC
+// namespace of its own so that concurrent targets never meet each other's
+// SysV keys. Ctrl-C stops every worker at its next step; the partial matrix is returned.
+MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::vector<StrategySpec>& strategies,
+                        const std::vector<PreparedTarget>& targets, const RunOptions& options);
 
-RunReport run_matrix(const Registry& registry, Journal& journal, const std::vector<StrategySpec>& strategies,
-                     const RunOptions& options);
-
-nlohmann::json run_report_json(const RunReport& r);
-std::string run_report_text(const RunReport& r, bool color);
+// One target in this process: probe, then every strategy x scenario.
+// on_cell is called after each strategy's cell is complete.
+TargetResult run_target(const Registry& registry, const Journal& journal, const std::vector<StrategySpec>& strategies,
+                        const PreparedTarget& target, const RunOptions& options,
+                        const std::function<void(const StrategyCell&)>& on_cell);
 
 // A counterexample as a file; returns the path written.
 std::filesystem::path write_counterexample(const Counterexample& cx, const std::filesystem::path& dir);
+
+// "exhaustive (preemption bound 2, up to 1 fault, at most 50 schedules per variant)"
+std::string schedule_text(const ScheduleOptions& o);
+
+// The platform profiles in `dirs` whose os is not `sysname`: listed in the
+// matrix as not run (their claims only). Throws ProfileError for a broken one.
+std::vector<NotRunPlatform> platforms_not_run(const std::vector<std::filesystem::path>& dirs, std::string_view sysname);
+
+// "linux 6.1.0-28-amd64": the platform label of this host's results.
+std::string platform_label(const nlohmann::json& host);
 
 }  // namespace ilk
