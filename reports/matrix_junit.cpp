@@ -122,7 +122,8 @@ std::string failure_body(const std::string& strategy, const ScenarioResult& s, c
 std::string testcase(const std::string& classname, const std::string& strategy, const ScenarioResult& s, const TargetResult& t,
                      Counts& n) {
     ++n.tests;
-    std::string out = fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{}\">\n", attr(s.scenario), attr(classname), secs(s.elapsed_ms));
+    std::string out = fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{}\">\n", attr(s.scenario), attr(classname),
+                                  secs(s.elapsed_ms));
     const std::string message = s.reason.empty() ? fmt::format("{} under {}", to_string(s.verdict), s.scenario) : s.reason;
     switch (s.verdict) {
     case Verdict::SAFE:
@@ -169,7 +170,8 @@ Suite testsuite(const MatrixReport& r, const TargetResult& t, size_t id, bool du
     if (!t.unsupported.empty()) {
         ++n.tests;
         ++n.skipped;
-        cases = fmt::format("    <testcase name=\"set-up\" classname=\"ilk.{}.target\" time=\"{}\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+        cases = fmt::format("    <testcase name=\"set-up\" classname=\"ilk.{}.target\" time=\"{}\">\n"
+                            "      <skipped message=\"{}\"/>\n    </testcase>\n",
                             attr(key), secs(t.elapsed_ms), attr("target could not be set up: " + t.unsupported));
     }
     for (const StrategyCell& c : t.cells)

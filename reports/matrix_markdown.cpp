@@ -198,8 +198,9 @@ std::string targets_md(const MatrixReport& r, const Labels& labels) {
         if (!t.unsupported.empty()) notes.push_back("**not set up**: " + md(t.unsupported));
         if (t.segments_only) notes.push_back("segments only, not a data directory");
         if (t.kind == "directory") notes.push_back("directory named by the user");
+        const std::string note = notes.empty() ? "—" : fmt::format("{}", fmt::join(notes, "; "));
         for (std::string cell : {t.host.empty() ? std::string("—") : md(t.host), info(t, "fstype"), info(t, "mount_options"),
-                                 info(t, "path"), seconds(t.elapsed_ms), notes.empty() ? std::string("—") : fmt::format("{}", fmt::join(notes, "; "))})
+                                 info(t, "path"), seconds(t.elapsed_ms), note})
             row.push_back(std::move(cell));
         rows.push_back(std::move(row));
     }

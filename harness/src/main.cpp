@@ -20,6 +20,8 @@
 #include "registry.h"
 #include "report.h"
 #include "target.h"
+#include "advice.h"
+#include "merge.h"
 #include "writers.h"
 
 namespace fs = std::filesystem;
@@ -30,6 +32,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;       // deviations under --fail-on-deviation, or the kit failed
 constexpr int kExitBadInput = 2;     // usage, profile, target or plugin-dir errors
+constexpr int kExitNoneSafe = 3;     // ilk advise: no strategy is SAFE in that directory
 constexpr int kExitInterrupted = 130;
 
 ilk::Registry load_registry(const std::vector<std::string>& plugin_dirs) {
@@ -189,6 +192,7 @@ struct RunArgs {
     std::uint64_t seed = 1;
     int trials = 200, bound = 2, faults = 1, max_schedules = 50, jobs = 0;
     bool no_color = false, quiet = false, no_probe = false;
+    bool advise = false;  // ilk advise: the advice instead of the matrix
 };
 
 // Unknown names get a did-you-mean and exit 2 before anything runs.
@@ -316,6 +320,14 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
     if (!write_report_dir(report_dir, report)) rc = kExitFailed;
     const ilk::MatrixWriter* w = ilk::find_writer(a.format);
     ilk::WriteOptions wo{!a.no_color && a.output.empty() && isatty(1), 100, report_dir.string()};
+    if (a.advise) {
+        if (report.targets.empty()) return rc == kExitOk ? kExitFailed : rc;
+        const ilk::Advice advice = ilk::advise(report.targets.front(), strategy_names);
+        std::cout << ilk::advice_text(report.targets.front(), advice, wo.color);
+        std::cout << fmt::format("\nthe cells behind this advice: {}\n", (report_dir / "report.html").string());
+        if (rc == kExitOk && advice.recommended.empty()) rc = kExitNoneSafe;
+        return rc;
+    }
     const int out_rc = emit("ilk run", w->write(report, wo), a.output, rc);
     if (out_rc != rc) std::cerr << fmt::format("ilk run: the results are kept in {}\n", (report_dir / "report.json").string());
     rc = out_rc;
@@ -325,6 +337,39 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
         for (const auto& c : t.cells)
             if (c.verdict == ilk::Verdict::ERROR && rc == kExitOk) rc = kExitFailed;
     return rc;
+}
+
+struct MergeArgs {
+    std::vector<std::string> inputs;
+    std::string format = "text", output, html, markdown, junit, json;
+    bool no_color = false;
+};
+
+// Reports of several hosts, kernels or filesystems into one matrix.
+int cmd_merge(const MergeArgs& a) {
+    std::vector<std::pair<std::string, ilk::MatrixReport>> inputs;
+    for (const std::string& file : a.inputs) {
+        try {
+            inputs.emplace_back(file, ilk::read_matrix_file(file));
+        } catch (const std::exception& e) {
+            std::cerr << "ilk merge: " << e.what() << "\n";
+            return kExitBadInput;
+        }
+    }
+    ilk::MatrixReport merged = ilk::merge_reports(inputs);
+    merged.host = ilk::host_info();
+    int rc = kExitOk;
+    for (const auto& [format, file] : {std::pair<const char*, const std::string&>{"html", a.html}, {"markdown", a.markdown},
+                                       {"junit", a.junit}, {"json", a.json}}) {
+        if (file.empty()) continue;
+        std::string error;
+        if (!write_file(file, ilk::find_writer(format)->write(merged, {}), error)) {
+            std::cerr << "ilk merge: " << error << "\n";
+            rc = kExitFailed;
+        }
+    }
+    const ilk::WriteOptions wo{!a.no_color && a.output.empty() && isatty(1), 100, ""};
+    return emit("ilk merge", ilk::find_writer(a.format)->write(merged, wo), a.output, rc);
 }
 
 int cmd_replay(const std::string& file, int times, const std::vector<std::string>& plugin_dirs) {
@@ -440,6 +485,27 @@ int main(int argc, char** argv) {
     run->add_flag("--no-color", ra.no_color, "No colours on a terminal");
     run->add_flag("-q,--quiet", ra.quiet, "No progress");
 
+    MergeArgs ma;
+    CLI::App* merge = app.add_subcommand("merge", "Join matrix reports (ilk run's report.json) of several hosts into one matrix");
+    merge->add_option("reports", ma.inputs, "Report files (report.json of ilk run, or of an earlier merge)")->required();
+    merge->add_option("--format", ma.format, "Format on standard output (or --output)")
+        ->check(CLI::IsMember({"text", "json", "markdown", "junit", "html"}));
+    merge->add_option("--output", ma.output, "Write that report to FILE instead of standard output");
+    merge->add_option("--html", ma.html, "Also write the HTML page to FILE");
+    merge->add_option("--markdown", ma.markdown, "Also write the Markdown report to FILE");
+    merge->add_option("--junit", ma.junit, "Also write JUnit XML to FILE");
+    merge->add_option("--json", ma.json, "Also write the merged JSON report to FILE (it can be merged again)");
+    merge->add_flag("--no-color", ma.no_color, "No colours on a terminal");
+
+    RunArgs aa;  // ilk advise: ilk run on one directory, then a recommendation
+    std::string advise_dir;
+    CLI::App* advise = app.add_subcommand("advise", "Recommend the strategy to use for a real server's data directory");
+    advise->add_option("dir", advise_dir, "The directory where the server would keep its data directory (its parent)")->required();
+    advise->add_option("--strategy", aa.strategies, "Consider only this strategy; repeatable");
+    advise->add_option("--report-dir", aa.report_dir, "Where the report of the run behind the advice goes");
+    advise->add_flag("--no-color", aa.no_color, "No colours on a terminal");
+    advise->add_flag("-q,--quiet", aa.quiet, "No progress");
+
     std::string replay_file;
     int replay_times = 1;
     CLI::App* replay = app.add_subcommand("replay", "Run a counterexample file again and check it reaches the same verdict");
@@ -465,6 +531,12 @@ int main(int argc, char** argv) {
         if (list_plugins->parsed()) return cmd_list_plugins(plugin_dirs);
         if (clean->parsed()) return cmd_clean(plugin_dirs);
         if (run->parsed()) return cmd_run(ra, plugin_dirs);
+        if (merge->parsed()) return cmd_merge(ma);
+        if (advise->parsed()) {
+            aa.targets = {advise_dir};
+            aa.advise = true;
+            return cmd_run(aa, plugin_dirs);
+        }
         if (replay->parsed()) return cmd_replay(replay_file, replay_times, plugin_dirs);
         if (contender->parsed()) return zygote_role ? ilk::zygote_main(contender_fd, contender_parent) : ilk::contender_main(contender_fd);
     } catch (const std::exception& e) {

@@ -1,0 +1,104 @@
+#include "advice.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace ilk {
+
+namespace {
+
+struct Score {
+    int rank = 0;        // 0 SAFE, 1 UNSUPPORTED, 2 failing
+    int failing = 0;     // scenarios UNSAFE/STUCK/ERROR
+    int worst = 0;       // severity of the worst failing scenario
+    int safe = 0;        // scenarios shown SAFE
+    int schedules = 0;
+};
+
+Score score(const StrategyCell& c) {
+    Score s;
+    s.rank = c.verdict == Verdict::SAFE ? 0 : c.verdict == Verdict::UNSUPPORTED ? 1 : 2;
+    for (const ScenarioResult& r : c.scenarios) {
+        const bool fails = r.verdict == Verdict::UNSAFE || r.verdict == Verdict::STUCK || r.verdict == Verdict::ERROR;
+        s.failing += fails;
+        if (fails) s.worst = std::max(s.worst, severity(r.verdict));
+        s.safe += r.verdict == Verdict::SAFE;
+        s.schedules += r.schedules;
+    }
+    return s;
+}
+
+// One line about a cell; with_paths adds each failure's counterexample file.
+std::string cell_line(const StrategyCell& c, bool with_paths) {
+    int safe = 0, schedules = 0;
+    for (const ScenarioResult& r : c.scenarios) {
+        safe += r.verdict == Verdict::SAFE;
+        schedules += r.schedules;
+    }
+    std::string line = fmt::format("{}: SAFE under {} of {} scenarios ({} schedules)", to_string(c.verdict), safe, c.scenarios.size(), schedules);
+    for (const ScenarioResult& r : c.scenarios)
+        if (r.verdict == Verdict::UNSAFE || r.verdict == Verdict::STUCK || r.verdict == Verdict::ERROR)
+            line += fmt::format("; {} under {}{}", to_string(r.verdict), r.scenario,
+                                with_paths && !r.counterexample.empty() ? " (" + r.counterexample + ")" : "");
+    if (c.verdict == Verdict::UNSUPPORTED) line += "; " + c.reason;
+    return line;
+}
+
+}  // namespace
+
+Advice advise(const TargetResult& target, const std::vector<std::string>& order) {
+    Advice a;
+    for (const StrategyCell& c : target.cells) a.ranked.push_back(&c);
+    auto position = [&](const std::string& name) {
+        return std::find(order.begin(), order.end(), name) - order.begin();
+    };
+    std::stable_sort(a.ranked.begin(), a.ranked.end(), [&](const StrategyCell* x, const StrategyCell* y) {
+        const Score sx = score(*x), sy = score(*y);
+        if (sx.rank != sy.rank) return sx.rank < sy.rank;
+        if (sx.failing != sy.failing) return sx.failing < sy.failing;
+        if (sx.worst != sy.worst) return sx.worst < sy.worst;
+        if (sx.safe != sy.safe) return sx.safe > sy.safe;
+        if (sx.schedules != sy.schedules) return sx.schedules > sy.schedules;
+        return position(x->strategy) < position(y->strategy);
+    });
+    for (const StrategyCell* c : a.ranked) {
+        if (c->verdict != Verdict::SAFE) continue;
+        if (a.recommended.empty()) a.recommended = c->strategy;
+        else a.also_safe.push_back(c->strategy);
+    }
+    if (a.recommended.empty())
+        for (const StrategyCell* c : a.ranked)
+            if (c->verdict != Verdict::UNSUPPORTED) {
+                a.least_bad = c->strategy;
+                break;
+            }
+    return a;
+}
+
+std::string advice_text(const TargetResult& t, const Advice& a, bool color) {
+    auto bold = [&](const std::string& s) { return color ? "\033[1m" + s + "\033[0m" : s; };
+    std::string out = fmt::format("ilk advise — {}\n  filesystem {} ({}), mounted at {} from {}\n\n", t.info.value("path", t.name),
+                                  t.info.value("fstype", "?"), t.info.value("mount_options", "?"), t.info.value("mount_point", "?"),
+                                  t.info.value("mount_source", "?"));
+    if (!t.unsupported.empty()) return out + "could not run there: " + t.unsupported + "\n";
+    auto find = [&](const std::string& name) -> const StrategyCell* {
+        for (const StrategyCell* c : a.ranked)
+            if (c->strategy == name) return c;
+        return nullptr;
+    };
+    if (!a.recommended.empty()) {
+        out += fmt::format("recommended: {}\n  {}\n", bold(a.recommended), cell_line(*find(a.recommended), true));
+        if (!a.also_safe.empty()) out += fmt::format("  also SAFE here: {}\n", fmt::join(a.also_safe, ", "));
+    } else {
+        out += bold("no strategy is SAFE here") + ": every one failed or could not run under some scenario.\n";
+        if (!a.least_bad.empty())
+            out += fmt::format("least bad: {}\n  {}\n  use it only if the situations it fails in cannot happen in this deployment.\n",
+                               bold(a.least_bad), cell_line(*find(a.least_bad), true));
+    }
+    out += "\nevery strategy, best first:\n";
+    for (const StrategyCell* c : a.ranked) out += fmt::format("  {:<22} {}\n", c->strategy, cell_line(*c, false));
+    return out;
+}
+
+}  // namespace ilk
