@@ -65,33 +65,33 @@ shm=$(mktemp -d /dev/shm/ilk-bench.XXXXXX)
 chmod 755 "$shm"  # contenders of some scenarios run under a dedicated uid
 trap 'rm -rf "$target" "$shm" ${dir:+"$dir"}' EXIT
 build/bin/ilk run --strategy tom-2004 --scenario concurrent-stale --target "$shm" --format json --output "$shm/tom.json" \
-  --counterexample-dir "$shm/cx" -q
+  --report-dir "$shm/report" -q
 python3 - "$shm/tom.json" <<'PY'
 import json, sys
-c = json.load(open(sys.argv[1]))["cells"][0]
+c = json.load(open(sys.argv[1]))["targets"][0]["cells"][0]["scenarios"][0]
 print(f"tom-2004 / concurrent-stale (exhaustive, tmpfs): {c['verdict']}, counterexample found after {c['found_ms']:.0f} ms "
       f"({c['schedules']} schedules; cell with shrinking {c['elapsed_ms']:.0f} ms)")
 PY
 t0=$(now)
-build/bin/ilk run --target "$shm" --format json --output "$shm/full.json" --counterexample-dir "$shm/cx" -q
+build/bin/ilk run --target "$shm" --format json --output "$shm/full.json" --report-dir "$shm/report" -q
 t1=$(now)
 python3 - "$shm/full.json" "$(secs "$t0" "$t1")" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-cells = r["cells"]
+cells = [s for t in r["targets"] for c in t["cells"] for s in c["scenarios"]]
 count = {}
 for c in cells: count[c["verdict"]] = count.get(c["verdict"], 0) + 1
-print(f"full default run (every strategy x scenario, tmpfs): {sys.argv[2]} s wall, {len(cells)} cells, "
+print(f"one target, every strategy x scenario (tmpfs directory): {sys.argv[2]} s wall, {len(cells)} scenario results, "
       f"{sum(c['schedules'] for c in cells)} schedules, " + ", ".join(f"{v} {k}" for k, v in sorted(count.items())))
 PY
 t0=$(now)
 build/bin/ilk run --schedule stress --trials 300 --strategy lifetime-flock --scenario concurrent-start --target "$shm" \
-  --format json --output "$shm/stress.json" --counterexample-dir "$shm/cx" -q
+  --format json --output "$shm/stress.json" --report-dir "$shm/report" -q
 t1=$(now)
 python3 - "$shm/stress.json" "$(secs "$t0" "$t1")" "$floor" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-trials = sum(c["schedules"] for c in r["cells"])
+trials = sum(s["schedules"] for t in r["targets"] for c in t["cells"] for s in c["scenarios"])
 starters = 2 * 300 + 3 * 300  # concurrent-start variants "2" and "3"
 secs = r["elapsed_ms"] / 1000
 floor = float(sys.argv[3])
@@ -99,3 +99,28 @@ print(f"stress (free-running, lifetime-flock / concurrent-start, tmpfs): {trials
       f"{starters / secs:.0f} contender runs/s; fork+exit+wait here: {floor} ms = {1000 / floor:.0f}/s "
       f"(contender runs at {starters / secs / (1000 / floor) * 100:.0f}% of that floor)")
 PY
+
+# --- the matrix (ilk run with no arguments) and ilk merge -----------------------
+if [ "$(id -u)" -eq 0 ]; then
+  t0=$(now)
+  build/bin/ilk run --format json --output "$shm/main.json" --report-dir "$shm/main-report" -q
+  t1=$(now)
+  python3 - "$shm/main.json" "$(secs "$t0" "$t1")" "$(nproc)" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"main job (ilk run, no arguments, all local targets, {sys.argv[3]} cores): {sys.argv[2]} s wall")
+for t in r["targets"]:
+    what = f"not set up: {t['unsupported']}" if t["unsupported"] else f"{t['info'].get('fstype', '?')}, {len(t['cells'])} cells"
+    print(f"  {t['name']:<13} {t['elapsed_ms'] / 1000:6.1f} s  {what}")
+PY
+  report="$shm/main.json"
+else
+  echo "main job: skipped (the kit-made targets need root)"
+  report="$shm/full.json"
+fi
+mkdir -p "$shm/merge"
+for i in $(seq 50); do cp "$report" "$shm/merge/r$i.json"; done
+t0=$(now)
+build/bin/ilk merge "$shm"/merge/r*.json --format json --output "$shm/merged.json" --html "$shm/merged.html"
+t1=$(now)
+echo "ilk merge of 50 reports ($(du -k "$report" | cut -f1) KiB each) into JSON and HTML: $(secs "$t0" "$t1") s"

@@ -33,13 +33,13 @@ cmake -S . -B "$build" "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j "$(nproc)"
 
 if [ "$verb" = run ]; then
-  # The main job on a scratch directory of its own: measure every primitive,
-  # then put every strategy through every scenario (the local matrix).
+  # The main job: every strategy x scenario on every local target the kit can
+  # set up (each probed first), the matrix on the terminal and the report
+  # directory ilk-report/. Kit-made filesystems go into a scratch directory.
   scratch=$(mktemp -d "${TMPDIR:-/tmp}/ilk-main.XXXXXX")
   chmod 755 "$scratch"  # some scenarios run contenders under a dedicated uid
-  trap 'rm -rf "$scratch"' EXIT
-  "$build/bin/ilk" probe --target "$scratch"
-  "$build/bin/ilk" run --target "$scratch"
+  trap 'rm -rf --one-file-system "$scratch"' EXIT
+  TMPDIR=$scratch "$build/bin/ilk" run --report-dir ilk-report
 else
   # Serial: cleanup tests compare host-wide state (segments, mounts) before and after.
   ctest --test-dir "$build" --output-on-failure --timeout 600

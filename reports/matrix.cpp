@@ -57,6 +57,7 @@ json scenario_json(const ScenarioResult& s) {
            {"elapsed_ms", s.elapsed_ms},  {"counterexample", s.counterexample.empty() ? json(nullptr) : json(s.counterexample)}};
     if (s.verdict == Verdict::UNSUPPORTED) j["matters"] = s.matters;
     if (!s.variant.empty()) j["variant"] = s.variant;
+    if (s.found_ms >= 0) j["found_ms"] = s.found_ms;
     if (!s.schedule.empty()) j["schedule"] = s.schedule;
     if (!s.transcript.is_null()) j["transcript"] = s.transcript;
     return j;
@@ -135,6 +136,7 @@ TargetResult read_target(const Reader& t) {
             sr.counterexample = s.opt<std::string>("counterexample", "");
             sr.transcript = s.opt<json>("transcript", nullptr);
             sr.elapsed_ms = s.opt<double>("elapsed_ms", 0);
+        sr.found_ms = s.opt<double>("found_ms", -1);
             cell.scenarios.push_back(std::move(sr));
         }
         tr.cells.push_back(std::move(cell));

@@ -43,6 +43,7 @@ struct ScenarioResult {
     std::string counterexample;    // path of the counterexample file, relative to the report directory when inside it
     nlohmann::json transcript;     // what each contender saw in the counterexample (null when none)
     double elapsed_ms = 0;
+    double found_ms = -1;          // when the counterexample was first found, from the scenario's start (-1: none)
 };
 
 // One strategy x target: the matrix cell. Its verdict is the worst over its

@@ -30,10 +30,17 @@ namespace {
 // Images are sparse: only what the filesystem writes takes space.
 constexpr off_t kImageBytes = 320LL << 20;  // mkfs.xfs refuses less than 300 MiB
 
-// Where a tool is: PATH first, then the sbin directories a non-login root shell may lack.
+// Where a tool is: ILK_TOOL_PATH if set (tests use it to make a tool missing),
+// else PATH and then the sbin directories a non-login root shell may lack.
 std::string find_tool(std::string_view binary) {
-    std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
-    path += ":/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin";
+    const char* override_path = std::getenv("ILK_TOOL_PATH");
+    std::string path;
+    if (override_path) {
+        path = override_path;
+    } else {
+        path = std::getenv("PATH") ? std::getenv("PATH") : "";
+        path += ":/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin";
+    }
     size_t start = 0;
     while (start <= path.size()) {
         const size_t end = std::min(path.find(':', start), path.size());

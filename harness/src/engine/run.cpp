@@ -67,6 +67,7 @@ ScenarioResult scenario_result(const CellResult& c, const fs::path& link_base) {
     s.complete = c.complete;
     s.reason = c.reason;
     s.elapsed_ms = c.elapsed_ms;
+    s.found_ms = c.found_ms;
     if (c.counterexample) {
         s.variant = c.counterexample->variant;
         s.schedule = c.counterexample->schedule;

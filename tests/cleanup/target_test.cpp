@@ -1,0 +1,244 @@
+// Kit-made targets: each is set up as asked (the filesystem type it really
+// got is checked in /proc, not taken from the kit), probed, and torn down;
+// a missing tool makes it UNSUPPORTED with the package; SIGKILL and Ctrl-C
+// in the middle of a run leave nothing that the next `ilk clean` does not
+// remove. The witnesses are /proc/self/mounts, /sys/block/loop*, /proc.
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "host_state.h"
+
+namespace ilk_test {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// Loop devices whose backing file is below dir.
+std::vector<std::string> loops_backed_under(const fs::path& dir) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& dev : fs::directory_iterator("/sys/block", ec)) {
+        std::ifstream in(dev.path() / "loop" / "backing_file");
+        std::string file;
+        if (std::getline(in, file) && file.rfind(dir.string(), 0) == 0) out.push_back(dev.path().filename().string() + " " + file);
+    }
+    return out;
+}
+
+// Processes whose command line mentions dir (a bindfs daemon serving a mount there).
+std::vector<std::string> processes_mentioning(const fs::path& dir) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& p : fs::directory_iterator("/proc", ec)) {
+        const std::string name = p.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos || std::stoi(name) == getpid()) continue;
+        std::string cmd = read_text(p.path() / "cmdline");
+        std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+        if (cmd.find(dir.string()) != std::string::npos) out.push_back(name + ": " + cmd);
+    }
+    return out;
+}
+
+class TargetTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/ilk-target-test.XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        root_ = tmpl;
+        fs::permissions(root_, fs::perms(0755));
+        tmp_ = root_ / "tmp";
+        state_ = root_ / "state";
+        fs::create_directories(tmp_);
+        fs::permissions(tmp_, fs::perms(0755));
+    }
+
+    void TearDown() override {
+        // Whatever a failed test left: unmount (deepest first) and detach only what is below our root.
+        for (const fs::path& m : mounts_under(root_)) umount2(m.c_str(), MNT_DETACH);
+        for (const std::string& l : loops_backed_under(root_)) {
+            const std::string dev = "/dev/" + l.substr(0, l.find(' '));
+            const pid_t p = spawn({"/usr/sbin/losetup", "-d", dev}, {}, "/dev/null", "/dev/null");
+            wait_for(p, 10s);
+        }
+        std::error_code ec;
+        fs::remove_all(root_, ec);
+    }
+
+    std::vector<std::pair<std::string, std::string>> env(std::vector<std::pair<std::string, std::string>> extra = {}) const {
+        extra.emplace_back("ILK_STATE_DIR", state_.string());
+        extra.emplace_back("TMPDIR", tmp_.string());
+        return extra;
+    }
+
+    Exit run(const std::vector<std::string>& args, std::chrono::seconds timeout = 300s,
+             std::vector<std::pair<std::string, std::string>> extra = {}) {
+        std::vector<std::string> argv{ILK_BINARY};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const pid_t pid = spawn(argv, env(std::move(extra)), root_ / "out", root_ / "err");
+        const Exit e = wait_for(pid, timeout);
+        if (!e.finished) kill(pid, SIGKILL);
+        return e;
+    }
+
+    std::string out() const { return read_text(root_ / "out"); }
+    std::string err() const { return read_text(root_ / "err"); }
+
+    void expect_nothing_left() {
+        EXPECT_EQ(mounts_under(root_).size(), 0u) << "mounts left below " << root_;
+        EXPECT_EQ(loops_backed_under(root_).size(), 0u) << "loop devices left";
+        const auto procs = processes_mentioning(root_);
+        EXPECT_TRUE(procs.empty()) << procs.front();
+        std::error_code ec;
+        EXPECT_TRUE(fs::is_empty(tmp_, ec)) << "something left in " << tmp_;
+        EXPECT_TRUE(journal_files(state_).empty()) << "journal left in " << state_;
+    }
+
+    fs::path root_, tmp_, state_;
+};
+
+#define SKIP_UNLESS_ROOT() \
+    if (geteuid() != 0) GTEST_SKIP() << "kit-made targets are mounted by the kit, which needs root"
+
+struct KitTarget {
+    const char* name;
+    const char* fstype;  // as /proc/self/mounts names it
+};
+
+class KitTargetTest : public TargetTest, public ::testing::WithParamInterface<KitTarget> {};
+
+TEST_P(KitTargetTest, IsSetUpAsAskedProbedAndTornDown) {
+    SKIP_UNLESS_ROOT();
+    const KitTarget k = GetParam();
+    const fs::path report = root_ / "probe.json";
+    const Exit e = run({"probe", "--target", k.name, "--format", "json", "--output", report.string()});
+    ASSERT_TRUE(e.exited && e.code == 0) << e.describe() << "\n" << err();
+    const json r = json::parse(std::ifstream(report));
+    if (r["target"].contains("unsupported")) {
+        // Only a missing tool may excuse a target here, and then the package is named.
+        const std::string why = r["target"]["unsupported"];
+        ASSERT_NE(why.find("apt-get install"), std::string::npos) << why;
+        GTEST_SKIP() << why;
+    }
+    EXPECT_EQ(r["target"]["fstype"], k.fstype) << r["target"].dump();
+    EXPECT_EQ(r["target"]["name"], k.name);
+    EXPECT_TRUE(r["target"].contains("requested")) << r["target"].dump();
+    EXPECT_EQ(r["target"]["path"].get<std::string>().rfind(tmp_.string(), 0), 0u) << "not in the scratch of TMPDIR";
+    if (std::string(k.name) == "hugetlbfs") {
+        EXPECT_TRUE(r["facts"]["segments.hugetlbfs.supported"]["measured"].get<bool>()) << r["facts"].dump();
+        EXPECT_FALSE(r["facts"].contains("locks.flock.excludes_other_process")) << "segments-only target probed locks";
+    } else {
+        const json& f = r["facts"]["locks.flock.excludes_other_process"];
+        EXPECT_TRUE(f["measured"].get<bool>()) << f.dump();
+    }
+    expect_nothing_left();
+}
+
+INSTANTIATE_TEST_SUITE_P(Each, KitTargetTest,
+                         ::testing::Values(KitTarget{"tmpfs", "tmpfs"}, KitTarget{"ext4", "ext4"}, KitTarget{"xfs", "xfs"},
+                                           KitTarget{"btrfs", "btrfs"}, KitTarget{"overlayfs", "overlay"},
+                                           KitTarget{"fuse", "fuse"}, KitTarget{"fuse-lockfwd", "fuse"},
+                                           KitTarget{"hugetlbfs", "hugetlbfs"}),
+                         [](const auto& info) {
+                             std::string n = info.param.name;
+                             std::replace(n.begin(), n.end(), '-', '_');
+                             return n;
+                         });
+
+TEST_F(TargetTest, MissingToolIsUnsupportedWithItsPackage) {
+    SKIP_UNLESS_ROOT();
+    const Exit e = run({"run", "--target", "xfs", "--target", "fuse", "--strategy", "lifetime-flock", "--scenario", "clean-restart",
+                        "--format", "json", "--output", (root_ / "r.json").string(), "--report-dir", (root_ / "report").string(), "-q"},
+                       120s, {{"ILK_TOOL_PATH", (root_ / "no-tools").string()}});
+    ASSERT_TRUE(e.exited && e.code == 0) << e.describe() << "\n" << err();
+    const json r = json::parse(std::ifstream(root_ / "r.json"));
+    ASSERT_EQ(r["targets"].size(), 2u);
+    EXPECT_EQ(r["targets"][0]["unsupported"], "mkfs.xfs is not installed: apt-get install xfsprogs");
+    EXPECT_EQ(r["targets"][1]["unsupported"], "bindfs is not installed: apt-get install bindfs");
+    EXPECT_TRUE(r["targets"][0]["cells"].empty());
+    expect_nothing_left();
+}
+
+TEST_F(TargetTest, UnknownTargetGetsDidYouMean) {
+    const Exit e = run({"run", "--target", "ext5"}, 30s);
+    EXPECT_TRUE(e.exited && e.code == 2) << e.describe();
+    EXPECT_NE(err().find("no target named 'ext5' (did you mean 'ext4'?)"), std::string::npos) << err();
+    const Exit p = run({"probe", "--target", (root_ / "nowhere").string()}, 30s);
+    EXPECT_TRUE(p.exited && p.code == 2) << p.describe();
+    EXPECT_NE(err().find("does not exist: create it or name another --target"), std::string::npos) << err();
+    expect_nothing_left();
+}
+
+TEST_F(TargetTest, ReadOnlyTargetIsRefused) {
+    SKIP_UNLESS_ROOT();
+    const fs::path ro = root_ / "ro";
+    fs::create_directories(ro);
+    ASSERT_EQ(mount("ilk-test-ro", ro.c_str(), "tmpfs", MS_RDONLY, nullptr), 0) << std::strerror(errno);
+    const Exit e = run({"run", "--target", ro.string()}, 30s);
+    umount2(ro.c_str(), MNT_DETACH);
+    EXPECT_TRUE(e.exited && e.code == 2) << e.describe();
+    EXPECT_NE(err().find("is on a read-only mount: remount it read-write or name another --target"), std::string::npos) << err();
+}
+
+TEST_F(TargetTest, UnwritableReportKeepsTheResults) {
+    // A report directory that cannot be made, and an --output that cannot be written.
+    const Exit e = run({"run", "--target", tmp_.string(), "--strategy", "lifetime-flock", "--scenario", "clean-restart",
+                        "--report-dir", "/proc/ilk-report", "--output", "/proc/ilk-report.txt", "-q"},
+                       120s);
+    EXPECT_TRUE(e.exited && e.code == 1) << e.describe();
+    const std::string text = err();
+    const std::string marker = "the report goes to ";
+    const size_t at = text.find(marker);
+    ASSERT_NE(at, std::string::npos) << text;
+    const fs::path fallback = text.substr(at + marker.size(), text.find(' ', at + marker.size()) - at - marker.size());
+    EXPECT_TRUE(fs::exists(fallback / "report.json")) << fallback;
+    EXPECT_NE(text.find("the results are kept in " + (fallback / "report.json").string()), std::string::npos) << text;
+    EXPECT_NE(out().find("lifetime-flock"), std::string::npos) << "the report did not reach standard output instead";
+    fs::remove_all(fallback);
+}
+
+// SIGKILL of the kit while its targets are mounted, then `ilk clean`; and Ctrl-C.
+class TargetCrashTest : public TargetTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(TargetCrashTest, NothingLeftAfterTheNextClean) {
+    SKIP_UNLESS_ROOT();
+    const bool ctrl_c = GetParam();
+    std::vector<std::string> argv{ILK_BINARY, "run", "--strategy", "legacy-pid", "--scenario", "concurrent-start", "--max-schedules", "100000",
+                                  "--report-dir", (root_ / "report").string(), "-q"};
+    for (const char* t : {"tmpfs", "ext4", "overlayfs", "fuse"}) argv.insert(argv.end(), {"--target", t});
+    const pid_t pid = spawn(argv, env(), root_ / "out", root_ / "err");
+    // Until its targets are really there: mounts below TMPDIR and a loop device.
+    const bool up = eventually([&] { return mounts_under(tmp_).size() >= 5 && !loops_backed_under(tmp_).empty(); }, 60s);
+    if (!up) kill(pid, SIGKILL);
+    ASSERT_TRUE(up) << "targets never came up\n" << read_text(root_ / "err");
+    std::this_thread::sleep_for(1s);  // contenders running on them
+    if (ctrl_c) {
+        kill(-pid, SIGINT);  // a terminal's Ctrl-C goes to the whole group
+        const Exit e = wait_for(pid, 30s);
+        EXPECT_TRUE(e.exited && e.code == 130) << e.describe() << "\n" << err();
+    } else {
+        kill(pid, SIGKILL);
+        wait_for(pid, 10s);
+        EXPECT_FALSE(mounts_under(tmp_).empty()) << "nothing to clean: the test proves nothing";
+        const Exit c = run({"clean"}, 60s);
+        EXPECT_TRUE(c.exited && c.code == 0) << c.describe();
+        EXPECT_NE(out().find("unmounted"), std::string::npos) << out();
+        EXPECT_NE(out().find("detached /dev/loop"), std::string::npos) << out();
+    }
+    EXPECT_TRUE(eventually([&] { return processes_mentioning(root_).empty(); }, 10s)) << processes_mentioning(root_).front();
+    expect_nothing_left();
+}
+
+INSTANTIATE_TEST_SUITE_P(Stop, TargetCrashTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "CtrlC" : "Sigkill"; });
+
+}  // namespace
+}  // namespace ilk_test
