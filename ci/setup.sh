@@ -11,7 +11,7 @@ packages=(
   # kit-made targets (ilk run --target ext4|xfs|btrfs|fuse|...): mkfs tools, bindfs
   e2fsprogs xfsprogs btrfs-progs bindfs fuse3
   # report tests: JUnit XML schema check, HTML rendered in headless Chromium
-  libxml2-utils chromium
+  libxml2-utils chromium python3-jsonschema
 )
 
 missing=()
