@@ -32,6 +32,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;       // deviations under --fail-on-deviation, or the kit failed
 constexpr int kExitBadInput = 2;     // usage, profile, target or plugin-dir errors
+constexpr int kExitSkipped = 77;     // ilk run --check: nothing failed, but a cell could not run (CTest's skip code)
 constexpr int kExitNoneSafe = 3;     // ilk advise: no strategy is SAFE in that directory
 constexpr int kExitInterrupted = 130;
 
@@ -193,6 +194,7 @@ struct RunArgs {
     int trials = 200, bound = 2, faults = 1, max_schedules = 50, jobs = 0;
     bool no_color = false, quiet = false, no_probe = false;
     bool advise = false;  // ilk advise: the advice instead of the matrix
+    bool check = false;   // exit code by verdict (for CTest)
 };
 
 // Unknown names get a did-you-mean and exit 2 before anything runs.
@@ -333,9 +335,16 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
     rc = out_rc;
     if (a.format == "text" && !a.quiet && a.output.empty())
         std::cout << fmt::format("report: {} (report.json, report.md, junit.xml, report.html, counterexamples/)\n", report_dir.string());
-    for (const auto& t : report.targets)
-        for (const auto& c : t.cells)
+    bool failed = false, unsupported = false;
+    for (const auto& t : report.targets) {
+        unsupported |= !t.unsupported.empty();
+        for (const auto& c : t.cells) {
+            failed |= c.verdict == ilk::Verdict::UNSAFE || c.verdict == ilk::Verdict::STUCK || c.verdict == ilk::Verdict::ERROR;
+            unsupported |= c.verdict == ilk::Verdict::UNSUPPORTED;
             if (c.verdict == ilk::Verdict::ERROR && rc == kExitOk) rc = kExitFailed;
+        }
+    }
+    if (a.check && rc == kExitOk) rc = failed ? kExitFailed : unsupported ? kExitSkipped : kExitOk;
     return rc;
 }
 
@@ -410,6 +419,46 @@ int cmd_replay(const std::string& file, int times, const std::vector<std::string
     return same == times ? kExitOk : kExitFailed;
 }
 
+// Strategies from the strategy files: name and summary (or names only, for scripts).
+int cmd_list_strategies(bool names_only) {
+    try {
+        for (const auto& s : ilk::load_strategies(ilk::strategy_dirs()))
+            std::cout << (names_only ? s.name + "\n" : fmt::format("{:<24} {}\n", s.name, s.summary));
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << "\n";
+        return kExitBadInput;
+    }
+    return kExitOk;
+}
+
+// Kit-made targets, and whether they can be set up here; --default: the
+// running OS profile's targets (what `ilk run` with no --target covers).
+int cmd_list_targets(bool names_only, bool only_default) {
+    std::vector<std::string> names;
+    if (only_default) {
+        try {
+            names = pick_profile("").targets;
+        } catch (const ilk::ProfileError& e) {
+            std::cerr << e.what() << "\n";
+            return kExitBadInput;
+        }
+    }
+    if (names.empty())
+        for (const auto& k : ilk::target_kinds()) names.emplace_back(k.name);
+    for (const std::string& n : names) {
+        const ilk::TargetKind* k = ilk::find_target_kind(n);
+        if (names_only || !k) {
+            std::cout << n << "\n";
+            continue;
+        }
+        std::string here = geteuid() == 0 ? "" : "  [needs root]";
+        for (const ilk::TargetTool& t : k->tools)
+            if (ilk::find_tool(t.binary).empty()) here += fmt::format("  [{} missing: apt-get install {}]", t.binary, t.package);
+        std::cout << fmt::format("{:<13} {}{}\n", n, k->summary, here);
+    }
+    return kExitOk;
+}
+
 int cmd_list_plugins(const std::vector<std::string>& plugin_dirs) {
     const ilk::Registry registry = load_registry(plugin_dirs);
     for (const auto& plugin : registry.plugins()) {
@@ -459,6 +508,12 @@ int main(int argc, char** argv) {
     CLI::App* list = app.add_subcommand("list", "List what is available");
     list->require_subcommand(1);
     CLI::App* list_plugins = list->add_subcommand("plugins", "Plugins that loaded, their primitives, and those that did not load");
+    bool names_only = false, only_default = false;
+    CLI::App* list_strategies = list->add_subcommand("strategies", "Strategies (strategies/*.toml and ILK_STRATEGY_PATH)");
+    list_strategies->add_flag("--names", names_only, "Names only, one per line");
+    CLI::App* list_targets = list->add_subcommand("targets", "Kit-made targets and whether they can be set up here");
+    list_targets->add_flag("--names", names_only, "Names only, one per line");
+    list_targets->add_flag("--default", only_default, "Only those ilk run covers with no --target (the platform profile's)");
     CLI::App* clean = app.add_subcommand("clean", "Remove what crashed earlier runs left behind (from their journals)");
 
     RunArgs ra;
@@ -482,6 +537,8 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"text", "json", "markdown", "junit", "html"}));
     run->add_option("--output", ra.output, "Write that report to FILE instead of standard output");
     run->add_flag("--no-probe", ra.no_probe, "Do not probe each target's primitives first");
+    run->add_flag("--check", ra.check,
+                  "Exit 1 if a cell is UNSAFE, STUCK or ERROR; else 77 if one is UNSUPPORTED (CTest's skip); else 0");
     run->add_flag("--no-color", ra.no_color, "No colours on a terminal");
     run->add_flag("-q,--quiet", ra.quiet, "No progress");
 
@@ -529,6 +586,8 @@ int main(int argc, char** argv) {
     try {
         if (probe->parsed()) return cmd_probe(pa, plugin_dirs);
         if (list_plugins->parsed()) return cmd_list_plugins(plugin_dirs);
+        if (list_strategies->parsed()) return cmd_list_strategies(names_only);
+        if (list_targets->parsed()) return cmd_list_targets(names_only, only_default);
         if (clean->parsed()) return cmd_clean(plugin_dirs);
         if (run->parsed()) return cmd_run(ra, plugin_dirs);
         if (merge->parsed()) return cmd_merge(ma);

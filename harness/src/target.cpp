@@ -30,8 +30,10 @@ namespace {
 // Images are sparse: only what the filesystem writes takes space.
 constexpr off_t kImageBytes = 320LL << 20;  // mkfs.xfs refuses less than 300 MiB
 
-// Where a tool is: ILK_TOOL_PATH if set (tests use it to make a tool missing),
-// else PATH and then the sbin directories a non-login root shell may lack.
+}  // namespace
+
+// ILK_TOOL_PATH if set (tests use it to make a tool missing), else PATH and
+// then the sbin directories a non-login root shell may lack.
 std::string find_tool(std::string_view binary) {
     const char* override_path = std::getenv("ILK_TOOL_PATH");
     std::string path;
@@ -52,6 +54,8 @@ std::string find_tool(std::string_view binary) {
     }
     return {};
 }
+
+namespace {
 
 // Run a tool to completion (60 s at most); throws with its output on failure.
 void run_tool(const std::vector<std::string>& args) {

@@ -33,6 +33,10 @@ struct TargetKind {
 const std::vector<TargetKind>& target_kinds();
 const TargetKind* find_target_kind(std::string_view name);
 
+// Where a tool a target needs is (ILK_TOOL_PATH, else PATH and the sbin
+// directories); empty when it is not installed.
+std::string find_tool(std::string_view binary);
+
 // A named --target is a kit-made target unless it looks like a path (has a '/', or is '.' or '..').
 bool names_a_directory(std::string_view spec);
 

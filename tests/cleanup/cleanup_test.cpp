@@ -29,7 +29,7 @@ TEST_F(CleanupTest, NormalRunLeavesNothingBehind) {
 
     // The run really made things; else "nothing is left" proves nothing.
     const JournalView v = seen();
-    ASSERT_EQ(v.scratch.size(), 1u) << "the journal was never seen with its scratch entry";
+    ASSERT_EQ(v.scratch.size(), 2u) << "the journal was never seen with its two scratch entries (run, target)";
     ASSERT_TRUE(std::any_of(v.segments.begin(), v.segments.end(), [](const auto& s) { return s.primitive == "slow-count"; }))
         << "no slow-count segment was journaled";
     ASSERT_FALSE(v.procs.empty()) << "no actor process was journaled";
@@ -164,7 +164,7 @@ TEST_F(CleanupTest, SigkillWhileASandboxedHookHangsThenCleanRemovesEverything) {
     const Leftovers left = find_leftovers();
     std::cout << describe(left);
     ASSERT_FALSE(left.journal.empty()) << "expected exactly one journal in " << state_;
-    ASSERT_EQ(left.view.scratch.size(), 1u);
+    ASSERT_EQ(left.view.scratch.size(), 2u);
     ASSERT_TRUE(fs::is_directory(left.view.scratch[0]));
 
     Exit cx;

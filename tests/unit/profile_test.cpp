@@ -156,7 +156,7 @@ TEST_F(ProfileTest, UnknownKeyWithDidYouMean) {
 
 TEST_F(ProfileTest, UnknownKeyListsKnownKeys) {
     expect_error(kPlatform + "colour = \"red\"\n", 4, 1,
-                 "unknown key 'colour' in [platform]; expected one of: name, os, summary");
+                 "unknown key 'colour' in [platform]; expected one of: name, os, summary, targets");
 }
 
 TEST_F(ProfileTest, UnknownTopLevelTable) {
@@ -274,12 +274,13 @@ TEST(ShippedProfiles, AllLoadAndNameTheirOs) {
         EXPECT_FALSE(p.expectations.empty());
         names.insert(p.name);
     }
-    EXPECT_EQ(names, (std::set<std::string>{"freebsd", "hpux", "linux", "macos"}));
+    EXPECT_EQ(names, (std::set<std::string>{"freebsd", "hpux", "linux", "macos", "solaris"}));
     const std::vector<fs::path> dirs{ILK_SOURCE_PLATFORM_DIR};
     EXPECT_EQ(profile_for_os("Linux", dirs).name, "linux");
     EXPECT_EQ(profile_for_os("FreeBSD", dirs).name, "freebsd");
     EXPECT_EQ(profile_for_os("Darwin", dirs).name, "macos");
     EXPECT_EQ(profile_for_os("HP-UX", dirs).name, "hpux");
+    EXPECT_EQ(profile_for_os("SunOS", dirs).name, "solaris");
 }
 
 // The README's key table and the loader's key table must list the same keys
