@@ -211,7 +211,8 @@ class TargetCrashTest : public TargetTest, public ::testing::WithParamInterface<
 TEST_P(TargetCrashTest, NothingLeftAfterTheNextClean) {
     SKIP_UNLESS_ROOT();
     const bool ctrl_c = GetParam();
-    std::vector<std::string> argv{ILK_BINARY, "run", "--strategy", "legacy-pid", "--scenario", "concurrent-start", "--max-schedules", "100000",
+    std::vector<std::string> argv{ILK_BINARY, "run", "--strategy", "legacy-pid", "--scenario", "concurrent-start", "--schedule", "random",
+                                  "--trials", "1000000",
                                   "--report-dir", (root_ / "report").string(), "-q"};
     for (const char* t : {"tmpfs", "ext4", "overlayfs", "fuse"}) argv.insert(argv.end(), {"--target", t});
     const pid_t pid = spawn(argv, env(), root_ / "out", root_ / "err");

@@ -9,7 +9,7 @@ trap 'rm -rf "$work"' EXIT
 export ILK_STATE_DIR="$work/state"
 fail() { echo "FAIL: $*"; exit 1; }
 
-"$ilk" run --strategy legacy-pid --scenario concurrent-start --max-schedules 100000 --target "$work" \
+"$ilk" run --strategy legacy-pid --scenario concurrent-start --schedule random --trials 1000000 --target "$work" \
   --report-dir "$work/report" --format json --output "$work/report.json" -q &
 pid=$!
 for _ in $(seq 100); do  # wait until contenders are really running
