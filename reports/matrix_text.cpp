@@ -48,6 +48,24 @@ std::string column_label(const Column& c, bool several_platforms) {
     return label;
 }
 
+// Word-wrap text to width, every line indented; a word longer than a line stands alone.
+std::string wrap(const std::string& text, int width, int indent) {
+    std::string out, line(indent, ' ');
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find(' ', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string word = text.substr(start, end - start);
+        if (line.size() > static_cast<size_t>(indent) && line.size() + 1 + word.size() > static_cast<size_t>(width)) {
+            out += line + "\n";
+            line.assign(indent, ' ');
+        }
+        line += (line.size() > static_cast<size_t>(indent) ? " " : "") + word;
+        start = end + 1;
+    }
+    return out + line + "\n";
+}
+
 }  // namespace
 
 std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
@@ -132,9 +150,10 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
             }
     if (!findings.empty()) out += "\nfindings:\n";
     for (const auto& [key, f] : findings) {
-        out += fmt::format("  {} on {}\n      {}\n", paint(o.color, f.first->verdict, key), fmt::join(f.targets, ", "), f.first->reason);
+        out += fmt::format("  {} on {}\n", paint(o.color, f.first->verdict, key), fmt::join(f.targets, ", "));
+        out += wrap(f.first->reason, o.width, 6);
         if (!f.first->counterexample.empty())
-            out += fmt::format("      schedule [{}]; replay: ilk replay {}\n", fmt::join(f.first->schedule, " "),
+            out += fmt::format("      schedule [{}]; replay:\n        ilk replay {}\n", fmt::join(f.first->schedule, " "),
                                o.report_dir.empty() || f.first->counterexample.front() == '/' ? f.first->counterexample
                                                                                              : o.report_dir + "/" + f.first->counterexample);
     }

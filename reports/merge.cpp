@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <memory>
 #include <unordered_map>
@@ -134,11 +135,22 @@ MatrixReport read_matrix_file(const std::string& path) {
             what.remove_prefix(end + 2);
         throw std::runtime_error(fmt::format("{}: not JSON: {}", path, what));
     }
+    MatrixReport r;
     try {
-        return matrix_from_json(j);
+        r = matrix_from_json(j);
     } catch (const std::exception& e) {
         throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
     }
+    // Counterexample paths are relative to the report's own directory: make
+    // them absolute, so they still lead to their files from a merged report.
+    std::error_code ec;
+    const std::filesystem::path base = std::filesystem::absolute(std::filesystem::path(path), ec).parent_path();
+    for (TargetResult& t : r.targets)
+        for (StrategyCell& c : t.cells)
+            for (ScenarioResult& s : c.scenarios)
+                if (!s.counterexample.empty() && std::filesystem::path(s.counterexample).is_relative())
+                    s.counterexample = (base / s.counterexample).lexically_normal().string();
+    return r;
 }
 
 }  // namespace ilk

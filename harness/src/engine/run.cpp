@@ -127,7 +127,8 @@ fs::path write_counterexample(const Counterexample& cx, const fs::path& dir) {
 }
 
 TargetResult run_target(const Registry& registry, const Journal& journal, const std::vector<StrategySpec>& strategies,
-                        const PreparedTarget& target, const RunOptions& o, const std::function<void(const StrategyCell&)>& on_cell) {
+                        const PreparedTarget& target, const RunOptions& o, const std::function<void(const std::string&)>& on_start,
+                        const std::function<void(const StrategyCell&)>& on_cell) {
     const auto t0 = std::chrono::steady_clock::now();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     TargetResult result;
@@ -205,6 +206,7 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
                 if (!wanted(o.strategies, s.name)) continue;
                 StrategyCell cell;
                 cell.strategy = s.name;
+                if (on_start) on_start(s.name);
                 for (const Scenario& sc : scenarios()) {
                     if (!wanted(o.scenarios, sc.name)) continue;
                     throw_if_interrupted();
@@ -280,7 +282,8 @@ std::vector<int> allowed_cpus() {
     sched_setaffinity(0, sizeof one, &one);
     int rc = 0;
     try {
-        const TargetResult r = run_target(registry, journal, strategies, target, o, [&](const StrategyCell& c) {
+        const auto started = [&](const std::string& strategy) { write_all(fd, json{{"start", strategy}}.dump() + "\n"); };
+        const TargetResult r = run_target(registry, journal, strategies, target, o, started, [&](const StrategyCell& c) {
             write_all(fd, json{{"cell", {{"strategy", c.strategy}, {"verdict", to_string(c.verdict)}, {"deciding", c.deciding_scenario}}}}.dump() + "\n");
         });
         rc = write_all(fd, json{{"result", to_json(r)}}.dump() + "\n") ? 0 : 4;
@@ -412,7 +415,9 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
                 while ((nl = w.buffer.find('\n')) != std::string::npos) {
                     const json msg = json::parse(w.buffer.substr(0, nl), nullptr, false);
                     w.buffer.erase(0, nl + 1);
-                    if (msg.contains("cell")) {
+                    if (msg.contains("start")) {
+                        w.current = fmt::format("{}: {}", targets[w.target].name, msg["start"].get<std::string>());
+                    } else if (msg.contains("cell")) {
                         w.current.clear();
                         view.cell(targets[w.target].name, msg["cell"], running);
                     } else if (msg.contains("result")) {
@@ -454,9 +459,8 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
             running.erase(running.begin() + static_cast<long>(k));
             break;  // fds no longer matches running
         }
-        // Which strategy each worker is on is not reported; the bar shows the targets in flight.
-        for (Worker& w : running)
-            if (w.current.empty()) w.current = targets[w.target].name;
+        for (Worker& w : running)  // probing, before its first strategy
+            if (w.current.empty()) w.current = targets[w.target].name + ": probe";
         view.draw(running);
     }
     view.finish();

@@ -41,9 +41,10 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
                         const std::vector<PreparedTarget>& targets, const RunOptions& options);
 
 // One target in this process: probe, then every strategy x scenario.
-// on_cell is called after each strategy's cell is complete.
+// on_start is called when a strategy's cell begins, on_cell when it is complete.
 TargetResult run_target(const Registry& registry, const Journal& journal, const std::vector<StrategySpec>& strategies,
                         const PreparedTarget& target, const RunOptions& options,
+                        const std::function<void(const std::string&)>& on_start,
                         const std::function<void(const StrategyCell&)>& on_cell);
 
 // A counterexample as a file; returns the path written.
