@@ -38,6 +38,7 @@ inline const std::vector<std::string>& lock_fact_names() {
         "shared_with_fork_child",
         "held_while_child_outlives_holder",
         "follows_inode_not_name",
+        "excludes_across_copy_up",  // overlayfs targets only: a lower-layer file locked before and after copy-up
         "conflicts_with",  // followed by .<primitive>
     };
     return names;

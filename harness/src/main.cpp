@@ -155,7 +155,7 @@ int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
             report.target["unsupported"] = t.unsupported;
             std::cerr << "ilk probe: target " << spec << " not set up: " << t.unsupported << "\n";
         } else {
-            report = ilk::run_probe(registry, journal, {t.dir, a.primitives, t.segments_only});
+            report = ilk::run_probe(registry, journal, {t.dir, a.primitives, t.segments_only, t.lower_dir});
             report.target = t.info;
             report.target["name"] = spec;
         }

@@ -28,6 +28,13 @@ ProbeContext Lab::context() const {
                         const_cast<Journal*>(&journal_)};
 }
 
+std::string Lab::fresh_lower_file() {
+    if (lower_dir_.empty()) return {};
+    const std::filesystem::path f = lower_dir_ / fmt::format("copyup-{}", ++lower_used_);
+    std::error_code ec;
+    return std::filesystem::exists(f, ec) ? f.string() : std::string();
+}
+
 std::string Lab::fresh_file(const std::string& stem) {
     return (dir() / fmt::format("{}-{}", stem, ++counter_)).string();
 }
@@ -127,6 +134,7 @@ ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOpt
     report.target = target_info(options.workdir);
     report.load_failures = registry.failures();
     Lab lab(registry, journal, options.workdir);
+    lab.set_lower_dir(options.lower_dir);
 
     std::vector<const Primitive*> locks, segments;
     for (const Primitive& p : registry.primitives()) {
@@ -147,6 +155,7 @@ ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOpt
             const auto& names = p.desc->kind == PrimitiveKind::lock ? lock_fact_names() : segment_fact_names();
             for (const std::string& name : names) {
                 if (name == "supported" || name == "conflicts_with") continue;
+                if (name == "excludes_across_copy_up" && options.lower_dir.empty()) continue;  // overlayfs only
                 const std::string fid = fmt::format("{}.{}.{}", subject, s.name, name);
                 report.facts[fid] = unmeasured_fact(fid, fmt::format("{} is not supported here: {}", s.name, s.reason));
             }

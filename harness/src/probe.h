@@ -54,6 +54,10 @@ public:
     ProbeContext context() const;
 
     Actor spawn() const { return Actor::spawn(registry_, journal_); }
+    // A file of an overlay's lower layer not yet used (so not yet copied up),
+    // seen through the overlay; empty when the target has no lower layer.
+    std::string fresh_lower_file();
+    void set_lower_dir(std::filesystem::path dir) { lower_dir_ = std::move(dir); }
     std::string fresh_file(const std::string& stem);  // a path in the scratch dir, not yet created
     // A segment key not yet used by this run, journaled for `creator` before use.
     std::int64_t fresh_key(const std::string& primitive, pid_t creator);
@@ -64,6 +68,8 @@ private:
     std::filesystem::path target_;
     std::string scratch_str_, target_str_;
     int counter_ = 0;
+    std::filesystem::path lower_dir_;
+    int lower_used_ = 0;
 };
 
 // Build facts: a measured one, or one that says why it could not be measured.
@@ -82,6 +88,7 @@ struct ProbeOptions {
     std::filesystem::path workdir;         // a scratch directory on the target, made by the caller (journaled)
     std::vector<std::string> primitives;   // empty = all loaded
     bool segments_only = false;            // a target that holds segments only (hugetlbfs)
+    std::filesystem::path lower_dir = {};  // overlayfs: lower-layer files (copyup-1 ...), seen through the overlay
 };
 
 // Prepare and check one primitive, each plugin hook in a sandboxed child.

@@ -181,6 +181,28 @@ void measure_one(Lab& lab, const Primitive& prim, const std::vector<const Primit
                       {{"unlink_recreate", status_word(recreated)}, {"rename_over", status_word(renamed)}});
     });
 
+    // overlayfs: a lockfile that came with the image (lower layer). Opened
+    // read-only it is the lower file; opened for writing it is copied up.
+    // Whether a lock taken through the one still excludes through the other
+    // depends on the kernel's overlayfs, not on the primitive's documentation.
+    if (const std::string lower = lab.fresh_lower_file(); !lower.empty())
+        add("excludes_across_copy_up", [&] {
+            const std::string id = base + "excludes_across_copy_up";
+            json steps = json::array();
+            Actor a = lab.spawn();
+            const int fd = a.open(lower, O_RDONLY);
+            if (fd < 0) throw std::runtime_error(fmt::format("A could not open the lower-layer file {} read-only", lower));
+            const OpResult held = a.lock(p, fd);
+            steps.push_back(step("A", fmt::format("{} lock on {} opened read-only (not copied up)", p, lower), held));
+            if (held.status != OpStatus::ok)
+                return unmeasured_fact(id, fmt::format("A cannot take a {} lock through a read-only fd ({}), and opening the file for "
+                                                       "writing copies it up first: there is no lower-layer fd to hold it",
+                                                       p, held.message),
+                                       json{{"steps", steps}});
+            const OpResult r = try_from_other(lab, p, lower, steps, "B (opened for writing: copied up)");
+            return result(id, r.status == OpStatus::busy, steps);
+        });
+
     for (const Primitive* other : all) {
         const std::string q = other->desc->name;
         if (q == p) continue;

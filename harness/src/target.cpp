@@ -178,10 +178,14 @@ void setup_overlay(const TargetKind&, const fs::path& base, const Journal& j, Pr
     for (const char* d : {"lower", "upper", "work", "lower/preexisting"}) fs::create_directories(layers / d);
     const fs::path lockfile = layers / "lower/preexisting/postmaster.pid";
     std::ofstream(lockfile) << "1\n/var/lib/postgresql/data\n0\n5432\n/tmp\n*\n0 0\n";
+    // Spare lower-layer files for the probe: each fact needs one not yet copied up.
+    fs::create_directories(layers / "lower/copyup");
+    for (int i = 1; i <= 32; ++i) std::ofstream(layers / fmt::format("lower/copyup/copyup-{}", i)) << "lockfile from the image\n";
     const std::string options = fmt::format("lowerdir={},upperdir={},workdir={}", (layers / "lower").string(),
                                             (layers / "upper").string(), (layers / "work").string());
     mount_fs(j, "ilk-overlay", base / "overlayfs", "overlay", options, t);
     t.info["lower_lockfile"] = (base / "overlayfs/preexisting/postmaster.pid").string();
+    t.lower_dir = base / "overlayfs/copyup";
     t.dir = base / "overlayfs";
 }
 

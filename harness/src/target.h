@@ -51,6 +51,7 @@ struct PreparedTarget {
     nlohmann::json info = nlohmann::json::object();  // what it really got: target_info() plus `requested` options
     std::string unsupported;     // non-empty: could not be set up here; why, and the fix
     bool segments_only = false;
+    std::filesystem::path lower_dir;  // overlayfs: files of the lower layer, seen through the overlay
     double setup_ms = 0;
 };
 

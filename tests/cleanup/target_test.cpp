@@ -139,6 +139,14 @@ TEST_P(KitTargetTest, IsSetUpAsAskedProbedAndTornDown) {
         const json& f = r["facts"]["locks.flock.excludes_other_process"];
         EXPECT_TRUE(f["measured"].get<bool>()) << f.dump();
     }
+    // Only overlayfs has a lower layer: its pre-existing files are locked across copy-up.
+    if (std::string(k.name) == "overlayfs") {
+        const json& f = r["facts"]["locks.flock.excludes_across_copy_up"];
+        EXPECT_TRUE(f["measured"].get<bool>()) << f.dump();
+        EXPECT_EQ(f["evidence"]["steps"][0]["did"].get<std::string>().find("flock lock on"), 0u) << f.dump();
+    } else {
+        EXPECT_FALSE(r["facts"].contains("locks.flock.excludes_across_copy_up")) << "copy-up measured without a lower layer";
+    }
     expect_nothing_left();
 }
 

@@ -146,7 +146,7 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
     if (o.probe) {
         const fs::path probe_dir = target.dir / "probe";
         fs::create_directories(probe_dir);
-        ProbeReport probe = run_probe(registry, const_cast<Journal&>(journal), {probe_dir, {}, target.segments_only});
+        ProbeReport probe = run_probe(registry, const_cast<Journal&>(journal), {probe_dir, {}, target.segments_only, target.lower_dir});
         if (!o.profile.name.empty()) {
             probe.profile = o.profile.name;
             probe.profile_file = o.profile.file;
