@@ -45,6 +45,20 @@ std::string cell_line(const StrategyCell& c, bool with_paths) {
     return line;
 }
 
+// "prefix a, b, c" folded at 100 columns, continuation lines indented.
+std::string wrap_list(const std::string& prefix, const std::vector<std::string>& items) {
+    std::string out, line = prefix;
+    for (size_t i = 0; i < items.size(); ++i) {
+        const std::string item = items[i] + (i + 1 < items.size() ? "," : "");
+        if (line.size() + item.size() + 1 > 100 && line.size() > prefix.size()) {
+            out += line + "\n";
+            line = "  ";
+        }
+        line += (line.back() == ' ' ? "" : " ") + item;
+    }
+    return out + line + "\n";
+}
+
 }  // namespace
 
 Advice advise(const TargetResult& target, const std::vector<std::string>& order) {
@@ -78,10 +92,28 @@ Advice advise(const TargetResult& target, const std::vector<std::string>& order)
 
 std::string advice_text(const TargetResult& t, const Advice& a, bool color) {
     auto bold = [&](const std::string& s) { return color ? "\033[1m" + s + "\033[0m" : s; };
-    std::string out = fmt::format("ilk advise — {}\n  filesystem {} ({}), mounted at {} from {}\n\n", t.info.value("path", t.name),
+    std::string out = fmt::format("ilk advise — {}\n  filesystem {} ({}), mounted at {} from {}\n", t.info.value("path", t.name),
                                   t.info.value("fstype", "?"), t.info.value("mount_options", "?"), t.info.value("mount_point", "?"),
                                   t.info.value("mount_source", "?"));
     if (!t.unsupported.empty()) return out + "could not run there: " + t.unsupported + "\n";
+    // What was judged: the scenarios run, and where the primitives here break their documentation.
+    if (!t.cells.empty()) {
+        std::vector<std::string> judged;
+        for (const ScenarioResult& s : t.cells.front().scenarios) judged.push_back(s.scenario);
+        out += wrap_list(fmt::format("judged under {} scenario(s): ", judged.size()), judged);
+    }
+    std::vector<std::string> deviations;
+    if (t.probe.is_object() && t.probe.contains("profile") && t.probe["profile"].is_object())
+        for (const auto& c : t.probe["profile"].value("comparisons", nlohmann::json::array()))
+            if (c.value("outcome", "") == "deviation")
+                deviations.push_back(fmt::format("{} is {} (documented: {})", c.value("fact", "?"), c.value("observed", nlohmann::json()).dump(),
+                                                 c.value("expected", nlohmann::json()).dump()));
+    if (!deviations.empty()) {
+        out += fmt::format("the primitives here deviate from the {} profile in {} fact(s):\n", t.probe["profile"].value("name", "?"),
+                           deviations.size());
+        for (const std::string& d : deviations) out += "  " + d + "\n";
+    }
+    out += "\n";
     auto find = [&](const std::string& name) -> const StrategyCell* {
         for (const StrategyCell* c : a.ranked)
             if (c->strategy == name) return c;

@@ -559,6 +559,8 @@ int main(int argc, char** argv) {
     CLI::App* advise = app.add_subcommand("advise", "Recommend the strategy to use for a real server's data directory");
     advise->add_option("dir", advise_dir, "The directory where the server would keep its data directory (its parent)")->required();
     advise->add_option("--strategy", aa.strategies, "Consider only this strategy; repeatable");
+    advise->add_option("--scenario", aa.scenarios,
+                       "Judge only under this scenario (the situations your deployment can meet); repeatable. Default: all");
     advise->add_option("--report-dir", aa.report_dir, "Where the report of the run behind the advice goes");
     advise->add_flag("--no-color", aa.no_color, "No colours on a terminal");
     advise->add_flag("-q,--quiet", aa.quiet, "No progress");

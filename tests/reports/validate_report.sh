@@ -50,4 +50,8 @@ broken(lambda d: path_to_unsafe(d).pop("schedule"), "an UNSAFE result without it
 broken(lambda d: path_to_unsafe(d).update(reason=""), "an UNSAFE result without an explanation")
 print("broken copies rejected: 5 of 5")
 PY
+# The JUnit XML of the same real run, against the JUnit schema of the writer's tests.
+if command -v xmllint >/dev/null; then
+  xmllint --noout --schema "$(dirname "$0")/junit.xsd" "$work/a/junit.xml" || fail "junit.xml of a real run is not valid JUnit XML"
+fi
 echo "PASS: reports match the schema"
