@@ -213,6 +213,54 @@ TEST_F(TargetTest, UnwritableReportKeepsTheResults) {
     fs::remove_all(fallback);
 }
 
+// A worker that dies (a crash of the kit on one target) makes that target's
+// cells ERROR with the cause; the other targets run on, and nothing is left.
+TEST_F(TargetTest, DeadWorkerIsThatTargetsErrorAndTheRunGoesOn) {
+    const fs::path first = root_ / "first", second = root_ / "second";
+    fs::create_directories(first);
+    fs::create_directories(second);
+    fs::permissions(first, fs::perms(0755));
+    fs::permissions(second, fs::perms(0755));
+    const std::vector<std::string> argv{ILK_BINARY, "run", "--target", first.string(), "--target", second.string(), "--jobs", "1",
+                                        "--strategy", "legacy-pid", "--scenario", "concurrent-start", "--schedule", "random",
+                                        "--trials", "500", "--format", "json", "--output", (root_ / "r.json").string(),
+                                        "--report-dir", (root_ / "report").string(), "-q"};
+    const pid_t pid = spawn(argv, env(), root_ / "out", root_ / "err");
+    // The worker is the child of ilk whose own child is a zygote (ilk's other
+    // children, sandboxed plugin hooks, are short-lived copies of it too).
+    pid_t worker = 0;
+    const bool found = eventually([&] {
+        const std::vector<ProcStat> all = descendants_of(pid);
+        for (const ProcStat& p : all) {
+            const std::string cmd = read_text(fs::path("/proc") / std::to_string(p.pid) / "cmdline");
+            if (cmd.find("--zygote") == std::string::npos) continue;
+            for (const ProcStat& q : all)
+                if (q.pid == p.ppid && q.ppid == pid) worker = q.pid;
+        }
+        return worker != 0;
+    }, 30s);
+    if (!found) kill(pid, SIGKILL);
+    ASSERT_TRUE(found) << "no worker appeared\n" << err();
+    ASSERT_EQ(kill(worker, SIGKILL), 0);
+    const Exit e = wait_for(pid, 120s);
+    if (!e.finished) kill(pid, SIGKILL);
+    ASSERT_TRUE(e.exited && e.code == 1) << e.describe() << "\n" << err();  // an ERROR cell: the kit failed there
+    const json r = json::parse(std::ifstream(root_ / "r.json"));
+    ASSERT_EQ(r["targets"].size(), 2u) << r.dump();
+    const json& dead = r["targets"][0]["cells"][0];
+    EXPECT_EQ(dead["verdict"], "ERROR") << dead.dump();
+    EXPECT_NE(dead["reason"].get<std::string>().find("ended without a result (killed by signal 9)"), std::string::npos) << dead.dump();
+    const json& alive = r["targets"][1]["cells"][0];
+    EXPECT_NE(alive["verdict"], "ERROR") << alive.dump();
+    EXPECT_GT(alive["scenarios"][0]["schedules"].get<int>(), 0) << "the second target did not run its trials";
+    EXPECT_TRUE(eventually([&] { return processes_mentioning(root_).empty(); }, 10s)) << processes_mentioning(root_).front();
+    for (const fs::path& d : {first, second}) {
+        std::error_code ec;
+        EXPECT_TRUE(fs::is_empty(d, ec)) << "scratch left in " << d;
+    }
+    expect_nothing_left();
+}
+
 // SIGKILL of the kit while its targets are mounted, then `ilk clean`; and Ctrl-C.
 class TargetCrashTest : public TargetTest, public ::testing::WithParamInterface<bool> {};
 
