@@ -126,7 +126,7 @@ PrimitiveStatus check_primitive(const Lab& lab, const Primitive& p) {
     return s;
 }
 
-ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOptions& options) {
+ProbeReport run_probe(const Registry& registry, const Journal& journal, const ProbeOptions& options) {
     const auto t0 = std::chrono::steady_clock::now();
     prctl(PR_SET_CHILD_SUBREAPER, 1);  // orphaned actor children come back to us to be reaped
     ProbeReport report;

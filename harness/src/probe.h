@@ -95,6 +95,6 @@ struct ProbeOptions {
 PrimitiveStatus check_primitive(const Lab& lab, const Primitive& p);
 
 // Prepare and check every primitive (sandboxed), then measure all facts.
-ProbeReport run_probe(const Registry& registry, Journal& journal, const ProbeOptions& options);
+ProbeReport run_probe(const Registry& registry, const Journal& journal, const ProbeOptions& options);
 
 }  // namespace ilk

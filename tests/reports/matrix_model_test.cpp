@@ -1,4 +1,7 @@
 // The matrix result model: the cell rule and the JSON round trip.
+#include <fstream>
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "matrix.h"
@@ -97,6 +100,53 @@ TEST(MatrixText, FitsOneHundredColumnsAndNamesTheDecidingScenario) {
     EXPECT_NE(text.find("CONFLICT"), std::string::npos) << text;
     EXPECT_NE(text.find("not set up: mkfs.xfs is not installed"), std::string::npos) << text;
     EXPECT_NE(text.find("freebsd"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace ilk
+
+namespace ilk {
+namespace {
+
+// The keys reports/matrix-report.md documents under a "## <section>" heading.
+std::set<std::string> documented_keys(const std::string& section) {
+    std::ifstream doc(std::string(ILK_TEST_SOURCE_DIR) + "/reports/matrix-report.md");
+    std::set<std::string> keys;
+    std::string line;
+    bool in = false;
+    while (std::getline(doc, line)) {
+        if (line.rfind("## ", 0) == 0) in = line == "## " + section;
+        if (!in || line.rfind("| `", 0) != 0) continue;
+        const std::string first = line.substr(2, line.find(" |", 2) - 2);
+        for (size_t at = first.find('`'); at != std::string::npos; at = first.find('`', first.find('`', at + 1) + 1))
+            keys.insert(first.substr(at + 1, first.find('`', at + 1) - at - 1));
+    }
+    return keys;
+}
+
+std::set<std::string> union_of_keys(const std::vector<nlohmann::json>& objects) {
+    std::set<std::string> keys;
+    for (const nlohmann::json& o : objects)
+        for (const auto& [k, v] : o.items()) keys.insert(k);
+    return keys;
+}
+
+TEST(MatrixDoc, DocumentsExactlyTheKeysTheWriterEmits) {
+    const nlohmann::json j = to_json(testing::sample_matrix(true));
+    EXPECT_EQ(documented_keys("Top level"), union_of_keys({j}));
+    std::vector<nlohmann::json> targets, cells, scenarios;
+    for (const auto& t : j["targets"]) {
+        targets.push_back(t);
+        for (const auto& c : t["cells"]) {
+            cells.push_back(c);
+            for (const auto& s : c["scenarios"]) scenarios.push_back(s);
+        }
+    }
+    EXPECT_EQ(documented_keys("A target"), union_of_keys(targets));
+    EXPECT_EQ(documented_keys("A cell (strategy × target)"), union_of_keys(cells));
+    std::set<std::string> emitted = union_of_keys(scenarios);
+    emitted.insert("found_ms");  // the sample has no finding time; real runs do
+    EXPECT_EQ(documented_keys("A scenario result (strategy × target × scenario)"), emitted);
 }
 
 }  // namespace

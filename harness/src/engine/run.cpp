@@ -134,8 +134,9 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
     TargetResult result;
     result.name = target.name;
     result.kind = target.kind;
-    result.host = host_info().value("hostname", "");
-    result.platform = platform_label(host_info());
+    const json host = host_info();
+    result.host = host.value("hostname", "");
+    result.platform = platform_label(host);
     result.info = target.info;
     result.unsupported = target.unsupported;
     result.segments_only = target.segments_only;
@@ -146,7 +147,7 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
     if (o.probe) {
         const fs::path probe_dir = target.dir / "probe";
         fs::create_directories(probe_dir);
-        ProbeReport probe = run_probe(registry, const_cast<Journal&>(journal), {probe_dir, {}, target.segments_only, target.lower_dir});
+        ProbeReport probe = run_probe(registry, journal, {probe_dir, {}, target.segments_only, target.lower_dir});
         if (!o.profile.name.empty()) {
             probe.profile = o.profile.name;
             probe.profile_file = o.profile.file;
