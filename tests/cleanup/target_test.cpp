@@ -34,7 +34,9 @@ std::vector<std::string> loops_backed_under(const fs::path& dir) {
     return out;
 }
 
-// Processes whose command line mentions dir (a bindfs daemon serving a mount there).
+// Processes whose command line mentions dir (a bindfs daemon serving a mount
+// there) or that hold a file below it open (everything the test's ilk started
+// inherits its stdout and stderr, which are files below dir).
 std::vector<std::string> processes_mentioning(const fs::path& dir) {
     std::vector<std::string> out;
     std::error_code ec;
@@ -43,7 +45,13 @@ std::vector<std::string> processes_mentioning(const fs::path& dir) {
         if (name.find_first_not_of("0123456789") != std::string::npos || std::stoi(name) == getpid()) continue;
         std::string cmd = read_text(p.path() / "cmdline");
         std::replace(cmd.begin(), cmd.end(), '\0', ' ');
-        if (cmd.find(dir.string()) != std::string::npos) out.push_back(name + ": " + cmd);
+        bool holds = cmd.find(dir.string()) != std::string::npos;
+        std::error_code fd_ec;
+        for (const auto& fd : fs::directory_iterator(p.path() / "fd", fd_ec)) {
+            std::error_code link_ec;
+            if (fs::read_symlink(fd.path(), link_ec).string().rfind(dir.string(), 0) == 0) holds = true;
+        }
+        if (holds) out.push_back(name + ": " + cmd);
     }
     return out;
 }

@@ -1,6 +1,7 @@
 #include "engine/server.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -13,6 +14,8 @@
 #include <sstream>
 
 #include <fmt/format.h>
+
+#include "engine/zygote.h"
 
 namespace ilk {
 
@@ -287,7 +290,12 @@ void Server::serve(const StartResult& result) {
         if (pid == 0) {
             ::close(channel_.fd());
             signal(SIGTERM, SIG_DFL);
-            for (;;) pause();
+            // Outlive a crash of this server, as real backends do, but not the run.
+            pollfd life{lifeline_fd(), POLLIN, 0};
+            for (;;) {
+                if (life.fd < 0) pause();
+                else if (poll(&life, 1, -1) > 0) _exit(0);  // hang-up: the zygote is gone
+            }
         }
         if (pid > 0) pids.push_back(pid);
     }

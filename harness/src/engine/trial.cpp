@@ -30,7 +30,7 @@ using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 bool ProcessId::alive() const {
-    if (pid <= 0) return false;
+    if (pid <= 0 || seen_gone) return false;
     std::ifstream in(fmt::format("/proc/{}/stat", pid));
     std::string line;
     if (!std::getline(in, line)) return false;
@@ -71,8 +71,9 @@ std::vector<pid_t> host_children(pid_t pid) {
     return out;
 }
 
-void wait_gone(const ProcessId& p) {
+void wait_gone(ProcessId& p) {
     for (int i = 0; i < 400 && p.alive(); ++i) usleep(i < 50 ? 50 : 2000);
+    p.seen_gone = !p.alive();
 }
 
 
@@ -98,7 +99,7 @@ Trial::~Trial() {
             kill(c->proc.pid, SIGKILL);
         }
         reap(*c);
-        for (const ProcessId& b : c->backends)
+        for (ProcessId& b : c->backends)
             if (b.alive()) {
                 kill(b.pid, SIGKILL);
                 wait_gone(b);
@@ -297,7 +298,7 @@ void Trial::crash(Contender& c, bool with_backends) {
     c.channel.close();
     reap(c);
     if (with_backends)
-        for (const ProcessId& b : c.backends)
+        for (ProcessId& b : c.backends)
             if (b.alive()) {
                 kill(b.pid, SIGKILL);
                 wait_gone(b);

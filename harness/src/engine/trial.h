@@ -40,6 +40,9 @@ struct TrialEnv {
 struct ProcessId {
     pid_t pid = -1;
     unsigned long long start = 0;
+    // Once seen gone it stays gone: a PID reused within the same clock tick
+    // (a scenario does that on purpose) has the same start time.
+    bool seen_gone = false;
     bool alive() const;  // exists, same start time, not a zombie
 };
 

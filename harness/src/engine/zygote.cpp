@@ -28,6 +28,12 @@ using json = nlohmann::json;
 
 namespace {
 
+// The lifeline: a pipe whose write end only the zygote holds. Contenders and
+// their backends keep the read end; it reports hang-up when the zygote is
+// gone (it dies with its harness), so a backend that must outlive its crashed
+// server still never outlives the run, journaled or not.
+int g_lifeline[2] = {-1, -1};
+
 struct SpawnRequest {
     std::int32_t free_running, unshare_flags;
     std::uint32_t uid;
@@ -59,6 +65,7 @@ SpawnReply spawn_one(int channel_fd, const SpawnRequest& r, int control) {
     if (first == 0) {
         close(control);
         close(report[0]);
+        close(g_lifeline[1]);
         if (direct) run_contender(channel_fd, r);
         // An intermediate: enters new namespaces and/or is the chosen parent.
         if (r.unshare_flags && unshare(r.unshare_flags) != 0) _exit(7);
@@ -107,12 +114,15 @@ pid_t fork_as(pid_t want) {
     return -1;
 }
 
+int lifeline_fd() { return g_lifeline[0]; }
+
 int zygote_main(int control, pid_t parent) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) return 3;  // the harness died before the line above took effect
     // Contenders and their orphaned backends come back to us and are reaped by
     // the kernel at once: no zombie ever answers kill(pid, 0) for a dead server.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (pipe(g_lifeline) != 0) return 3;  // inherited by contenders: no CLOEXEC (they do not exec)
     signal(SIGCHLD, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     std::vector<std::unique_ptr<boost::dll::shared_library>> preloaded;

@@ -36,6 +36,10 @@ private:
 // set_tid, else ns_last_pid). Returns like fork().
 pid_t fork_as(pid_t want);
 
+// In a contender forked by the zygote: a fd that reports hang-up once the
+// zygote (and so the run) is gone; -1 elsewhere.
+int lifeline_fd();
+
 // `ilk contender --zygote --fd N --parent PID`.
 int zygote_main(int control_fd, pid_t parent);
 
