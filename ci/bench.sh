@@ -121,6 +121,10 @@ fi
 mkdir -p "$shm/merge"
 for i in $(seq 50); do cp "$report" "$shm/merge/r$i.json"; done
 t0=$(now)
-build/bin/ilk merge "$shm"/merge/r*.json --format json --output "$shm/merged.json" --html "$shm/merged.html"
+build/bin/ilk merge "$shm"/merge/r*.json >/dev/null
 t1=$(now)
-echo "ilk merge of 50 reports ($(du -k "$report" | cut -f1) KiB each) into JSON and HTML: $(secs "$t0" "$t1") s"
+echo "ilk merge of 50 reports ($(du -k "$report" | cut -f1) KiB each) to the merged matrix: $(secs "$t0" "$t1") s"
+t0=$(now)
+build/bin/ilk merge "$shm"/merge/r*.json --format json --output "$shm/merged.json" --html "$shm/merged.html" --markdown "$shm/merged.md"
+t1=$(now)
+echo "  and writing it as JSON ($(du -k "$shm/merged.json" | cut -f1) KiB), HTML ($(du -k "$shm/merged.html" | cut -f1) KiB) and Markdown: $(secs "$t0" "$t1") s"

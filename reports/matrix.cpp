@@ -67,6 +67,9 @@ json scenario_json(const ScenarioResult& s) {
 struct Reader {
     const json& j;
     std::string where;
+    // Only from matrix_from_json(json&&), whose document is ours to take
+    // apart: large subtrees (probe, transcript) are moved out, not copied.
+    bool steal = false;
     const json& at(const char* key) const {
         if (!j.is_object()) throw std::runtime_error(fmt::format("{}: not an object", where));
         if (!j.contains(key)) throw std::runtime_error(fmt::format("{}: no key '{}'", where, key));
@@ -83,9 +86,11 @@ struct Reader {
     template <class T>
     T opt(const char* key, T fallback) const {
         if (!j.is_object() || !j.contains(key) || j.at(key).is_null()) return fallback;
+        if constexpr (std::is_same_v<T, json>)
+            if (steal) return std::move(const_cast<json&>(j.at(key)));
         return get<T>(key);
     }
-    Reader sub(const char* key, size_t i) const { return {at(key).at(i), fmt::format("{}.{}[{}]", where, key, i)}; }
+    Reader sub(const char* key, size_t i) const { return {at(key).at(i), fmt::format("{}.{}[{}]", where, key, i), steal}; }
     size_t size(const char* key) const {
         if (!j.is_object() || !j.contains(key)) return 0;
         if (!j.at(key).is_array()) throw std::runtime_error(fmt::format("{}.{}: not an array", where, key));
@@ -146,7 +151,7 @@ TargetResult read_target(const Reader& t) {
 
 }  // namespace
 
-TargetResult target_from_json(const json& j, const std::string& where) { return read_target({j, where}); }
+TargetResult target_from_json(const json& j, const std::string& where) { return read_target({j, where, false}); }
 
 json to_json(const TargetResult& t) {
     json cells = json::array();
@@ -187,8 +192,16 @@ json to_json(const MatrixReport& r) {
             {"interrupted", r.interrupted}};
 }
 
-MatrixReport matrix_from_json(const json& j) {
-    const Reader top{j, "report"};
+namespace {
+MatrixReport read_matrix(const Reader& top);
+}  // namespace
+
+MatrixReport matrix_from_json(const json& j) { return read_matrix(Reader{j, "report"}); }
+
+MatrixReport matrix_from_json(json&& j) { return read_matrix(Reader{j, "report", true}); }
+
+namespace {
+MatrixReport read_matrix(const Reader& top) {
     if (top.opt<std::string>("kind", "") != "ilk-matrix")
         throw std::runtime_error("not an ilk matrix report (its \"kind\" is not \"ilk-matrix\"; write one with ilk run --format json)");
     const int version = top.get<int>("schema_version");
@@ -220,6 +233,8 @@ MatrixReport matrix_from_json(const json& j) {
     }
     return r;
 }
+
+}  // namespace
 
 std::vector<Column> columns(const MatrixReport& r) {
     std::vector<Column> out;

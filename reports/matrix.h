@@ -112,6 +112,7 @@ nlohmann::json to_json(const MatrixReport& r);
 nlohmann::json to_json(const TargetResult& t);
 // Throws std::runtime_error naming the first thing wrong ("targets[2].cells[0]: no key 'verdict'").
 MatrixReport matrix_from_json(const nlohmann::json& j);
+MatrixReport matrix_from_json(nlohmann::json&& j);  // the same, taking the document apart instead of copying it
 TargetResult target_from_json(const nlohmann::json& j, const std::string& where = "target");
 
 // Columns for display: targets grouped by (platform, name), in first-seen

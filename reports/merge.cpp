@@ -65,7 +65,7 @@ struct FileCloser {
 
 }  // namespace
 
-MatrixReport merge_reports(const std::vector<std::pair<std::string, MatrixReport>>& inputs) {
+MatrixReport merge_reports(std::vector<std::pair<std::string, MatrixReport>> inputs) {
     MatrixReport out;
     if (inputs.empty()) return out;
     out.host = inputs.front().second.host;
@@ -77,7 +77,7 @@ MatrixReport merge_reports(const std::vector<std::pair<std::string, MatrixReport
     for (const auto& [file, r] : inputs) targets += r.targets.size();
     out.targets.reserve(targets);
 
-    for (const auto& [file, r] : inputs) {
+    for (auto& [file, r] : inputs) {
         schedules.add(r.schedule);
         profiles.add(r.profile);
         for (const StrategyInfo& s : r.strategies) {
@@ -93,10 +93,10 @@ MatrixReport merge_reports(const std::vector<std::pair<std::string, MatrixReport
         }
         for (const ScenarioInfo& s : r.scenarios)
             if (scenario_seen.insert(s.name).second) out.scenarios.push_back(s);
-        for (const TargetResult& t : r.targets) {
-            out.targets.push_back(t);
-            if (out.targets.back().source.empty()) out.targets.back().source = file;
+        for (TargetResult& t : r.targets) {  // moved: the inputs are ours (a copy, or given up by the caller)
             result_oses.insert(lowercase(t.platform.substr(0, t.platform.find(' '))));
+            out.targets.push_back(std::move(t));
+            if (out.targets.back().source.empty()) out.targets.back().source = file;
         }
         for (const NotRunPlatform& p : r.not_run)
             if (not_run_seen.insert(p.name).second) not_run.push_back(&p);
@@ -137,7 +137,7 @@ MatrixReport read_matrix_file(const std::string& path) {
     }
     MatrixReport r;
     try {
-        r = matrix_from_json(j);
+        r = matrix_from_json(std::move(j));
     } catch (const std::exception& e) {
         throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
     }

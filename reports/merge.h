@@ -20,7 +20,8 @@ namespace ilk {
 // flattened; schedule and profile are the common one or "mixed: a; b";
 // elapsed times add up; interrupted if any was. The host is the first input's:
 // the caller sets the merging host. Linear in the size of the inputs.
-MatrixReport merge_reports(const std::vector<std::pair<std::string, MatrixReport>>& inputs);
+// Taken by value: pass std::move(inputs) to merge without copying the targets.
+MatrixReport merge_reports(std::vector<std::pair<std::string, MatrixReport>> inputs);
 
 // A matrix report file (ilk run --format json). Throws std::runtime_error
 // naming the file: "<path>: cannot read: <strerror>", "<path>: not JSON:
