@@ -112,6 +112,11 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
         }
     }
 
+    if (!r.not_run.empty()) {
+        std::vector<std::string> names;
+        for (const NotRunPlatform& p : r.not_run) names.push_back(p.name);
+        out += fmt::format("{:<{}}not run: {} (claims only, below)\n", "other platforms", kStrategyWidth, fmt::join(names, ", "));
+    }
     out += "\nverdicts: ok=SAFE  UNS=UNSAFE (exclusion or collateral broken)  STK=STUCK (refused when it\n"
            "          should start)  ERR=ERROR (the kit failed)  --=UNSUPPORTED  CONFLICT (merged results\n"
            "          disagree); the number after a verdict is the scenario that decided it\n";
