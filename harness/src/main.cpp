@@ -96,8 +96,6 @@ fs::path tmpdir() {
 // Target names checked before anything is made: a kit-made name must exist
 // (did-you-mean), a directory must be usable. Returns false after saying why.
 bool check_target_specs(const char* who, const std::vector<std::string>& specs) {
-    std::vector<std::string> names;
-    for (const auto& k : ilk::target_kinds()) names.emplace_back(k.name);
     for (const std::string& spec : specs) {
         if (ilk::names_a_directory(spec)) {
             if (std::string why = ilk::check_target_dir(spec); !why.empty()) {
@@ -105,9 +103,7 @@ bool check_target_specs(const char* who, const std::vector<std::string>& specs) 
                 return false;
             }
         } else if (!ilk::find_target_kind(spec)) {
-            const std::string guess = ilk::closest_match(spec, names);
-            std::cerr << fmt::format("{}: no target named '{}'{}; kit-made targets: {} (or name a directory, e.g. ./{})\n", who, spec,
-                                     guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess), fmt::join(names, ", "), spec);
+            std::cerr << fmt::format("{}: {} (or name a directory, e.g. ./{})\n", who, ilk::unknown_target_message(spec), spec);
             return false;
         }
     }
@@ -224,13 +220,17 @@ fs::path make_report_dir(const std::string& wanted) {
     return tmpl;
 }
 
-// Every file format into the report directory. Returns false if one failed (said on stderr).
-bool write_report_dir(const fs::path& dir, const ilk::MatrixReport& report) {
+// Every file format into the report directory; the text of `format`, if it
+// is one of them, is kept in `kept` so it is not rendered twice. Returns false
+// if a file could not be written (said on stderr).
+bool write_report_dir(const fs::path& dir, const ilk::MatrixReport& report, std::string_view format, std::string& kept) {
     bool ok = true;
     for (const ilk::MatrixWriter& w : ilk::matrix_writers()) {
         if (w.file.empty()) continue;
-        std::string error;
-        if (!write_file(dir / w.file, w.write(report, {}), error)) {
+        std::string error, text = w.write(report, {});
+        const bool written = write_file(dir / w.file, text, error);
+        if (w.format == format) kept = std::move(text);
+        if (!written) {
             std::cerr << "ilk: " << error << "\n";
             ok = false;
         }
@@ -256,17 +256,11 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
     if (specs.empty()) {
         for (const std::string& t : profile.targets) {
             if (ilk::find_target_kind(t)) continue;
-            std::vector<std::string> names;
-            for (const auto& k : ilk::target_kinds()) names.emplace_back(k.name);
-            const std::string guess = ilk::closest_match(t, names);
-            std::cerr << fmt::format("{}:{}:{}: platform.targets: no kit-made target named '{}'{}; known: {}\n", profile.targets_where.file,
-                                     profile.targets_where.line, profile.targets_where.column, t,
-                                     guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess), fmt::join(names, ", "));
+            std::cerr << fmt::format("{}:{}:{}: platform.targets: {}\n", profile.targets_where.file, profile.targets_where.line,
+                                     profile.targets_where.column, ilk::unknown_target_message(t));
             return kExitBadInput;
         }
-        specs = profile.targets;
-        if (specs.empty())
-            for (const auto& k : ilk::target_kinds()) specs.emplace_back(k.name);
+        specs = profile.targets.empty() ? ilk::target_kind_names() : profile.targets;
         if (geteuid() != 0) specs.insert(specs.begin(), tmpdir().string());
     }
     if (!check_target_specs("ilk run", specs)) return kExitBadInput;
@@ -320,7 +314,8 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
     report.not_run = not_run;
 
     int rc = report.interrupted ? kExitInterrupted : kExitOk;
-    if (!write_report_dir(report_dir, report)) rc = kExitFailed;
+    std::string rendered;
+    if (!write_report_dir(report_dir, report, a.format, rendered)) rc = kExitFailed;
     const ilk::MatrixWriter* w = ilk::find_writer(a.format);
     ilk::WriteOptions wo{!a.no_color && a.output.empty() && isatty(1), 100, report_dir.string()};
     if (a.advise) {
@@ -331,7 +326,7 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
         if (rc == kExitOk && advice.recommended.empty()) rc = kExitNoneSafe;
         return rc;
     }
-    const int out_rc = emit("ilk run", w->write(report, wo), a.output, rc);
+    const int out_rc = emit("ilk run", rendered.empty() ? w->write(report, wo) : rendered, a.output, rc);
     if (out_rc != rc) std::cerr << fmt::format("ilk run: the results are kept in {}\n", (report_dir / "report.json").string());
     rc = out_rc;
     if (a.format == "text" && !a.quiet && a.output.empty())
@@ -461,8 +456,7 @@ int cmd_list_targets(bool names_only, bool only_default) {
             return kExitBadInput;
         }
     }
-    if (names.empty())
-        for (const auto& k : ilk::target_kinds()) names.emplace_back(k.name);
+    if (names.empty()) names = ilk::target_kind_names();
     for (const std::string& n : names) {
         const ilk::TargetKind* k = ilk::find_target_kind(n);
         if (names_only || !k) {

@@ -20,6 +20,7 @@
 
 #include "hostinfo.h"
 #include "journal.h"
+#include "profile.h"  // closest_match
 
 namespace ilk {
 
@@ -258,6 +259,19 @@ const TargetKind* find_target_kind(std::string_view name) {
     for (const TargetKind& k : target_kinds())
         if (k.name == name) return &k;
     return nullptr;
+}
+
+std::vector<std::string> target_kind_names() {
+    std::vector<std::string> names;
+    for (const TargetKind& k : target_kinds()) names.emplace_back(k.name);
+    return names;
+}
+
+std::string unknown_target_message(std::string_view name) {
+    const std::vector<std::string> names = target_kind_names();
+    const std::string guess = closest_match(name, names);
+    return fmt::format("no target named '{}'{}; kit-made targets: {}", name, guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess),
+                       fmt::join(names, ", "));
 }
 
 bool names_a_directory(std::string_view spec) {

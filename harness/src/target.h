@@ -32,6 +32,10 @@ struct TargetKind {
 // The kit-made targets, in the order `ilk run` with no --target covers them.
 const std::vector<TargetKind>& target_kinds();
 const TargetKind* find_target_kind(std::string_view name);
+std::vector<std::string> target_kind_names();
+
+// "no target named 'ext5' (did you mean 'ext4'?); known: tmpfs, ext4, ..."
+std::string unknown_target_message(std::string_view name);
 
 // Where a tool a target needs is (ILK_TOOL_PATH, else PATH and the sbin
 // directories); empty when it is not installed.
