@@ -9,12 +9,6 @@ namespace ilk {
 
 using json = nlohmann::json;
 
-Verdict verdict_from_string(std::string_view name) {
-    for (Verdict v : {Verdict::SAFE, Verdict::UNSAFE, Verdict::STUCK, Verdict::UNSUPPORTED, Verdict::ERROR})
-        if (to_string(v) == name) return v;
-    throw std::runtime_error(fmt::format("unknown verdict '{}' (known: SAFE, UNSAFE, STUCK, UNSUPPORTED, ERROR)", name));
-}
-
 void fold_cell(StrategyCell& cell) {
     cell.verdict = Verdict::SAFE;
     cell.deciding_scenario.clear();

@@ -26,8 +26,6 @@ namespace ilk {
 // Bump when a field changes meaning or disappears; adding fields keeps it.
 inline constexpr int kMatrixSchemaVersion = 1;
 
-// Verdict from its name ("SAFE", ...); throws std::runtime_error on anything else.
-Verdict verdict_from_string(std::string_view name);
 
 // One strategy x target x scenario.
 struct ScenarioResult {

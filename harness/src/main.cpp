@@ -532,9 +532,10 @@ int main(int argc, char** argv) {
     CLI::App* run = app.add_subcommand("run", "Put strategies on trial: the strategy x target matrix, with counterexamples");
     run->add_option("--strategy", ra.strategies, "Run only this strategy; repeatable (see strategies/*.toml)");
     run->add_option("--scenario", ra.scenarios, "Run only this scenario; repeatable");
-    run->add_option("--target", ra.targets,
-                    "A directory (a scratch subdirectory is made and removed) or a kit-made target: tmpfs, ext4, xfs, btrfs, "
-                    "overlayfs, fuse, fuse-lockfwd, hugetlbfs; repeatable. Default: every kit-made target");
+    const std::string target_help = fmt::format(
+        "A directory (a scratch subdirectory is made and removed) or a kit-made target: {}; repeatable. "
+        "Default: the platform profile's targets", fmt::join(ilk::target_kind_names(), ", "));
+    run->add_option("--target", ra.targets, target_help);
     run->add_option("--schedule", ra.schedule, "How contenders' steps interleave")->check(CLI::IsMember({"exhaustive", "random", "stress"}));
     run->add_option("--seed", ra.seed, "Random schedule: seed");
     run->add_option("--trials", ra.trials, "Random and stress schedules: trials per scenario variant");

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "pid_choice.h"
 #include "probe.h"
 
 namespace ilk {
@@ -36,14 +37,6 @@ pid_t freed_pid() {
     return pid;
 }
 
-// Fork and check whether the child got `want`; the child exits at once.
-pid_t fork_and_reap() {
-    const pid_t pid = fork();
-    if (pid == 0) _exit(0);
-    if (pid > 0) waitpid(pid, nullptr, 0);
-    return pid;
-}
-
 json try_ns_last_pid() {
     json e{{"method", "ns_last_pid"}};
     if (geteuid() != 0) {
@@ -53,54 +46,37 @@ json try_ns_last_pid() {
     }
     const pid_t want = freed_pid();
     e["target_pid"] = want;
-    // Other processes on the host may fork in between: a few tries.
-    for (int attempt = 1; attempt <= 5; ++attempt) {
-        std::ofstream out("/proc/sys/kernel/ns_last_pid");
-        out << (want - 1) << std::flush;
-        if (!out) {
-            e["works"] = false;
-            e["reason"] = fmt::format("write /proc/sys/kernel/ns_last_pid: {}", std::strerror(errno));
-            return e;
-        }
-        out.close();
-        const pid_t got = fork_and_reap();
-        if (got == want) {
-            e["works"] = true;
-            e["attempts"] = attempt;
-            return e;
-        }
-        e["last_got_pid"] = got;
+    int attempts = 0;
+    const pid_t got = fork_via_ns_last_pid(want, 5, &attempts);
+    if (got == 0) _exit(0);
+    if (got > 0) {
+        waitpid(got, nullptr, 0);
+        e["works"] = true;
+        e["attempts"] = attempts;
+        return e;
     }
     e["works"] = false;
-    e["reason"] = "the next fork never got the chosen PID in 5 tries";
+    e["reason"] = errno == EBUSY ? std::string("the next fork never got the chosen PID in 5 tries")
+                                 : fmt::format("write /proc/sys/kernel/ns_last_pid: {}", std::strerror(errno));
     return e;
 }
 
 json try_clone3_set_tid() {
     json e{{"method", "clone3_set_tid"}};
-#if defined(SYS_clone3) && defined(CLONE_ARGS_SIZE_VER1)
     const pid_t want = freed_pid();
     e["target_pid"] = want;
-    pid_t tid = want;
-    clone_args args{};
-    args.exit_signal = SIGCHLD;
-    args.set_tid = reinterpret_cast<std::uint64_t>(&tid);
-    args.set_tid_size = 1;
-    const long got = syscall(SYS_clone3, &args, CLONE_ARGS_SIZE_VER1);
+    const pid_t got = clone_with_pid(want);
     if (got == 0) _exit(0);
     if (got < 0) {
         e["works"] = false;
         e["errno"] = errno_name(errno);
-        e["reason"] = fmt::format("clone3(set_tid={}): {}", want, std::strerror(errno));
+        e["reason"] = errno == ENOSYS ? std::string("built without clone3 set_tid support in the headers")
+                                      : fmt::format("clone3(set_tid={}): {}", want, std::strerror(errno));
         return e;
     }
-    waitpid(static_cast<pid_t>(got), nullptr, 0);
+    waitpid(got, nullptr, 0);
     e["works"] = got == want;
     if (got != want) e["reason"] = fmt::format("got PID {} instead of {}", got, want);
-#else
-    e["works"] = false;
-    e["reason"] = "built without clone3 set_tid support in the headers";
-#endif
     return e;
 }
 

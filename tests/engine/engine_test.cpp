@@ -7,9 +7,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
 
 #include "engine/explorer.h"
 #include "engine/zygote.h"
+#include "ilk/hugepage_support.h"
 #include "journal.h"
 #include "probe.h"
 
@@ -28,7 +32,8 @@ protected:
                                    fs::perms::others_read | fs::perms::others_exec);  // contenders may run as another uid
         setenv("ILK_STATE_DIR", (*dir_ / "state").c_str(), 1);
         registry_ = new ilk::Registry;
-        registry_->load_dirs({ILK_TEST_PLUGIN_DIR, fs::path(ILK_TEST_FAKE_DIR) / "never-excludes"});
+        registry_->load_dirs({ILK_TEST_PLUGIN_DIR, fs::path(ILK_TEST_FAKE_DIR) / "never-excludes",
+                              fs::path(ILK_TEST_FAKE_DIR) / "helper-holds"});
         journal_ = new ilk::Journal(ilk::Journal::begin(*dir_));
         ilk::Lab lab(*registry_, *journal_, *dir_);
         for (const auto& p : registry_->primitives()) ilk::check_primitive(lab, p);  // prepare (hugetlbfs mount, pages)
@@ -124,6 +129,88 @@ TEST_F(Engine, LifetimeLockOnABrokenPrimitiveIsCaught) {
     broken.lock = "never-excludes";
     const ilk::CellResult cell = run(broken, "concurrent-start");
     EXPECT_EQ(cell.verdict, ilk::Verdict::UNSAFE) << cell.reason;
+}
+
+// Only the backends a server started are its backends. A lock really held by
+// a helper process the primitive forked outlives the server and every
+// backend: the helper is not killed "with the backends", and once they are
+// all gone the next lone starter is refused, with the helper named.
+TEST_F(Engine, ALockKeptByAPrimitivesHelperIsNoBackend) {
+    ilk::StrategySpec broken = strategy("lifetime-flock");
+    broken.name = "lifetime-helper-holds";
+    broken.lock = "helper-holds";
+    const ilk::CellResult cell = run(broken, "crash-restart");
+    ASSERT_EQ(cell.verdict, ilk::Verdict::STUCK) << cell.reason;
+    EXPECT_NE(cell.reason.find("that is not one of its backends) is still alive"), std::string::npos) << cell.reason;
+    // The same strategy on the real flock is SAFE there.
+    EXPECT_EQ(run(strategy("lifetime-flock"), "crash-restart").verdict, ilk::Verdict::SAFE);
+}
+
+// The transcript counts the backends the server started: none when it starts
+// none, whatever else the server's primitives fork.
+TEST_F(Engine, TranscriptCountsOnlyTheBackendsStarted) {
+    for (int backends : {0, 1, 3}) {
+        ilk::StrategySpec s = strategy("lifetime-flock");
+        s.backends = backends;
+        const ilk::ScheduleOutcome out =
+            ilk::run_schedule(*env_, s, *ilk::find_scenario("clean-restart"), "", {}, 0, nullptr, 900 + backends);
+        ASSERT_FALSE(out.violation) << out.violation->explanation;
+        std::string running;
+        for (const auto& step : out.transcript["A"]["steps"])
+            if (step["step"] == "RUNNING") running = step["saw"];
+        EXPECT_EQ(running, fmt::format("{} backend{}", backends, backends == 1 ? "" : "s"));
+    }
+    // A primitive's helper is another child, never counted as a backend.
+    ilk::StrategySpec s = strategy("lifetime-flock");
+    s.backends = 0;
+    s.lock = "helper-holds";
+    const ilk::ScheduleOutcome out = ilk::run_schedule(*env_, s, *ilk::find_scenario("clean-restart"), "", {}, 0, nullptr, 910);
+    std::string running;
+    for (const auto& step : out.transcript["A"]["steps"])
+        if (step["step"] == "RUNNING") running = step["saw"];
+    EXPECT_EQ(running.rfind("0 backends, and 1 other child (not a backend): ", 0), 0u) << running;
+}
+
+// When the machine cannot give a huge page at that moment, hugepage-tom is
+// UNSUPPORTED with the reason and the sysctl to raise: neither the kit's ERROR
+// nor the strategy's STUCK.
+TEST_F(Engine, NoHugePageAtThatMomentIsUnsupportedNotError) {
+    need_root();
+    const char* kOvercommit = "/proc/sys/vm/nr_overcommit_hugepages";
+    const char* kReserved = "/proc/sys/vm/nr_hugepages";
+    struct Restore {
+        std::string path, value;
+        ~Restore() { std::ofstream(path) << value << std::flush; }
+    };
+    auto read = [](const char* path) {
+        std::string v;
+        std::ifstream(path) >> v;
+        return v;
+    };
+    const Restore overcommit{kOvercommit, read(kOvercommit)}, reserved{kReserved, read(kReserved)};
+    std::ofstream(kReserved) << 0 << std::flush;
+    std::ofstream(kOvercommit) << 0 << std::flush;
+    if (ilk::meminfo_field("HugePages_Free") > 0) GTEST_SKIP() << "huge pages still free (in use elsewhere): cannot stage their absence";
+    const ilk::CellResult cell = run(strategy("hugepage-tom"), "crash-restart");
+    EXPECT_EQ(cell.verdict, ilk::Verdict::UNSUPPORTED) << cell.reason;
+    EXPECT_NE(cell.reason.find("could not give a huge page"), std::string::npos) << cell.reason;
+    EXPECT_NE(cell.reason.find("raise vm.nr_hugepages or vm.nr_overcommit_hugepages"), std::string::npos) << cell.reason;
+}
+
+// A counterexample file's verdict is read through the verdict table: a typo or
+// a verdict no counterexample can have is refused, never replayed as UNSAFE.
+TEST_F(Engine, CounterexampleWithAnUnknownVerdictIsRefused) {
+    const ilk::CellResult cell = run(strategy("tom-2004"), "concurrent-stale");
+    ASSERT_TRUE(cell.counterexample);
+    nlohmann::json j = cell.counterexample->to_json();
+    for (const char* bad : {"UNSAFEE", "unsafe", "UNSUPPORTED", "SAFE", "ERROR"}) {
+        j["verdict"] = bad;
+        EXPECT_THROW(ilk::Counterexample::from_json(j), std::runtime_error) << bad;
+    }
+    j.erase("verdict");
+    EXPECT_THROW(ilk::Counterexample::from_json(j), std::exception);
+    j["verdict"] = "STUCK";
+    EXPECT_EQ(ilk::Counterexample::from_json(j).verdict, ilk::Verdict::STUCK);
 }
 
 // Random schedules are reproducible from their seed.

@@ -36,6 +36,12 @@ int severity(Verdict v) {
     return 0;
 }
 
+Verdict verdict_from_string(std::string_view name) {
+    for (Verdict v : {Verdict::SAFE, Verdict::UNSAFE, Verdict::STUCK, Verdict::UNSUPPORTED, Verdict::ERROR})
+        if (to_string(v) == name) return v;
+    throw std::runtime_error(fmt::format("unknown verdict '{}' (known: SAFE, UNSAFE, STUCK, UNSUPPORTED, ERROR)", name));
+}
+
 Verdict verdict_of(const Violation& v) {
     if (v.kind == "exclusion" || v.kind == "collateral") return Verdict::UNSAFE;
     if (v.kind == "liveness") return Verdict::STUCK;
@@ -67,8 +73,10 @@ Counterexample Counterexample::from_json(const json& j) {
     cx.schedule = j.at("schedule").get<Schedule>();
     cx.mode = j.value("mode", "");
     cx.seed = j.value("seed", 0ull);
-    const std::string v = j.value("verdict", "UNSAFE");
-    cx.verdict = v == "STUCK" ? Verdict::STUCK : v == "ERROR" ? Verdict::ERROR : v == "SAFE" ? Verdict::SAFE : Verdict::UNSAFE;
+    // Only a failure has a counterexample: anything else is a broken file, not a verdict to replay towards.
+    cx.verdict = verdict_from_string(j.at("verdict").get<std::string>());
+    if (cx.verdict != Verdict::UNSAFE && cx.verdict != Verdict::STUCK)
+        throw std::runtime_error(fmt::format("verdict '{}' cannot have a counterexample (only UNSAFE or STUCK)", to_string(cx.verdict)));
     cx.violation = {j["violation"].value("kind", ""), j["violation"].value("explanation", "")};
     cx.transcript = j.value("transcript", json::object());
     cx.shrunk_from = j.value("shrunk_from", 0);
@@ -179,7 +187,7 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
             }
             out.violation = t.check();
         }
-        if (!out.violation && !out.diverged) out.violation = t.check_liveness();
+        if (!out.violation && !out.diverged) out.violation = t.check_liveness(scenario.starter(t, variant, 0));
     });
 }
 
@@ -191,7 +199,7 @@ ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, cons
             t.run_free_to_end();
             out.violation = t.check();
         }
-        if (!out.violation) out.violation = t.check_liveness();
+        if (!out.violation) out.violation = t.check_liveness(scenario.starter(t, variant, 0));
     });
 }
 

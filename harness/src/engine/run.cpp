@@ -47,6 +47,23 @@ std::string unsupported_reason(const StrategySpec& s, const Scenario& sc, const 
     return {};
 }
 
+// A scenario that could not be staged here does not matter for a strategy
+// whose own primitives work and whose template reads nothing the scenario
+// changes (Scenario::changes); the reason says so.
+void mark_whether_it_matters(ScenarioResult& r, const StrategySpec& s, const Scenario& sc,
+                             const std::map<std::string, PrimitiveStatus>& prims) {
+    const StrategyTemplate* t = find_template(s.template_name);
+    if (!t || sc.changes == 0 || (sc.changes & t->reads) != 0) return;
+    for (const std::string& p : {s.lock, s.segment})
+        if (!p.empty() && (!prims.count(p) || !prims.at(p).supported)) return;
+    r.matters = false;
+    std::vector<std::string> what;
+    if (sc.changes & kReadsPids) what.emplace_back("a PID");
+    if (sc.changes & kReadsSegments) what.emplace_back("a segment");
+    r.reason += fmt::format("; it does not matter for {}: its template {} never reads {}, all that {} changes", s.name, t->name,
+                            fmt::join(what, " or "), sc.name);
+}
+
 bool wanted(const std::vector<std::string>& only, const std::string& name) {
     return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
 }
@@ -223,6 +240,7 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
                         if (c.counterexample && !cx_dir.empty()) c.counterexample_file = write_counterexample(*c.counterexample, cx_dir).string();
                     }
                     cell.scenarios.push_back(scenario_result(c, o.link_base));
+                    if (c.verdict == Verdict::UNSUPPORTED) mark_whether_it_matters(cell.scenarios.back(), s, sc, prims);
                     if (g_interrupted) break;  // the cell cut short is kept, marked by the report's `interrupted`
                 }
                 fold_cell(cell);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/strategy.h"
 #include "engine/trial.h"
 
 namespace ilk {
@@ -20,6 +21,12 @@ struct Scenario {
     // Plant the situation; returns the spawn options for starter i (0-based).
     void (*setup)(Trial& t, const std::string& variant);
     SpawnOptions (*starter)(Trial& t, const std::string& variant, int index);
+    // What it changes besides the data directory's files (TemplateReads bits).
+    // To a strategy whose template reads none of it, the situation is one
+    // another scenario stages without the change (a crash, a running server),
+    // so where this one cannot be staged, that strategy's cell does not depend
+    // on it. 0: it changes the files (matters to every strategy).
+    unsigned changes = 0;
 };
 
 const std::vector<Scenario>& scenarios();

@@ -12,10 +12,12 @@
 #include <utility>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "engine/zygote.h"
+#include "ilk/hugepage_support.h"
 
 namespace ilk {
 
@@ -59,6 +61,13 @@ void Server::journal(const std::string& kind, const std::string& what) {
         if (!m) _exit(3);
         if (m->contains("ack")) return;
     }
+}
+
+void Server::require(unsigned reads, const std::string& step) const {
+    const StrategyTemplate* t = find_template(spec_.template_name);
+    if (t && !(t->reads & reads))
+        throw std::logic_error(fmt::format("template {} took step '{}', which reads {}, without declaring it (strategy.cpp)",
+                                           t->name, step, reads == kReadsPids ? "a PID" : "segments"));
 }
 
 const PrimitiveDescriptor* Server::load_primitive(const std::string& name, PrimitiveKind kind) {
@@ -133,6 +142,7 @@ bool Server::unlink_file(const std::string& step, const std::string& name) {
 }
 
 int Server::kill0(const std::string& step, long pid) {
+    require(kReadsPids, step);
     gate(step);
     const int err = ::kill(static_cast<pid_t>(pid), 0) == 0 ? 0 : errno;
     saw(err == 0 ? "alive" : strerrorname_np(err));
@@ -148,27 +158,27 @@ bool Server::write_pidfile(const std::string& step, int fd, long long key, long 
     return ok;
 }
 
-bool Server::open_and_lock(const std::string& step, const std::string& name) {
+Server::Lock Server::open_and_lock(const std::string& step, const std::string& name) {
     if (!lock_) lock_ = load_primitive(spec_.lock, PrimitiveKind::lock);
     gate(step);
     lockfile_ = path(name);
     const int fd = ::open(lockfile_.c_str(), O_RDWR | O_CREAT, 0600);
     if (fd < 0) {
         saw(fmt::format("open failed: {}", std::strerror(errno)));
-        return false;
+        return Lock::failed;
     }
     const OpResult r = lock_->lock->acquire(fd, 0);
     if (r.status != OpStatus::ok) {
         ::close(fd);
         saw(r.status == OpStatus::busy ? "busy" : fmt::format("failed: {}", r.message));
-        return false;
+        return r.status == OpStatus::busy ? Lock::busy : Lock::failed;
     }
     lock_fds_.push_back(fd);
     const std::string line = fmt::format("{}\n", getpid());
     (void)!::ftruncate(fd, 0);
     (void)!::pwrite(fd, line.data(), line.size(), 0);
     saw("locked");
-    return true;
+    return Lock::locked;
 }
 
 long long Server::datadir_key() const {
@@ -177,11 +187,8 @@ long long Server::datadir_key() const {
     return 0x49000000LL | static_cast<long long>(st.st_ino & 0xffffff);
 }
 
-bool Server::segment_has_attach_count() const {
-    return segment_ && (segment_->caps & kSegAttachCount);
-}
-
 Server::Attach Server::attach_segment(const std::string& step, long long key, long long id) {
+    require(kReadsSegments, step);
     if (!segment_) segment_ = load_primitive(spec_.segment, PrimitiveKind::segment);
     gate(step);
     const ProbeContext ctx{datadir_.c_str(), datadir_.c_str(), geteuid() == 0, nullptr, nullptr};
@@ -202,6 +209,7 @@ Server::Attach Server::attach_segment(const std::string& step, long long key, lo
 }
 
 bool Server::segment_header_matches(const std::string& step, long pid) {
+    require(kReadsSegments, step);
     gate(step);
     struct stat st {};
     ::stat(datadir_.c_str(), &st);
@@ -213,6 +221,7 @@ bool Server::segment_header_matches(const std::string& step, long pid) {
 }
 
 long long Server::attach_count(const std::string& step) {
+    require(kReadsSegments, step);
     gate(step);
     std::int64_t count = -1;
     if (!segment_ || !attached_ref_ || !segment_->segment->attach_count ||
@@ -233,6 +242,7 @@ void Server::detach_segment(const std::string& step) {
 }
 
 bool Server::remove_segment(const std::string& step) {
+    require(kReadsSegments, step);
     gate(step);
     if (!attached_ref_) {
         saw("nothing attached");
@@ -246,20 +256,52 @@ bool Server::remove_segment(const std::string& step) {
     return r.status == OpStatus::ok;
 }
 
-bool Server::create_segment(const std::string& step, long long key, bool search, long long* key_out, long long* id_out) {
+namespace {
+
+// Huge pages come and go with other processes' segments (a crashed server's
+// is removed a moment later): a create or attach that found none is retried
+// for this long before the step is given up as out of resources.
+constexpr int kNoMemoryRetries = 20;
+constexpr auto kNoMemoryPause = 25ms;
+
+bool out_of_memory(const OpResult& r) { return r.status != OpStatus::ok && (r.err == ENOMEM || r.err == ENOSPC); }
+
+std::string no_resource_text(const std::string& primitive, const OpResult& r) {
+    if (primitive.find("huge") == std::string::npos)
+        return fmt::format("the machine could not give a {} segment at that moment ({}): raise kernel.shmmni or kernel.shmall",
+                           primitive, r.message);
+    return fmt::format("the machine could not give a huge page for a {} segment at that moment ({}; HugePages_Free={}): "
+                       "raise vm.nr_hugepages or vm.nr_overcommit_hugepages (the kit raises the latter as root)",
+                       primitive, r.message, meminfo_field("HugePages_Free"));
+}
+
+}  // namespace
+
+Server::Create Server::create_segment(const std::string& step, long long key, bool search, long long* key_out, long long* id_out) {
+    require(kReadsSegments, step);
     if (!segment_) segment_ = load_primitive(spec_.segment, PrimitiveKind::segment);
     gate(step);
     const ProbeContext ctx{datadir_.c_str(), datadir_.c_str(), geteuid() == 0, nullptr, nullptr};
+    const long long first = key;
     for (int attempt = 0; attempt < (search ? 16 : 1); ++attempt, ++key) {
         journal("segment", fmt::format("{} {} {}", spec_.segment, key, getpid()));
         SegmentRef ref{};
-        OpResult r = segment_->segment->create(&ctx, key, kSegmentSize, &ref);
-        if (r.status == OpStatus::busy) continue;
         void* addr = nullptr;
-        if (r.status == OpStatus::ok) r = segment_->segment->attach(&ref, &addr);
+        OpResult r{};
+        for (int retry = 0; retry <= kNoMemoryRetries; ++retry) {
+            r = segment_->segment->create(&ctx, key, kSegmentSize, &ref);
+            if (r.status == OpStatus::ok) {
+                r = segment_->segment->attach(&ref, &addr);
+                if (r.status != OpStatus::ok) segment_->segment->remove(&ref);
+            }
+            if (!out_of_memory(r)) break;
+            std::this_thread::sleep_for(kNoMemoryPause);
+        }
+        if (r.status == OpStatus::busy) continue;
+        if (out_of_memory(r)) throw NoResource(no_resource_text(spec_.segment, r));
         if (r.status != OpStatus::ok) {
             saw(fmt::format("failed: {}", r.message));
-            return false;
+            return Create::failed;
         }
         struct stat st {};
         ::stat(datadir_.c_str(), &st);
@@ -270,10 +312,10 @@ bool Server::create_segment(const std::string& step, long long key, bool search,
         *key_out = ref.key;
         *id_out = ref.id;
         saw(fmt::format("created key {} id {}", ref.key, ref.id));
-        return true;
+        return Create::created;
     }
-    saw(fmt::format("failed: keys from {} are taken", key - 16));
-    return false;
+    saw(search ? fmt::format("failed: keys {} to {} are taken", first, key - 1) : fmt::format("key {} is taken", first));
+    return Create::taken;
 }
 
 void Server::serve(const StartResult& result) {
@@ -346,6 +388,9 @@ int contender_main(int channel_fd) {
         Server server(channel, spec, (*hello)["datadir"].get<std::string>(), (*hello)["libraries"],
                       hello->value("free", false));
         server.serve(t->start(server));
+    } catch (const NoResource& e) {
+        channel.send({{"state", "no-resource"}, {"why", e.what()}});
+        return 1;
     } catch (const std::exception& e) {
         channel.send({{"state", "error"}, {"why", e.what()}});
         return 1;

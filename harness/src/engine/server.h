@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,13 @@ struct SegmentHeader {
 };
 inline constexpr std::uint32_t kSegmentMagic = 0x494C4B53;  // "ILKS"
 
+// The machine could not give what a step needs at that moment (a huge page):
+// not the strategy's fault nor the kit's. The scenario is UNSUPPORTED here,
+// with the reason and what to raise.
+struct NoResource : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 class Server {
 public:
     // libraries: primitive name -> plugin library path (from the harness's registry).
@@ -54,7 +62,9 @@ public:
     int kill0(const std::string& step, long pid);                      // 0 or errno
     // Write pid / datadir / start time / port / socket dir / listen addr / "key id" and fsync.
     bool write_pidfile(const std::string& step, int fd, long long key, long long id);
-    bool open_and_lock(const std::string& step, const std::string& name);  // lock() primitive, non-blocking
+    // Open (creating it) and lock with the lock primitive, without waiting.
+    enum class Lock { locked, busy, failed };  // failed: the file could not be opened, or the primitive failed
+    Lock open_and_lock(const std::string& step, const std::string& name);
     // Segment primitive.
     enum class Attach { absent, failed, attached };
     Attach attach_segment(const std::string& step, long long key, long long id);
@@ -62,9 +72,11 @@ public:
     long long attach_count(const std::string& step);                  // -1 if the primitive has none
     void detach_segment(const std::string& step);
     bool remove_segment(const std::string& step);
-    // Create our segment under key (or, with search, the first free key from key on); fills key/id.
-    bool create_segment(const std::string& step, long long key, bool search, long long* key_out, long long* id_out);
-    bool segment_has_attach_count() const;
+    // Create our segment under key (or, with search, the first free key from
+    // key on); fills key/id. `taken`: the key (every key searched) holds a segment.
+    // Throws NoResource when the machine cannot give the memory at that moment.
+    enum class Create { created, taken, failed };
+    Create create_segment(const std::string& step, long long key, bool search, long long* key_out, long long* id_out);
     // The first key to try: from the data directory's inode, as PostgreSQL does,
     // kept in the kit's 0x49xxxxxx range.
     long long datadir_key() const;
@@ -78,6 +90,7 @@ public:
 private:
     const PrimitiveDescriptor* load_primitive(const std::string& name, PrimitiveKind kind);
     void journal(const std::string& kind, const std::string& what);
+    void require(unsigned reads, const std::string& step) const;  // the template declared it (TemplateReads)
 
     Channel& channel_;
     StrategySpec spec_;

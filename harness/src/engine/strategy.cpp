@@ -20,11 +20,17 @@ StartResult start_hybrid(Server&);
 
 const std::vector<StrategyTemplate>& strategy_templates() {
     static const std::vector<StrategyTemplate> templates{
-        {"legacy-pid", "O_EXCL pidfile + kill(pid, 0)", false, false, start_legacy_pid},
-        {"tom-2004", "Tom Lane's 9 steps: pidfile + segment attach count (startup_lock adds the second lockfile)", false, true, start_tom_2004},
-        {"lifetime-lock", "a file lock held for the server's whole life", true, false, start_lifetime_lock},
-        {"pg-current", "PostgreSQL 16-17 CreateLockFile + SysV interlock segment", false, true, start_pg_current},
-        {"hybrid", "lifetime lock + segment attach-count check", true, true, start_hybrid},
+        {.name = "legacy-pid", .summary = "O_EXCL pidfile + kill(pid, 0)", .needs_lock = false, .needs_segment = false,
+         .reads = kReadsPids, .start = start_legacy_pid},
+        {.name = "tom-2004",
+         .summary = "Tom Lane's 9 steps: pidfile + segment attach count (startup_lock adds the second lockfile)",
+         .needs_lock = false, .needs_segment = true, .reads = kReadsPids | kReadsSegments, .start = start_tom_2004},
+        {.name = "lifetime-lock", .summary = "a file lock held for the server's whole life", .needs_lock = true,
+         .needs_segment = false, .reads = 0, .start = start_lifetime_lock},
+        {.name = "pg-current", .summary = "PostgreSQL 16-17 CreateLockFile + SysV interlock segment", .needs_lock = false,
+         .needs_segment = true, .reads = kReadsPids | kReadsSegments, .start = start_pg_current},
+        {.name = "hybrid", .summary = "lifetime lock + segment attach-count check", .needs_lock = true, .needs_segment = true,
+         .reads = kReadsSegments, .start = start_hybrid},
     };
     return templates;
 }

@@ -34,11 +34,22 @@ struct StartResult {
 };
 using StrategyFn = StartResult (*)(Server&);
 
+// What of the shared state a template ever looks at, besides its files. A
+// scenario that only changes what a template never reads cannot change its
+// verdict, so when such a scenario cannot be staged here it does not matter
+// for that strategy's cell. The server enforces the declaration: a gated
+// step outside it is the kit's ERROR.
+enum TemplateReads : unsigned {
+    kReadsPids = 1u << 0,      // kill(pid, 0) on a recorded PID
+    kReadsSegments = 1u << 1,  // looks up, attaches, counts or removes segments
+};
+
 struct StrategyTemplate {
     const char* name;
     const char* summary;
     bool needs_lock;
     bool needs_segment;
+    unsigned reads;  // TemplateReads
     StrategyFn start;
 };
 const std::vector<StrategyTemplate>& strategy_templates();

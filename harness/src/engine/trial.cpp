@@ -15,10 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "journal.h"
 #include "interrupt.h"
@@ -71,6 +73,33 @@ std::vector<pid_t> host_children(pid_t pid) {
     return out;
 }
 
+// A process's PID in its own (innermost) PID namespace: the last field of
+// NSpid in /proc/PID/status; -1 if it is gone.
+pid_t innermost_pid(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/status", pid));
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("NSpid:", 0) != 0) continue;
+        const size_t last = line.find_last_of(" \t");
+        return static_cast<pid_t>(std::strtol(line.c_str() + last + 1, nullptr, 10));
+    }
+    return -1;
+}
+
+std::string pid_list(const std::vector<ProcessId>& ps) {
+    std::vector<pid_t> pids;
+    for (const ProcessId& p : ps) pids.push_back(p.pid);
+    return fmt::format("{}", fmt::join(pids, ", "));
+}
+
+// "1 backend" / "2 backends, and 1 other child (not a backend): 4242"
+std::string children_text(const Contender& c) {
+    std::string out = fmt::format("{} backend{}", c.backends.size(), c.backends.size() == 1 ? "" : "s");
+    if (!c.others.empty())
+        out += fmt::format(", and {} other child{} (not a backend): {}", c.others.size(), c.others.size() == 1 ? "" : "ren",
+                           pid_list(c.others));
+    return out;
+}
+
 void wait_gone(ProcessId& p) {
     for (int i = 0; i < 400 && p.alive(); ++i) usleep(i < 50 ? 50 : 2000);
     p.seen_gone = !p.alive();
@@ -99,11 +128,12 @@ Trial::~Trial() {
             kill(c->proc.pid, SIGKILL);
         }
         reap(*c);
-        for (ProcessId& b : c->backends)
-            if (b.alive()) {
-                kill(b.pid, SIGKILL);
-                wait_gone(b);
-            }
+        for (auto* group : {&c->backends, &c->others})
+            for (ProcessId& p : *group)
+                if (p.alive()) {
+                    kill(p.pid, SIGKILL);
+                    wait_gone(p);
+                }
     }
     for (Foreign& f : foreign_processes_) {
         if (f.proc.alive()) kill(f.proc.pid, SIGKILL);
@@ -219,18 +249,16 @@ bool Trial::handle(Contender& c, const json& msg) {
         c.state = Contender::State::running;
         c.running_at = decisions_;
         c.gate = "RUNNING";
-        // Never trust PIDs a contender reports: inside a PID namespace they
-        // name other processes here. Its backends are its children as this
-        // host sees them.
-        const size_t expected = (*m)["backends"].size();
-        for (int i = 0; i < 200 && host_children(c.proc.pid).size() < expected; ++i) usleep(100);
-        for (pid_t pid : host_children(c.proc.pid)) {
-            ProcessId b{pid, process_start_time(pid)};
-            env_.journal->record("proc", fmt::format("{} {}", b.pid, b.start));
-            c.backends.push_back(b);
-        }
-        c.transcript.push_back({{"step", "RUNNING"}, {"saw", fmt::format("{} backends", c.backends.size())}, {"decision", decisions_}});
+        adopt_children(c, (*m)["backends"]);
+        c.transcript.push_back({{"step", "RUNNING"}, {"saw", children_text(c)}, {"decision", decisions_}});
         return true;
+    }
+    if (state == "no-resource") {
+        c.state = Contender::State::error;
+        c.why = m->value("why", "");
+        c.channel.close();
+        reap(c);
+        throw UnsupportedHere(fmt::format("contender {}: {}", c.name, c.why));
     }
     if (state == "refused" || state == "error") {
         c.state = state == "refused" ? Contender::State::refused : Contender::State::error;
@@ -243,9 +271,38 @@ bool Trial::handle(Contender& c, const json& msg) {
     return false;
 }
 
+// The contender's children as this host sees them, split into the backends it
+// says it started and the rest. Never trust the PIDs it reports as host PIDs:
+// inside a PID namespace they name other processes here; they are matched
+// against each child's PID in its own namespace.
+void Trial::adopt_children(Contender& c, const json& reported) {
+    std::vector<pid_t> wanted;
+    for (const auto& pid : reported) wanted.push_back(pid.get<pid_t>());
+    std::vector<pid_t> children = host_children(c.proc.pid);
+    auto backends_seen = [&] {
+        size_t n = 0;
+        for (pid_t child : children)
+            n += std::find(wanted.begin(), wanted.end(), innermost_pid(child)) != wanted.end();
+        return n;
+    };
+    for (int i = 0; i < 200 && backends_seen() < wanted.size(); ++i) {
+        usleep(100);
+        children = host_children(c.proc.pid);
+    }
+    for (pid_t pid : children) {
+        const ProcessId p{pid, process_start_time(pid)};
+        env_.journal->record("proc", fmt::format("{} {}", p.pid, p.start));
+        const bool backend = std::find(wanted.begin(), wanted.end(), innermost_pid(pid)) != wanted.end();
+        (backend ? c.backends : c.others).push_back(p);
+    }
+}
+
 void Trial::reap(Contender& c) {
     wait_gone(c.proc);
-    if (c.parent.pid > 0 && c.parent.alive()) kill(c.parent.pid, SIGKILL);
+    if (c.parent.pid > 0 && c.parent.alive()) {
+        kill(c.parent.pid, SIGKILL);
+        wait_gone(c.parent);  // its PID may be wanted again at once (a lone starter with the same chosen parent PID)
+    }
 }
 
 void Trial::advance(Contender& c) {
@@ -350,7 +407,6 @@ pid_t Trial::spawn_foreign_process(pid_t want_pid, uid_t uid, int attach_shmid) 
     return pid;
 }
 
-void Trial::plant_foreign_process(const ProcessId& p, int signal_pipe) { foreign_processes_.push_back({p, signal_pipe, -1}); }
 void Trial::plant_foreign_segment(int shmid) { foreign_segments_.push_back(shmid); }
 
 namespace {
@@ -403,15 +459,29 @@ std::optional<Violation> Trial::check() {
     return std::nullopt;
 }
 
-std::optional<Violation> Trial::check_liveness() {
+std::optional<Violation> Trial::check_liveness(const SpawnOptions& options) {
     for (const auto& c : contenders_)
         if (c->holds() || c->proc.alive()) return std::nullopt;  // someone still holds (or may): nothing to ask
-    Contender& lone = spawn("L");
+    SpawnOptions lone_options = options;
+    lone_options.free_running = false;
+    Contender& lone = spawn("L", lone_options);
     run_to_end(lone);
     if (lone.state == Contender::State::running) return check();
     if (lone.state == Contender::State::refused)
-        return Violation{"liveness", fmt::format("nothing of an earlier server was alive, yet a lone starter L refused: \"{}\"", lone.why)};
+        return Violation{"liveness", fmt::format("nothing of an earlier server was alive, yet a lone starter L refused: \"{}\"{}", lone.why,
+                                                 survivors_text())};
     return Violation{"error", fmt::format("the lone starter failed: {}", lone.why)};
+}
+
+// What is still alive of earlier contenders without being a server or one of
+// its backends: whatever keeps a directory held after they are all gone.
+std::string Trial::survivors_text() const {
+    std::string out;
+    for (const auto& c : contenders_)
+        for (const ProcessId& p : c->others)
+            if (p.alive())
+                out += fmt::format("; process {} (a child of {} that is not one of its backends) is still alive", p.pid, c->name);
+    return out;
 }
 
 json Trial::transcript() const {

@@ -62,7 +62,8 @@ struct Contender {
     enum class State { at_gate, running, refused, error, crashed } state = State::at_gate;
     std::string gate;                  // step it waits at
     std::string why;                   // refused/error: its words
-    std::vector<ProcessId> backends;
+    std::vector<ProcessId> backends;   // the children it started as backends, and only those
+    std::vector<ProcessId> others;     // its other children (a primitive's helper, say): never hold for it
     nlohmann::json transcript = nlohmann::json::array();  // {"step", "saw", "t"}
     int running_at = -1;               // decision index at which it reached RUNNING
     bool holds() const;                // running, or crashed with live backends
@@ -109,14 +110,15 @@ public:
     int decisions() const { return decisions_; }
 
     // Collateral: things planted as someone else's, checked on every step.
-    void plant_foreign_process(const ProcessId& p, int signal_pipe);
     void plant_foreign_segment(int shmid);
     // An unrelated program: sleeps, reports signals it gets, optionally attached to a segment.
     pid_t spawn_foreign_process(pid_t want_pid, uid_t uid, int attach_shmid = -1);
 
     // The oracle: exclusion and collateral now; liveness at the end.
     std::optional<Violation> check();
-    std::optional<Violation> check_liveness();
+    // The lone starter is started as the scenario starts its own (same uid,
+    // namespaces, chosen PID): the situation is theirs, only alone.
+    std::optional<Violation> check_liveness(const SpawnOptions& lone);
 
     nlohmann::json transcript() const;
 
@@ -128,6 +130,8 @@ private:
     bool handle(Contender& c, const nlohmann::json& m);  // one message; true when c stopped (gate or end)
     void lost(Contender& c);  // the channel failed: hung or died
     void reap(Contender& c);
+    std::string survivors_text() const;
+    void adopt_children(Contender& c, const nlohmann::json& reported_backends);
 
     const TrialEnv& env_;
     StrategySpec strategy_;

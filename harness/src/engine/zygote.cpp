@@ -21,6 +21,7 @@
 #include "engine/server.h"
 #include "fdpass.h"
 #include "journal.h"
+#include "pid_choice.h"
 
 namespace ilk {
 
@@ -90,29 +91,6 @@ SpawnReply spawn_one(int channel_fd, const SpawnRequest& r, int control) {
 }
 
 }  // namespace
-
-pid_t fork_as(pid_t want) {
-    if (want <= 0) return fork();
-#if defined(SYS_clone3)
-    pid_t tid = want;
-    clone_args args{};
-    args.exit_signal = SIGCHLD;
-    args.set_tid = reinterpret_cast<std::uint64_t>(&tid);
-    args.set_tid_size = 1;
-    const long r = syscall(SYS_clone3, &args, CLONE_ARGS_SIZE_VER1);
-    if (r >= 0) return static_cast<pid_t>(r);
-#endif
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        std::ofstream("/proc/sys/kernel/ns_last_pid") << (want - 1) << std::flush;
-        const pid_t p = fork();
-        if (p == 0) return 0;
-        if (p == want || p < 0) return p;
-        kill(p, SIGKILL);
-        waitpid(p, nullptr, 0);
-    }
-    errno = EBUSY;
-    return -1;
-}
 
 int lifeline_fd() { return g_lifeline[0]; }
 

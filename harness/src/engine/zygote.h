@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/trial.h"
+#include "pid_choice.h"
 
 namespace ilk {
 
@@ -31,10 +32,6 @@ private:
     pid_t pid_ = -1;
     int control_ = -1;
 };
-
-// Fork with the child getting a chosen PID when want > 0 (root: clone3
-// set_tid, else ns_last_pid). Returns like fork().
-pid_t fork_as(pid_t want);
 
 // In a contender forked by the zygote: a fd that reports hang-up once the
 // zygote (and so the run) is gone; -1 elsewhere.

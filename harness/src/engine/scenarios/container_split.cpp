@@ -14,6 +14,6 @@ int flags_of(const std::string& variant) {
 Scenario scenario_container_split() {
     return {"container-split", "server and starter in separate PID/IPC namespaces on one data directory", {"pid", "ipc", "pid+ipc"}, 1, 0, true,
             [](Trial& t, const std::string& variant) { scenario_util::start_server(t, {.unshare_flags = flags_of(variant)}); },
-            [](Trial&, const std::string& variant, int) { return SpawnOptions{.unshare_flags = flags_of(variant)}; }};
+            [](Trial&, const std::string& variant, int) { return SpawnOptions{.unshare_flags = flags_of(variant)}; }, kReadsPids | kReadsSegments};
 }
 }  // namespace ilk

@@ -24,6 +24,6 @@ Scenario scenario_key_collision() {
                 t.plant_foreign_segment(id);
                 if (variant == "attached") t.spawn_foreign_process(0, 0, id);
             },
-            scenario_util::plain};
+            scenario_util::plain, kReadsSegments};
 }
 }  // namespace ilk

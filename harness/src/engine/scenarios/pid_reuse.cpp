@@ -13,6 +13,6 @@ Scenario scenario_pid_reuse() {
                 t.crash(a, true);
                 t.spawn_foreign_process(pid, variant == "same-uid" ? scenario_util::kServerUid : scenario_util::kOtherUid);
             },
-            [](Trial&, const std::string&, int) { return SpawnOptions{.uid = scenario_util::kServerUid}; }};
+            [](Trial&, const std::string&, int) { return SpawnOptions{.uid = scenario_util::kServerUid}; }, kReadsPids};
 }
 }  // namespace ilk

@@ -14,6 +14,6 @@ Scenario scenario_pid_reuse_self() {
                 SpawnOptions o;
                 (variant == "own" ? o.want_pid : o.want_parent_pid) = static_cast<pid_t>(t.memo["recorded_pid"]);
                 return o;
-            }};
+            }, kReadsPids};
 }
 }  // namespace ilk

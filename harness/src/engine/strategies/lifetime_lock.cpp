@@ -6,9 +6,12 @@
 namespace ilk {
 
 StartResult start_lifetime_lock(Server& s) {
-    if (!s.open_and_lock("lock postmaster.pid (" + s.spec().lock + ", no wait)", "postmaster.pid"))
-        return s.refuse("postmaster.pid is locked by another server");
-    return s.running();
+    switch (s.open_and_lock("lock postmaster.pid (" + s.spec().lock + ", no wait)", "postmaster.pid")) {
+    case Server::Lock::locked: return s.running();
+    case Server::Lock::busy: return s.refuse("postmaster.pid is locked by another server");
+    case Server::Lock::failed: break;
+    }
+    return s.refuse("cannot open or lock postmaster.pid");
 }
 
 }  // namespace ilk

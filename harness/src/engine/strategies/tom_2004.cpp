@@ -49,7 +49,8 @@ StartResult tom_steps(Server& s) {
         if (!s.unlink_file("7 delete postmaster.pid", "postmaster.pid")) return s.refuse("step 7: cannot delete postmaster.pid");
     }
     long long key = 0, id = 0;
-    if (!s.create_segment("8 create segment", s.datadir_key(), true, &key, &id)) return s.refuse("step 8: cannot create segment");
+    if (s.create_segment("8 create segment", s.datadir_key(), true, &key, &id) != Server::Create::created)
+        return s.refuse("step 8: cannot create segment");
     int fd = -1;
     if (!s.create_excl("9 create postmaster.pid (O_EXCL)", "postmaster.pid", &fd))
         return s.refuse("step 9: postmaster.pid exists: someone else is starting");
