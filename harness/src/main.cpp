@@ -14,6 +14,8 @@
 #include "engine/run.h"
 #include "engine/server.h"
 #include "engine/zygote.h"
+#include "host/agent_main.h"
+#include "host/local_host.h"
 #include "journal.h"
 #include "hostinfo.h"
 #include "probe.h"
@@ -416,8 +418,8 @@ int cmd_replay(const std::string& file, int times, const std::vector<std::string
     env.registry = &registry;
     env.journal = &journal;
     env.workdir = journal.scratch();
-    ilk::Zygote zygote(fs::read_symlink("/proc/self/exe"), ilk::plugin_libraries(registry), journal);
-    env.zygote = &zygote;
+    ilk::LocalHost local(registry, &journal, fs::read_symlink("/proc/self/exe"));
+    env.host = &local;
     int same = 0;
     for (int i = 0; i < times && !ilk::g_interrupted; ++i) {
         std::optional<ilk::Violation> v;
@@ -592,6 +594,11 @@ int main(int argc, char** argv) {
     pid_t contender_parent = 0;
     contender->add_option("--parent", contender_parent);
 
+    int agent_fd = 0;
+    CLI::App* agent = app.add_subcommand("agent", "Be one host of a run: the harness drives it over one byte stream "
+                                                  "(standard input, or --fd), e.g. from another namespace or a QEMU guest");
+    agent->add_option("--fd", agent_fd, "The stream's descriptor, read and written (default: 0)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -612,6 +619,7 @@ int main(int argc, char** argv) {
             return cmd_run(aa, plugin_dirs);
         }
         if (replay->parsed()) return cmd_replay(replay_file, replay_times, plugin_dirs);
+        if (agent->parsed()) return ilk::agent_main(agent_fd, load_registry(plugin_dirs));
         if (contender->parsed()) return zygote_role ? ilk::zygote_main(contender_fd, contender_parent) : ilk::contender_main(contender_fd);
     } catch (const std::exception& e) {
         std::cerr << "ilk: " << e.what() << "\n";

@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "engine/explorer.h"
-#include "engine/zygote.h"
+#include "host/local_host.h"
 #include "ilk/hugepage_support.h"
 #include "journal.h"
 #include "probe.h"
@@ -37,13 +37,17 @@ protected:
         journal_ = new ilk::Journal(ilk::Journal::begin(*dir_));
         ilk::Lab lab(*registry_, *journal_, *dir_);
         for (const auto& p : registry_->primitives()) ilk::check_primitive(lab, p);  // prepare (hugetlbfs mount, pages)
-        zygote_ = new ilk::Zygote(ILK_BINARY, ilk::plugin_libraries(*registry_), *journal_);
-        env_ = new ilk::TrialEnv{registry_, journal_, journal_->scratch(), zygote_};
+        host_ = new ilk::LocalHost(*registry_, journal_, ILK_BINARY);
+        env_ = new ilk::TrialEnv;
+        env_->registry = registry_;
+        env_->journal = journal_;
+        env_->workdir = journal_->scratch();
+        env_->host = host_;
         for (const auto& s : ilk::load_strategies({ILK_TEST_SOURCE_DIR "/strategies"})) strategies_->push_back(s);
     }
     static void TearDownTestSuite() {
         delete env_;
-        delete zygote_;
+        delete host_;
         journal_->finish(*registry_);
         delete journal_;
         fs::remove_all(*dir_);
@@ -67,7 +71,7 @@ protected:
     static fs::path* dir_;
     static ilk::Registry* registry_;
     static ilk::Journal* journal_;
-    static ilk::Zygote* zygote_;
+    static ilk::LocalHost* host_;
     static ilk::TrialEnv* env_;
     static std::vector<ilk::StrategySpec>* strategies_;
 };
@@ -75,7 +79,7 @@ protected:
 fs::path* Engine::dir_ = nullptr;
 ilk::Registry* Engine::registry_ = nullptr;
 ilk::Journal* Engine::journal_ = nullptr;
-ilk::Zygote* Engine::zygote_ = nullptr;
+ilk::LocalHost* Engine::host_ = nullptr;
 ilk::TrialEnv* Engine::env_ = nullptr;
 std::vector<ilk::StrategySpec>* Engine::strategies_ = new std::vector<ilk::StrategySpec>;
 

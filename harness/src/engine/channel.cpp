@@ -32,7 +32,8 @@ bool Channel::send(const nlohmann::json& message) {
     const std::string line = message.dump() + "\n";
     size_t off = 0;
     while (off < line.size()) {
-        const ssize_t n = ::send(fd_, line.data() + off, line.size() - off, MSG_NOSIGNAL);
+        ssize_t n = ::send(fd_, line.data() + off, line.size() - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == ENOTSOCK) n = ::write(fd_, line.data() + off, line.size() - off);  // a pipe or a serial port
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
         off += static_cast<size_t>(n);
@@ -71,10 +72,11 @@ std::optional<nlohmann::json> Channel::receive(std::chrono::milliseconds timeout
             return std::nullopt;
         }
         char buf[4096];
-        const ssize_t got = ::recv(fd_, buf, sizeof buf, 0);
+        ssize_t got = ::recv(fd_, buf, sizeof buf, 0);
+        if (got < 0 && errno == ENOTSOCK) got = ::read(fd_, buf, sizeof buf);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) {
-            why_ = "contender closed the channel";
+            why_ = "the other end closed the channel";
             return std::nullopt;
         }
         buffer_.append(buf, static_cast<size_t>(got));

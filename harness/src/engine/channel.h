@@ -26,6 +26,7 @@ public:
     // The next message, or nullopt on EOF, error, timeout or interrupt (why() says which).
     std::optional<nlohmann::json> receive(std::chrono::milliseconds timeout);
     const std::string& why() const { return why_; }
+    bool has_buffered() const { return buffer_.find('\n') != std::string::npos; }
 
 private:
     int fd_ = -1;

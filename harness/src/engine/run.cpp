@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/zygote.h"
+#include "host/local_host.h"
 #include "hostinfo.h"
 #include "interrupt.h"
 #include "journal.h"
@@ -217,9 +217,8 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
     const fs::path cx_dir = o.counterexample_dir.empty() || !o.counterexamples_per_target
                                 ? o.counterexample_dir : o.counterexample_dir / file_safe(target.name);
     {
-        Zygote zygote(o.contender_binary.empty() ? fs::read_symlink("/proc/self/exe") : o.contender_binary,
-                      plugin_libraries(registry), journal);
-        env.zygote = &zygote;
+        LocalHost local(registry, &journal, o.contender_binary.empty() ? fs::read_symlink("/proc/self/exe") : o.contender_binary);
+        env.host = &local;
         try {
             for (const StrategySpec& s : strategies) {
                 if (!wanted(o.strategies, s.name)) continue;

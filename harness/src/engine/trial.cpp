@@ -1,18 +1,8 @@
 #include "engine/trial.h"
 
-#include "engine/zygote.h"
-
-#include <fcntl.h>
 #include <poll.h>
-#include <linux/sched.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/shm.h>
 #include <sys/stat.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,59 +21,26 @@ namespace ilk {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-bool ProcessId::alive() const {
-    if (pid <= 0 || seen_gone) return false;
-    std::ifstream in(fmt::format("/proc/{}/stat", pid));
-    std::string line;
-    if (!std::getline(in, line)) return false;
-    const size_t paren = line.rfind(')');
-    if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] == 'Z' || line[paren + 2] == 'X') return false;
-    return process_start_time(pid) == start;
+Host& TrialEnv::host_for(const std::string& contender) const {
+    auto it = placement.find(contender == "L" ? "B" : contender);
+    return it != placement.end() && it->second ? *it->second : *host;
 }
 
-bool Contender::holds() const {
+bool Contender::alive(ProcessId& p) const {
+    if (p.pid <= 0 || p.seen_gone) return false;
+    if (!host->alive(p)) p.seen_gone = true;
+    return !p.seen_gone;
+}
+
+bool Contender::holds() {
     if (running_at < 0) return false;
-    if (state == State::running && proc.alive()) return true;
-    for (const ProcessId& b : backends)
-        if (b.alive()) return true;
+    if (state == State::running && alive(proc)) return true;
+    for (ProcessId& b : backends)
+        if (alive(b)) return true;
     return false;
 }
 
 namespace {
-
-// Our own children (foreign processes) are reaped with waitpid; contenders and
-// their backends belong to the zygote, which reaps at once: wait until gone.
-void reap_pid(pid_t pid) {
-    if (pid <= 0) return;
-    for (int i = 0; i < 400; ++i) {
-        const pid_t r = waitpid(pid, nullptr, WNOHANG);
-        if (r == pid || (r < 0 && errno == ECHILD && kill(pid, 0) != 0)) return;
-        usleep(i < 50 ? 100 : 2000);
-    }
-}
-
-// Children of pid as seen from this PID namespace (/proc/PID/task/*/children).
-std::vector<pid_t> host_children(pid_t pid) {
-    std::vector<pid_t> out;
-    std::error_code ec;
-    for (const auto& task : std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
-        std::ifstream in(task.path() / "children");
-        for (pid_t child; in >> child;) out.push_back(child);
-    }
-    return out;
-}
-
-// A process's PID in its own (innermost) PID namespace: the last field of
-// NSpid in /proc/PID/status; -1 if it is gone.
-pid_t innermost_pid(pid_t pid) {
-    std::ifstream in(fmt::format("/proc/{}/status", pid));
-    for (std::string line; std::getline(in, line);) {
-        if (line.rfind("NSpid:", 0) != 0) continue;
-        const size_t last = line.find_last_of(" \t");
-        return static_cast<pid_t>(std::strtol(line.c_str() + last + 1, nullptr, 10));
-    }
-    return -1;
-}
 
 std::string pid_list(const std::vector<ProcessId>& ps) {
     std::vector<pid_t> pids;
@@ -99,12 +56,6 @@ std::string children_text(const Contender& c) {
                            pid_list(c.others));
     return out;
 }
-
-void wait_gone(ProcessId& p) {
-    for (int i = 0; i < 400 && p.alive(); ++i) usleep(i < 50 ? 50 : 2000);
-    p.seen_gone = !p.alive();
-}
-
 
 }  // namespace
 
@@ -123,29 +74,22 @@ json plugin_libraries(const Registry& registry) {
 
 Trial::~Trial() {
     for (auto& c : contenders_) {
-        if (c->proc.alive()) {
-            kill(c->proc.pid, SIGCONT);
-            kill(c->proc.pid, SIGKILL);
+        if (c->alive(c->proc)) {
+            c->host->signal(c->proc, SIGCONT);
+            c->host->signal(c->proc, SIGKILL);
         }
         reap(*c);
         for (auto* group : {&c->backends, &c->others})
             for (ProcessId& p : *group)
-                if (p.alive()) {
-                    kill(p.pid, SIGKILL);
-                    wait_gone(p);
+                if (c->alive(p)) {
+                    c->host->signal(p, SIGKILL);
+                    wait_gone(*c, p);
                 }
     }
-    for (Foreign& f : foreign_processes_) {
-        if (f.proc.alive()) kill(f.proc.pid, SIGKILL);
-        reap_pid(f.waitable);
-        if (f.signal_pipe >= 0) close(f.signal_pipe);
-    }
-    for (int id : foreign_segments_) shmctl(id, IPC_RMID, nullptr);
+    for (const PlantedProcess& f : foreign_processes_) planting_host().remove_planted(f);
+    for (int id : foreign_segments_) planting_host().remove_planted_segment(id);
     // Segments the contenders journaled: remove exactly those (key + creator).
-    const ProbeContext ctx{"/", "/", geteuid() == 0, nullptr, nullptr};
-    for (const auto& [primitive, key, creator] : segments_)
-        if (const Primitive* p = env_.registry->find(primitive); p && p->desc->segment)
-            p->desc->segment->reclaim(&ctx, key, creator);
+    for (const OwnSegment& seg : segments_) seg.host->reclaim_segment(seg.primitive, seg.key, seg.creator);
     std::string error;
     remove_tree_same_fs(datadir_, &error);
 }
@@ -157,9 +101,6 @@ Contender* Trial::find(const std::string& name) {
 }
 
 Contender& Trial::spawn(const std::string& name, const SpawnOptions& o, bool wait) {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
     if (o.uid) {
         // The dedicated uid must be able to reach the data directory.
         for (fs::path p = datadir_.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
@@ -171,25 +112,14 @@ Contender& Trial::spawn(const std::string& name, const SpawnOptions& o, bool wai
         }
         if (chown(datadir_.c_str(), o.uid, o.uid) != 0) throw std::runtime_error("cannot chown the data directory");
     }
-    std::pair<pid_t, pid_t> pids;
-    try {
-        pids = env_.zygote->spawn(sv[1], o);
-    } catch (...) {
-        close(sv[0]);
-        close(sv[1]);
-        throw;
-    }
-    close(sv[1]);
     auto c = std::make_unique<Contender>();
     c->name = name;
-    c->proc = {pids.first, process_start_time(pids.first)};
-    env_.journal->record("proc", fmt::format("{} {}", c->proc.pid, c->proc.start));
-    if (pids.second > 0) {
-        c->parent = {pids.second, process_start_time(pids.second)};
-        env_.journal->record("proc", fmt::format("{} {}", c->parent.pid, c->parent.start));
-    }
-    c->channel = Channel(sv[0]);
-    c->channel.send({{"spec", strategy_}, {"datadir", datadir_.string()}, {"libraries", libraries_}, {"free", o.free_running}});
+    c->host = &env_.host_for(name);
+    SpawnedContender spawned = c->host->spawn(o);
+    c->proc = spawned.proc;
+    c->parent = spawned.parent;
+    c->link = std::move(spawned.link);
+    c->link->send({{"spec", strategy_}, {"datadir", datadir_.string()}, {"libraries", libraries_}, {"free", o.free_running}});
     contenders_.push_back(std::move(c));
     Contender& ref = *contenders_.back();
     if (wait) pump(ref);
@@ -198,23 +128,23 @@ Contender& Trial::spawn(const std::string& name, const SpawnOptions& o, bool wai
 
 void Trial::pump(Contender& c) {
     for (;;) {
-        auto m = c.channel.receive(env_.step_timeout);
+        auto m = c.link->receive(env_.step_timeout);
         if (!m) return lost(c);
         if (handle(c, *m)) return;
     }
 }
 
 void Trial::lost(Contender& c) {
-    const std::string why = c.channel.why();
-    if (c.proc.alive()) {  // alive but silent: hung in a step
-        kill(c.proc.pid, SIGKILL);
+    const std::string why = c.link->why();
+    if (c.alive(c.proc)) {  // alive but silent: hung in a step
+        c.host->signal(c.proc, SIGKILL);
         c.why = fmt::format("hung after step '{}' ({} ms): killed", c.gate, env_.step_timeout.count());
         c.state = Contender::State::error;
     } else {
         c.why = fmt::format("died after step '{}'", c.gate);
         c.state = c.state == Contender::State::running ? Contender::State::crashed : Contender::State::error;
     }
-    c.channel.close();
+    c.link->close();
     reap(c);
     if (why == "interrupted") c.why = "interrupted";
 }
@@ -236,12 +166,12 @@ bool Trial::handle(Contender& c, const json& msg) {
         char primitive[64] = {};
         long long key = 0, ignored = 0;
         if (kind == "segment" && std::sscanf(what.c_str(), "%63s %lld %lld", primitive, &key, &ignored) == 3) {
-            env_.journal->record(kind, fmt::format("{} {} {}", primitive, key, c.proc.pid));
-            segments_.emplace_back(primitive, key, c.proc.pid);
+            c.host->record(kind, fmt::format("{} {} {}", primitive, key, c.proc.pid));
+            segments_.push_back({c.host, primitive, key, c.proc.pid});
         } else {
-            env_.journal->record(kind, what);
+            c.host->record(kind, what);
         }
-        c.channel.send({{"ack", true}});
+        c.link->send({{"ack", true}});
         return false;
     }
     const std::string state = m->value("state", "");
@@ -256,7 +186,7 @@ bool Trial::handle(Contender& c, const json& msg) {
     if (state == "no-resource") {
         c.state = Contender::State::error;
         c.why = m->value("why", "");
-        c.channel.close();
+        c.link->close();
         reap(c);
         throw UnsupportedHere(fmt::format("contender {}: {}", c.name, c.why));
     }
@@ -264,51 +194,49 @@ bool Trial::handle(Contender& c, const json& msg) {
         c.state = state == "refused" ? Contender::State::refused : Contender::State::error;
         c.why = m->value("why", "");
         c.transcript.push_back({{"step", state == "refused" ? "REFUSED" : "ERROR"}, {"saw", c.why}, {"decision", decisions_}});
-        c.channel.close();
+        c.link->close();
         reap(c);
         return true;
     }
     return false;
 }
 
-// The contender's children as this host sees them, split into the backends it
+// The contender's children as its host sees them, split into the backends it
 // says it started and the rest. Never trust the PIDs it reports as host PIDs:
 // inside a PID namespace they name other processes here; they are matched
 // against each child's PID in its own namespace.
 void Trial::adopt_children(Contender& c, const json& reported) {
     std::vector<pid_t> wanted;
     for (const auto& pid : reported) wanted.push_back(pid.get<pid_t>());
-    std::vector<pid_t> children = host_children(c.proc.pid);
-    auto backends_seen = [&] {
-        size_t n = 0;
-        for (pid_t child : children)
-            n += std::find(wanted.begin(), wanted.end(), innermost_pid(child)) != wanted.end();
-        return n;
+    auto is_backend = [&](const ChildProcess& child) {
+        return std::find(wanted.begin(), wanted.end(), child.own_pid) != wanted.end();
     };
-    for (int i = 0; i < 200 && backends_seen() < wanted.size(); ++i) {
+    std::vector<ChildProcess> children = c.host->children(c.proc);
+    for (int i = 0; i < 200 && static_cast<size_t>(std::count_if(children.begin(), children.end(), is_backend)) < wanted.size(); ++i) {
         usleep(100);
-        children = host_children(c.proc.pid);
+        children = c.host->children(c.proc);
     }
-    for (pid_t pid : children) {
-        const ProcessId p{pid, process_start_time(pid)};
-        env_.journal->record("proc", fmt::format("{} {}", p.pid, p.start));
-        const bool backend = std::find(wanted.begin(), wanted.end(), innermost_pid(pid)) != wanted.end();
-        (backend ? c.backends : c.others).push_back(p);
-    }
+    for (const ChildProcess& child : children) (is_backend(child) ? c.backends : c.others).push_back(child.id);
 }
 
+void Trial::wait_gone(Contender& c, ProcessId& p) {
+    for (int i = 0; i < 400 && c.alive(p); ++i) usleep(i < 50 ? 50 : 2000);
+}
+
+// Contenders and their backends belong to their host's zygote, which reaps
+// at once: wait until gone.
 void Trial::reap(Contender& c) {
-    wait_gone(c.proc);
-    if (c.parent.pid > 0 && c.parent.alive()) {
-        kill(c.parent.pid, SIGKILL);
-        wait_gone(c.parent);  // its PID may be wanted again at once (a lone starter with the same chosen parent PID)
+    wait_gone(c, c.proc);
+    if (c.parent.pid > 0 && c.alive(c.parent)) {
+        c.host->signal(c.parent, SIGKILL);
+        wait_gone(c, c.parent);  // its PID may be wanted again at once (a lone starter with the same chosen parent PID)
     }
 }
 
 void Trial::advance(Contender& c) {
     if (!c.enabled()) return;
     ++decisions_;
-    c.channel.send({{"go", true}});
+    c.link->send({{"go", true}});
     pump(c);
 }
 
@@ -319,62 +247,67 @@ void Trial::run_to_end(Contender& c) {
 void Trial::run_free_to_end() {
     const auto deadline = std::chrono::steady_clock::now() + env_.step_timeout * 4;
     for (;;) {
-        std::vector<pollfd> fds;
         std::vector<Contender*> who;
         for (auto& c : contenders_)
-            if (c->channel.open() && c->state != Contender::State::running) {
-                fds.push_back({c->channel.fd(), POLLIN, 0});
-                who.push_back(c.get());
-            }
-        if (fds.empty()) return;
+            if (c->link && c->link->open() && c->state != Contender::State::running) who.push_back(c.get());
+        if (who.empty()) return;
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0 || g_interrupted.load()) {
             for (Contender* c : who) lost(*c);
             return;
         }
-        if (poll(fds.data(), fds.size(), static_cast<int>(left.count())) <= 0) continue;
-        for (size_t i = 0; i < fds.size(); ++i) {
-            if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
-            auto m = who[i]->channel.receive(std::chrono::milliseconds(0));
+        // Links of one agent share its stream: poll each descriptor once.
+        std::vector<pollfd> fds;
+        bool buffered = false;
+        for (Contender* c : who) {
+            buffered = buffered || c->link->has_buffered();
+            const int fd = c->link->poll_fd();
+            if (std::none_of(fds.begin(), fds.end(), [&](const pollfd& p) { return p.fd == fd; })) fds.push_back({fd, POLLIN, 0});
+        }
+        if (!buffered && poll(fds.data(), fds.size(), static_cast<int>(left.count())) <= 0) continue;
+        for (Contender* c : who) {
+            auto m = c->link->receive(std::chrono::milliseconds(0));
             if (!m) {
-                if (who[i]->channel.why() != "timed out") lost(*who[i]);
+                if (c->link->why() != "timed out") lost(*c);
                 continue;
             }
-            handle(*who[i], *m);
-            while (auto more = who[i]->channel.receive(std::chrono::milliseconds(0))) handle(*who[i], *more);  // buffered ones
+            handle(*c, *m);
+            while (c->link->open() && c->link->has_buffered())  // buffered ones
+                if (auto more = c->link->receive(std::chrono::milliseconds(0))) handle(*c, *more);
+                else break;
         }
     }
 }
 
 void Trial::crash(Contender& c, bool with_backends) {
     ++decisions_;
-    if (c.proc.alive()) {
-        kill(c.proc.pid, SIGKILL);
-        kill(c.proc.pid, SIGCONT);
+    if (c.alive(c.proc)) {
+        c.host->signal(c.proc, SIGKILL);
+        c.host->signal(c.proc, SIGCONT);
     }
-    c.channel.close();
+    c.link->close();
     reap(c);
     if (with_backends)
         for (ProcessId& b : c.backends)
-            if (b.alive()) {
-                kill(b.pid, SIGKILL);
-                wait_gone(b);
+            if (c.alive(b)) {
+                c.host->signal(b, SIGKILL);
+                wait_gone(c, b);
             }
     c.transcript.push_back({{"step", with_backends ? "CRASH (SIGKILL, backends too)" : "CRASH (SIGKILL)"}, {"saw", ""}, {"decision", decisions_}});
     c.state = Contender::State::crashed;
 }
 
 void Trial::freeze(Contender& c) {
-    kill(c.proc.pid, SIGSTOP);
+    c.host->signal(c.proc, SIGSTOP);
     c.transcript.push_back({{"step", "FROZEN (SIGSTOP)"}, {"saw", ""}, {"decision", decisions_}});
 }
 
 bool Trial::command(Contender& c, const std::string& cmd) {
-    if (!c.channel.send({{"cmd", cmd}})) return false;
-    auto m = c.channel.receive(env_.step_timeout);
-    c.transcript.push_back({{"step", "command " + cmd}, {"saw", m ? "done" : c.channel.why()}, {"decision", decisions_}});
+    if (!c.link->send({{"cmd", cmd}})) return false;
+    auto m = c.link->receive(env_.step_timeout);
+    c.transcript.push_back({{"step", "command " + cmd}, {"saw", m ? "done" : c.link->why()}, {"decision", decisions_}});
     if (cmd == "shutdown") {
-        c.channel.close();
+        c.link->close();
         reap(c);
         c.state = Contender::State::crashed;  // gone; running_at stays for history
         c.backends.clear();
@@ -383,31 +316,16 @@ bool Trial::command(Contender& c, const std::string& cmd) {
 }
 
 pid_t Trial::spawn_foreign_process(pid_t want_pid, uid_t uid, int attach_shmid) {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe");
-    const pid_t pid = fork_as(want_pid);
-    if (pid < 0) throw std::runtime_error(fmt::format("cannot make a process with PID {}: {}", want_pid, std::strerror(errno)));
-    if (pid == 0) {
-        // An unrelated program: reports every catchable signal it receives.
-        static int report_fd;
-        report_fd = fds[1];
-        if (fds[1] > 3) close_range(3, static_cast<unsigned>(fds[1] - 1), 0);
-        close_range(static_cast<unsigned>(fds[1] + 1), ~0U, 0);
-        struct sigaction sa {};
-        sa.sa_handler = [](int sig) { (void)!write(report_fd, &sig, sizeof sig); };
-        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGQUIT, SIGALRM}) sigaction(sig, &sa, nullptr);
-        if (attach_shmid >= 0 && shmat(attach_shmid, nullptr, 0) == reinterpret_cast<void*>(-1)) _exit(4);
-        if (uid && (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0)) _exit(5);
-        for (;;) pause();
-    }
-    close(fds[1]);
-    const ProcessId p{pid, process_start_time(pid)};
-    env_.journal->record("proc", fmt::format("{} {}", p.pid, p.start));
-    foreign_processes_.push_back({p, fds[0], pid});
-    return pid;
+    foreign_processes_.push_back(planting_host().plant_process(want_pid, uid, attach_shmid));
+    return foreign_processes_.back().id.pid;
 }
 
-void Trial::plant_foreign_segment(int shmid) { foreign_segments_.push_back(shmid); }
+int Trial::plant_foreign_segment(long long key) {
+    const int id = planting_host().plant_segment(key);
+    if (id < 0) throw std::runtime_error(fmt::format("cannot plant a foreign segment on key {}: {}", key, std::strerror(errno)));
+    foreign_segments_.push_back(id);
+    return id;
+}
 
 namespace {
 
@@ -425,16 +343,16 @@ std::string steps_after(const Contender& c, int decision) {
 }  // namespace
 
 std::optional<Violation> Trial::check() {
-    std::vector<const Contender*> holders;
+    std::vector<Contender*> holders;
     for (const auto& c : contenders_)
         if (c->holds()) holders.push_back(c.get());
     if (holders.size() >= 2) {
-        const Contender* first = holders[0];
-        for (const Contender* h : holders)
+        Contender* first = holders[0];
+        for (Contender* h : holders)
             if (h->running_at < first->running_at) first = h;
-        const Contender* second = holders[0] == first ? holders[1] : holders[0];
-        auto what = [](const Contender* c) {
-            return c->proc.alive() ? std::string("running") : std::string("crashed, its backends still alive");
+        Contender* second = holders[0] == first ? holders[1] : holders[0];
+        auto what = [](Contender* c) {
+            return c->alive(c->proc) ? std::string("running") : std::string("crashed, its backends still alive");
         };
         return Violation{"exclusion",
                          fmt::format("{} and {} both hold the data directory: {} reached RUNNING first ({} now); after that "
@@ -442,17 +360,14 @@ std::optional<Violation> Trial::check() {
                                      first->name, second->name, first->name, what(first), second->name,
                                      steps_after(*second, first->running_at), what(second))};
     }
-    for (const Foreign& f : foreign_processes_) {
-        int sig = 0;
-        if (f.signal_pipe >= 0 && read(f.signal_pipe, &sig, sizeof sig) == sizeof sig)
-            return Violation{"collateral", fmt::format("the unrelated process {} received signal {} from a contender", f.proc.pid, sig)};
-        if (!f.proc.alive()) return Violation{"collateral", fmt::format("the unrelated process {} was killed", f.proc.pid)};
+    for (PlantedProcess& f : foreign_processes_) {
+        if (const int sig = planting_host().planted_signal(f))
+            return Violation{"collateral", fmt::format("the unrelated process {} received signal {} from a contender", f.id.pid, sig)};
+        if (!planting_host().alive(f.id)) return Violation{"collateral", fmt::format("the unrelated process {} was killed", f.id.pid)};
     }
-    for (int id : foreign_segments_) {
-        shmid_ds ds{};
-        if (shmctl(id, IPC_STAT, &ds) != 0 || (ds.shm_perm.mode & SHM_DEST))
+    for (int id : foreign_segments_)
+        if (!planting_host().segment_intact(id))
             return Violation{"collateral", fmt::format("a contender removed the foreign segment {} that sat on the recorded key", id)};
-    }
     for (const auto& c : contenders_)
         if (c->state == Contender::State::error)
             return Violation{"error", fmt::format("contender {} failed: {}", c->name, c->why)};
@@ -461,7 +376,7 @@ std::optional<Violation> Trial::check() {
 
 std::optional<Violation> Trial::check_liveness(const SpawnOptions& options) {
     for (const auto& c : contenders_)
-        if (c->holds() || c->proc.alive()) return std::nullopt;  // someone still holds (or may): nothing to ask
+        if (c->holds() || c->alive(c->proc)) return std::nullopt;  // someone still holds (or may): nothing to ask
     SpawnOptions lone_options = options;
     lone_options.free_running = false;
     Contender& lone = spawn("L", lone_options);
@@ -478,8 +393,8 @@ std::optional<Violation> Trial::check_liveness(const SpawnOptions& options) {
 std::string Trial::survivors_text() const {
     std::string out;
     for (const auto& c : contenders_)
-        for (const ProcessId& p : c->others)
-            if (p.alive())
+        for (ProcessId& p : c->others)
+            if (c->alive(p))
                 out += fmt::format("; process {} (a child of {} that is not one of its backends) is still alive", p.pid, c->name);
     return out;
 }

@@ -16,14 +16,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/channel.h"
 #include "engine/strategy.h"
+#include "host/host.h"
 
 namespace ilk {
 
 class Registry;
 class Journal;
-class Zygote;
 
 // primitive name -> the plugin library that provides it.
 nlohmann::json plugin_libraries(const Registry& registry);
@@ -33,32 +32,18 @@ struct TrialEnv {
     const Registry* registry = nullptr;
     const Journal* journal = nullptr;
     std::filesystem::path workdir;            // trials make their data directories here
-    Zygote* zygote = nullptr;                 // forks the contenders (the ilk binary, re-executed once)
+    Host* host = nullptr;                     // where contenders run, unless placed elsewhere
+    std::map<std::string, Host*> placement;   // contender name ("B") -> another host; L goes where B does
     std::chrono::milliseconds step_timeout{3000};
-};
-
-struct ProcessId {
-    pid_t pid = -1;
-    unsigned long long start = 0;
-    // Once seen gone it stays gone: a PID reused within the same clock tick
-    // (a scenario does that on purpose) has the same start time.
-    bool seen_gone = false;
-    bool alive() const;  // exists, same start time, not a zombie
-};
-
-struct SpawnOptions {
-    bool free_running = false;   // no gates: runs at full speed (stress, scenario set-up)
-    int unshare_flags = 0;       // CLONE_NEWPID | CLONE_NEWIPC: start inside new namespaces
-    uid_t uid = 0;               // run as this uid (0: as the harness)
-    pid_t want_pid = 0;          // make the contender's own PID this one (root)
-    pid_t want_parent_pid = 0;   // make its parent's PID this one (root)
+    Host& host_for(const std::string& contender) const;
 };
 
 struct Contender {
     std::string name;  // "A", "B", ...
+    Host* host = nullptr;
     ProcessId proc;
     ProcessId parent;  // its intermediate parent (namespaces, chosen parent PID), if any
-    Channel channel;
+    std::unique_ptr<Link> link;
     enum class State { at_gate, running, refused, error, crashed } state = State::at_gate;
     std::string gate;                  // step it waits at
     std::string why;                   // refused/error: its words
@@ -66,7 +51,8 @@ struct Contender {
     std::vector<ProcessId> others;     // its other children (a primitive's helper, say): never hold for it
     nlohmann::json transcript = nlohmann::json::array();  // {"step", "saw", "t"}
     int running_at = -1;               // decision index at which it reached RUNNING
-    bool holds() const;                // running, or crashed with live backends
+    bool alive(ProcessId& p) const;    // on its host; once seen gone, gone for good
+    bool holds();                      // running, or crashed with live backends
     bool enabled() const { return state == State::at_gate; }
 };
 
@@ -109,10 +95,12 @@ public:
     bool command(Contender& c, const std::string& cmd);  // "shutdown", "touch-lockfile"
     int decisions() const { return decisions_; }
 
-    // Collateral: things planted as someone else's, checked on every step.
-    void plant_foreign_segment(int shmid);
+    // Collateral: things planted as someone else's (on the host of A), checked on every step.
+    // A segment on `key`, made by the kit; its id.
+    int plant_foreign_segment(long long key);
     // An unrelated program: sleeps, reports signals it gets, optionally attached to a segment.
     pid_t spawn_foreign_process(pid_t want_pid, uid_t uid, int attach_shmid = -1);
+    Host& planting_host() const { return env_.host_for("A"); }
 
     // The oracle: exclusion and collateral now; liveness at the end.
     std::optional<Violation> check();
@@ -130,6 +118,7 @@ private:
     bool handle(Contender& c, const nlohmann::json& m);  // one message; true when c stopped (gate or end)
     void lost(Contender& c);  // the channel failed: hung or died
     void reap(Contender& c);
+    void wait_gone(Contender& c, ProcessId& p);
     std::string survivors_text() const;
     void adopt_children(Contender& c, const nlohmann::json& reported_backends);
 
@@ -138,14 +127,15 @@ private:
     std::filesystem::path datadir_;
     nlohmann::json libraries_;
     std::vector<std::unique_ptr<Contender>> contenders_;
-    struct Foreign {
-        ProcessId proc;
-        int signal_pipe = -1;
-        pid_t waitable = -1;
-    };
-    std::vector<Foreign> foreign_processes_;
+    std::vector<PlantedProcess> foreign_processes_;
     std::vector<int> foreign_segments_;
-    std::vector<std::tuple<std::string, long long, long long>> segments_;  // journaled by contenders
+    struct OwnSegment {
+        Host* host;
+        std::string primitive;
+        long long key;
+        pid_t creator;
+    };
+    std::vector<OwnSegment> segments_;  // journaled by contenders
     int decisions_ = 0;
 };
 

@@ -126,7 +126,7 @@ int zygote_main(int control, pid_t parent) {
     }
 }
 
-Zygote::Zygote(const std::filesystem::path& binary, const json& libraries, const Journal& journal) {
+Zygote::Zygote(const std::filesystem::path& binary, const json& libraries, const Journal* journal) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
@@ -142,7 +142,7 @@ Zygote::Zygote(const std::filesystem::path& binary, const json& libraries, const
     }
     close(sv[1]);
     control_ = sv[0];
-    journal.record("proc", fmt::format("{} {}", pid_, process_start_time(pid_)));
+    if (journal) journal->record("proc", fmt::format("{} {}", pid_, process_start_time(pid_)));
     const std::string hello = libraries.dump();
     if (!send_with_fd(control_, hello.data(), hello.size(), -1)) throw std::runtime_error("cannot reach the zygote");
 }

@@ -18,7 +18,8 @@ namespace ilk {
 class Zygote {
 public:
     // Start the zygote; libraries: primitive name -> plugin path (preloaded there).
-    Zygote(const std::filesystem::path& binary, const nlohmann::json& libraries, const Journal& journal);
+    // The zygote's process is journaled when a journal is given (an agent has none: its namespaces end with it).
+    Zygote(const std::filesystem::path& binary, const nlohmann::json& libraries, const Journal* journal);
     ~Zygote();
     Zygote(const Zygote&) = delete;
 

@@ -1,0 +1,289 @@
+#include "host/agent_host.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "host/agent_protocol.h"
+#include "journal.h"
+
+namespace ilk {
+
+using json = nlohmann::json;
+
+namespace {
+
+class AgentLink : public Link {
+public:
+    AgentLink(AgentHost& host, int id) : host_(host), id_(id) {}
+    ~AgentLink() override { close(); }
+    bool send(const json& m) override { return open_ && host_.send_to(id_, m); }
+    std::optional<json> receive(std::chrono::milliseconds timeout) override {
+        if (!open_) {
+            why_ = "channel closed";
+            return std::nullopt;
+        }
+        return host_.next_from(id_, timeout, why_);
+    }
+    const std::string& why() const override { return why_; }
+    bool open() const override { return open_; }
+    void close() override {
+        if (open_) host_.close_link(id_);
+        open_ = false;
+    }
+    int poll_fd() const override { return host_.poll_fd(); }
+    bool has_buffered() const override { return open_ && host_.buffered(id_); }
+
+private:
+    AgentHost& host_;
+    int id_;
+    bool open_ = true;
+    std::string why_;
+};
+
+json process_json(const ProcessId& p) { return {{"pid", p.pid}, {"start", p.start}}; }
+
+}  // namespace
+
+AgentHost::AgentHost(std::string name, const std::vector<std::string>& command, const Journal* journal,
+                     std::chrono::milliseconds timeout)
+    : name_(std::move(name)), timeout_(timeout) {
+    if (command.empty()) throw std::runtime_error(fmt::format("agent {}: no command to start it", name_));
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        throw std::runtime_error(fmt::format("agent {}: socketpair: {}", name_, std::strerror(errno)));
+    const pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error(fmt::format("agent {}: fork: {}", name_, std::strerror(errno)));
+    if (pid_ == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the harness
+        if (getppid() != parent) _exit(127);
+        dup2(sv[1], 3);  // dup2 clears close-on-exec on the copy
+        close_range(4, ~0U, 0);
+        std::vector<char*> argv;
+        for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execvp(argv[0], argv.data());
+        _exit(127);
+    }
+    close(sv[1]);
+    stream_ = Channel(sv[0]);
+    if (journal) journal->record("proc", fmt::format("{} {}", pid_, process_start_time(pid_)));
+    const auto hello = call(agent::op::hello, {{"version", agent::kProtocolVersion}});
+    if (!hello)
+        throw std::runtime_error(fmt::format("agent {} ({}) did not answer hello: {}", name_, fmt::join(command, " "), error_));
+    hello_ = *hello;
+}
+
+AgentHost::~AgentHost() {
+    if (stream_.open()) {
+        const auto saved = timeout_;
+        timeout_ = std::chrono::milliseconds(2000);
+        call(agent::op::bye, json::object());
+        timeout_ = saved;
+    }
+    stream_.close();
+    if (pid_ > 0) {
+        // Its own child: the PID cannot have been reused before we reap it.
+        for (int i = 0; i < 100 && waitpid(pid_, nullptr, WNOHANG) == 0; ++i) usleep(10000);
+        if (kill(pid_, 0) == 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+}
+
+void AgentHost::lost(const std::string& why) {
+    error_ = fmt::format("agent {} is gone: {}", name_, why);
+    stream_.close();
+    for (auto& [id, q] : queues_)
+        if (!q.closed) {
+            q.closed = true;
+            q.why = error_;
+        }
+}
+
+bool AgentHost::read_one(std::chrono::milliseconds timeout) {
+    auto m = stream_.receive(timeout);
+    if (!m) {
+        if (stream_.why() != "timed out") lost(stream_.why());
+        return false;
+    }
+    if (m->contains("id")) {
+        const int id = m->value("id", 0);  // before the move: json's operator= takes its argument by value
+        replies_[id] = std::move(*m);
+    } else if (m->value("event", "") == "from") {
+        queues_[m->value("contender", -1)].messages.push_back((*m)["msg"]);
+    } else if (m->value("event", "") == "closed") {
+        Queue& q = queues_[m->value("contender", -1)];
+        q.closed = true;
+        q.why = m->value("why", "closed");
+    } else if (m->value("event", "") == "failed") {
+        lost(m->value("why", "failed"));
+        return false;
+    }
+    return true;
+}
+
+std::optional<json> AgentHost::call(std::string_view op, json args) {
+    if (!stream_.open()) return std::nullopt;
+    const int id = next_id_++;
+    args["id"] = id;
+    args["op"] = op;
+    if (!stream_.send(args)) {
+        lost("cannot write to it");
+        return std::nullopt;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    while (!replies_.count(id)) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            lost(fmt::format("no answer to '{}' within {} ms", op, timeout_.count()));
+            return std::nullopt;
+        }
+        if (!read_one(left) && !stream_.open()) return std::nullopt;
+    }
+    json reply = std::move(replies_[id]);
+    replies_.erase(id);
+    if (!reply.value("ok", false)) {
+        error_ = reply.value("error", "refused");
+        return std::nullopt;
+    }
+    return reply;
+}
+
+json AgentHost::must(std::string_view op, json args) {
+    auto r = call(op, std::move(args));
+    if (!r) throw std::runtime_error(fmt::format("agent {}: {}: {}", name_, op, error_));
+    return *r;
+}
+
+SpawnedContender AgentHost::spawn(const SpawnOptions& o) {
+    const json r = must(agent::op::spawn, {{"options",
+                                            {{"free_running", o.free_running},
+                                             {"unshare_flags", o.unshare_flags},
+                                             {"uid", o.uid},
+                                             {"want_pid", o.want_pid},
+                                             {"want_parent_pid", o.want_parent_pid}}}});
+    const int id = r.value("contender", -1);
+    queues_[id];
+    SpawnedContender out;
+    out.link = std::make_unique<AgentLink>(*this, id);
+    out.proc = {r.value("pid", -1), r.value("start", 0ull)};
+    out.parent = {r.value("parent_pid", -1), r.value("parent_start", 0ull)};
+    return out;
+}
+
+std::optional<json> AgentHost::next_from(int id, std::chrono::milliseconds timeout, std::string& why) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        Queue& q = queues_[id];
+        if (!q.messages.empty()) {
+            json m = std::move(q.messages.front());
+            q.messages.pop_front();
+            return m;
+        }
+        if (q.closed) {
+            why = q.why.empty() ? "the other end closed the channel" : q.why;
+            return std::nullopt;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (!stream_.open()) {
+            why = error_;
+            return std::nullopt;
+        }
+        if (!read_one(std::max(left, std::chrono::milliseconds(0)))) {
+            if (!stream_.open()) continue;  // the queue is closed now: say so
+            if (left.count() <= 0) {
+                why = stream_.why() == "interrupted" ? "interrupted" : "timed out";
+                return std::nullopt;
+            }
+        }
+    }
+}
+
+bool AgentHost::send_to(int id, const json& msg) {
+    if (!stream_.open() || queues_[id].closed) return false;
+    return stream_.send({{"op", agent::op::to}, {"contender", id}, {"msg", msg}});
+}
+
+void AgentHost::close_link(int id) {
+    call(agent::op::close, {{"contender", id}});
+    queues_.erase(id);
+}
+
+bool AgentHost::buffered(int id) const {
+    const auto it = queues_.find(id);
+    return (it != queues_.end() && (!it->second.messages.empty() || it->second.closed)) || stream_.has_buffered();
+}
+
+// Once the agent is gone, everything it started is gone too (its namespaces or
+// machine end with it): a process there is no longer alive, and cleaning up
+// there has nothing left to do.
+bool AgentHost::alive(const ProcessId& p) {
+    const auto r = call(agent::op::alive, process_json(p));
+    return r && r->value("alive", false);
+}
+
+void AgentHost::signal(const ProcessId& p, int sig) {
+    json args = process_json(p);
+    args["sig"] = sig;
+    call(agent::op::signal, args);
+}
+
+std::vector<ChildProcess> AgentHost::children(const ProcessId& p) {
+    std::vector<ChildProcess> out;
+    if (const auto r = call(agent::op::children, process_json(p)))
+        for (const json& c : r->value("children", json::array()))
+            out.push_back({{c.value("pid", -1), c.value("start", 0ull)}, c.value("own_pid", -1)});
+    return out;
+}
+
+void AgentHost::record(const std::string& kind, const std::string& what) { call(agent::op::record, {{"kind", kind}, {"what", what}}); }
+
+void AgentHost::reclaim_segment(const std::string& primitive, long long key, pid_t creator) {
+    call(agent::op::reclaim, {{"primitive", primitive}, {"key", key}, {"creator", creator}});
+}
+
+PlantedProcess AgentHost::plant_process(pid_t want_pid, uid_t uid, int attach) {
+    const json r = must(agent::op::plant_process, {{"want_pid", want_pid}, {"uid", uid}, {"attach", attach}});
+    return {{r.value("pid", -1), r.value("start", 0ull)}, r.value("handle", -1)};
+}
+
+int AgentHost::planted_signal(const PlantedProcess& p) {
+    json args = process_json(p.id);
+    args["handle"] = p.handle;
+    const auto r = call(agent::op::planted_signal, args);
+    return r ? r->value("sig", 0) : 0;
+}
+
+void AgentHost::remove_planted(const PlantedProcess& p) {
+    json args = process_json(p.id);
+    args["handle"] = p.handle;
+    call(agent::op::remove_planted, args);
+}
+
+int AgentHost::plant_segment(long long key) { return must(agent::op::plant_segment, {{"key", key}}).value("id", -1); }
+
+bool AgentHost::segment_intact(int id) {
+    const auto r = call(agent::op::segment_intact, {{"id", id}});
+    return r && r->value("intact", false);
+}
+
+void AgentHost::remove_planted_segment(int id) { call(agent::op::remove_planted_segment, {{"id", id}}); }
+
+std::optional<std::pair<int, pid_t>> AgentHost::segment_on_key(long long key) {
+    const json r = must(agent::op::segment_on_key, {{"key", key}});
+    if (!r.value("found", false)) return std::nullopt;
+    return std::make_pair(r.value("id", -1), r.value("creator", -1));
+}
+
+}  // namespace ilk

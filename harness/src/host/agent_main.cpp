@@ -1,0 +1,178 @@
+// `ilk agent`: one host of a run, driven by the harness over one byte stream
+// (standard input and output, or --fd). It runs nothing of the test's logic:
+// it starts contenders with its own zygote, relays their messages, and answers
+// questions about its own processes and segments (agent_protocol.h).
+#include "host/agent_main.h"
+
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "engine/channel.h"
+#include "host/agent_protocol.h"
+#include "host/local_host.h"
+#include "registry.h"
+
+namespace ilk {
+
+using json = nlohmann::json;
+
+namespace {
+
+ProcessId process_of(const json& m) { return {m.value("pid", -1), m.value("start", 0ull)}; }
+
+class Agent {
+public:
+    Agent(Channel& harness, const Registry& registry) : harness_(harness), host_(registry, nullptr, "/proc/self/exe") {}
+
+    // Until the harness goes away or says bye.
+    int serve() {
+        for (;;) {
+            std::vector<pollfd> fds{{harness_.fd(), POLLIN, 0}};
+            std::vector<int> ids{-1};
+            for (const auto& [id, link] : contenders_) {
+                fds.push_back({link->poll_fd(), POLLIN, 0});
+                ids.push_back(id);
+            }
+            const bool buffered = harness_.has_buffered() || std::any_of(contenders_.begin(), contenders_.end(), [](const auto& c) {
+                                      return c.second->has_buffered();
+                                  });
+            if (!buffered && poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return 1;
+            for (size_t i = 1; i < fds.size(); ++i)
+                if (fds[i].revents || buffered) relay(ids[i]);
+            if (fds[0].revents || harness_.has_buffered()) {
+                auto m = harness_.receive(std::chrono::milliseconds(0));
+                if (!m) {
+                    if (harness_.why() == "timed out") continue;
+                    return 0;  // the harness is gone: our namespaces (or machine) end with us
+                }
+                if (m->value("op", "") == agent::op::bye) {
+                    harness_.send({{"id", m->value("id", 0)}, {"ok", true}});
+                    return 0;
+                }
+                answer(*m);
+            }
+        }
+    }
+
+private:
+    // A contender's messages, as events; its end as "closed".
+    void relay(int id) {
+        auto it = contenders_.find(id);
+        if (it == contenders_.end()) return;
+        Link& link = *it->second;
+        do {
+            auto m = link.receive(std::chrono::milliseconds(0));
+            if (!m) {
+                if (link.why() == "timed out") return;
+                harness_.send({{"event", "closed"}, {"contender", id}, {"why", link.why()}});
+                contenders_.erase(it);
+                return;
+            }
+            harness_.send({{"event", "from"}, {"contender", id}, {"msg", *m}});
+        } while (link.has_buffered());
+    }
+
+    void answer(const json& m) {
+        const std::string op = m.value("op", "");
+        if (op == agent::op::to) {
+            if (auto it = contenders_.find(m.value("contender", -1)); it != contenders_.end()) it->second->send(m["msg"]);
+            return;
+        }
+        json reply{{"id", m.value("id", 0)}, {"ok", true}};
+        try {
+            run(op, m, reply);
+        } catch (const std::exception& e) {
+            reply["ok"] = false;
+            reply["error"] = e.what();
+        }
+        harness_.send(reply);
+    }
+
+    void run(const std::string& op, const json& m, json& r) {
+        if (op == agent::op::hello) {
+            if (m.value("version", 0) != agent::kProtocolVersion)
+                throw std::runtime_error(fmt::format("agent protocol version {} asked, this agent speaks {}", m.value("version", 0),
+                                                     agent::kProtocolVersion));
+            utsname u{};
+            uname(&u);
+            r.update({{"version", agent::kProtocolVersion}, {"host", u.nodename}, {"kernel", u.release}, {"pid", getpid()}});
+        } else if (op == agent::op::spawn) {
+            const json& o = m.at("options");
+            SpawnedContender c = host_.spawn({.free_running = o.value("free_running", false),
+                                              .unshare_flags = o.value("unshare_flags", 0),
+                                              .uid = o.value("uid", 0u),
+                                              .want_pid = o.value("want_pid", 0),
+                                              .want_parent_pid = o.value("want_parent_pid", 0)});
+            const int id = next_id_++;
+            contenders_[id] = std::move(c.link);
+            r.update({{"contender", id}, {"pid", c.proc.pid}, {"start", c.proc.start}, {"parent_pid", c.parent.pid},
+                      {"parent_start", c.parent.start}});
+        } else if (op == agent::op::close) {
+            contenders_.erase(m.value("contender", -1));
+        } else if (op == agent::op::alive) {
+            r["alive"] = host_.alive(process_of(m));
+        } else if (op == agent::op::signal) {
+            host_.signal(process_of(m), m.value("sig", 0));
+        } else if (op == agent::op::children) {
+            json out = json::array();
+            for (const ChildProcess& c : host_.children(process_of(m)))
+                out.push_back({{"pid", c.id.pid}, {"start", c.id.start}, {"own_pid", c.own_pid}});
+            r["children"] = out;
+        } else if (op == agent::op::record) {
+            // Nothing to journal here: what contenders make lives in this
+            // host's namespaces, which end with the agent.
+        } else if (op == agent::op::reclaim) {
+            host_.reclaim_segment(m.value("primitive", ""), m.value("key", -1LL), m.value("creator", -1));
+        } else if (op == agent::op::plant_process) {
+            const PlantedProcess p = host_.plant_process(m.value("want_pid", 0), m.value("uid", 0u), m.value("attach", -1));
+            r.update({{"pid", p.id.pid}, {"start", p.id.start}, {"handle", p.handle}});
+        } else if (op == agent::op::planted_signal) {
+            r["sig"] = host_.planted_signal(planted(m));
+        } else if (op == agent::op::remove_planted) {
+            host_.remove_planted(planted(m));
+        } else if (op == agent::op::plant_segment) {
+            r["id"] = host_.plant_segment(m.value("key", -1LL));
+        } else if (op == agent::op::segment_intact) {
+            r["intact"] = host_.segment_intact(m.value("id", -1));
+        } else if (op == agent::op::remove_planted_segment) {
+            host_.remove_planted_segment(m.value("id", -1));
+        } else if (op == agent::op::segment_on_key) {
+            const auto found = host_.segment_on_key(m.value("key", -1LL));
+            r.update({{"found", found.has_value()}, {"id", found ? found->first : -1}, {"creator", found ? found->second : -1}});
+        } else {
+            throw std::runtime_error(fmt::format("unknown operation '{}'", op));
+        }
+    }
+
+    PlantedProcess planted(const json& m) { return {process_of(m), m.value("handle", -1)}; }
+
+    Channel& harness_;
+    LocalHost host_;
+    std::map<int, std::unique_ptr<Link>> contenders_;
+    int next_id_ = 1;
+};
+
+}  // namespace
+
+int agent_main(int fd, const Registry& registry) {
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, SIG_IGN);  // the harness handles Ctrl-C and then closes the stream
+    Channel harness(fd);
+    try {
+        Agent agent(harness, registry);
+        return agent.serve();
+    } catch (const std::exception& e) {
+        harness.send({{"event", "failed"}, {"why", e.what()}});
+        return 1;
+    }
+}
+
+}  // namespace ilk

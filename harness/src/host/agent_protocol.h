@@ -1,0 +1,45 @@
+// The agent protocol: how the harness drives an `ilk agent` over one byte
+// stream (a child's pipes, a Unix socket, a virtio-serial port). JSON lines.
+//
+// Harness -> agent, a request:   {"id": N, "op": OP, ...arguments}
+// Agent -> harness, its reply:   {"id": N, "ok": true, ...results} or {"id": N, "ok": false, "error": TEXT}
+// Harness -> agent, no reply:    {"op": "to", "contender": C, "msg": M}   (M goes to contender C's channel)
+// Agent -> harness, an event:    {"event": "from", "contender": C, "msg": M}  (C said M)
+//                                {"event": "closed", "contender": C, "why": TEXT}
+//
+// Everything an agent says is data: PIDs are its own namespace's, paths are
+// its own view, and nothing it sends makes the harness remove, unmount or
+// signal anything on the harness's host.
+#pragma once
+
+#include <string_view>
+
+namespace ilk::agent {
+
+// Bump when a request, a reply or an event changes meaning; the agent refuses
+// a hello with another version, naming both.
+inline constexpr int kProtocolVersion = 1;
+
+// The operations, with their arguments and results.
+namespace op {
+inline constexpr std::string_view hello = "hello";            // version -> version, host (nodename), kernel, pid (the agent's own)
+inline constexpr std::string_view spawn = "spawn";            // options {free_running, unshare_flags, uid, want_pid, want_parent_pid}
+                                                              //   -> contender, pid, start, parent_pid, parent_start
+inline constexpr std::string_view to = "to";                  // contender, msg (no reply)
+inline constexpr std::string_view close = "close";            // contender
+inline constexpr std::string_view alive = "alive";            // pid, start -> alive
+inline constexpr std::string_view signal = "signal";          // pid, start, sig (only if still the same process)
+inline constexpr std::string_view children = "children";      // pid, start -> children [{pid, start, own_pid}]
+inline constexpr std::string_view record = "record";          // kind, what: a resource a contender is about to create
+inline constexpr std::string_view reclaim = "reclaim";        // primitive, key, creator
+inline constexpr std::string_view plant_process = "plant_process";  // want_pid, uid, attach -> pid, start, handle
+inline constexpr std::string_view planted_signal = "planted_signal";  // handle -> sig (0: none)
+inline constexpr std::string_view remove_planted = "remove_planted";  // handle
+inline constexpr std::string_view plant_segment = "plant_segment";    // key -> id (-1: failed, error)
+inline constexpr std::string_view segment_intact = "segment_intact";  // id -> intact
+inline constexpr std::string_view remove_planted_segment = "remove_planted_segment";  // id
+inline constexpr std::string_view segment_on_key = "segment_on_key";  // key -> found, id, creator
+inline constexpr std::string_view bye = "bye";                // the agent ends everything it started and exits
+}  // namespace op
+
+}  // namespace ilk::agent

@@ -1,0 +1,108 @@
+// Two hosts, one data directory: server A on the local host, the starters on
+// an `ilk agent` in its own PID, IPC, mount and UTS namespaces (a container on
+// the same volume). What the hosts do not share — PIDs, SysV segments — shows
+// up as verdicts; what they do share — the file and its locks — holds.
+#include <gtest/gtest.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "engine/explorer.h"
+#include "host/agent_host.h"
+#include "host/local_host.h"
+#include "journal.h"
+#include "probe.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class TwoHosts : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (geteuid() != 0) return;  // each test skips with the reason
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        char tmpl[] = "/dev/shm/ilk-two-hosts-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = new fs::path(tmpl);
+        fs::permissions(*dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                                   fs::perms::others_exec);
+        setenv("ILK_STATE_DIR", (*dir_ / "state").c_str(), 1);
+        registry_ = new ilk::Registry;
+        registry_->load_dirs({ILK_TEST_PLUGIN_DIR});
+        journal_ = new ilk::Journal(ilk::Journal::begin(*dir_));
+        ilk::Lab lab(*registry_, *journal_, *dir_);
+        for (const auto& p : registry_->primitives()) ilk::check_primitive(lab, p);
+        local_ = new ilk::LocalHost(*registry_, journal_, ILK_BINARY);
+        agent_ = new ilk::AgentHost("container", {"unshare", "--pid", "--ipc", "--mount", "--uts", "--fork", "--kill-child",
+                                                  "--mount-proc", ILK_BINARY, "--plugin-dir", ILK_TEST_PLUGIN_DIR,
+                                                  "agent", "--fd", "3"},
+                                    journal_);
+        env_ = new ilk::TrialEnv;
+        env_->registry = registry_;
+        env_->journal = journal_;
+        env_->workdir = journal_->scratch();
+        env_->host = local_;
+        env_->placement = {{"B", agent_}, {"C", agent_}};
+        for (const auto& s : ilk::load_strategies({ILK_TEST_SOURCE_DIR "/strategies"})) strategies_.push_back(s);
+    }
+    static void TearDownTestSuite() {
+        if (!dir_) return;
+        delete env_;
+        delete agent_;
+        delete local_;
+        journal_->finish(*registry_);
+        delete journal_;
+        delete registry_;
+        fs::remove_all(*dir_);
+        unsetenv("ILK_STATE_DIR");
+    }
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root: the agent host runs in new PID, IPC, mount and UTS namespaces";
+    }
+
+    static ilk::Verdict run(const std::string& strategy, const std::string& scenario, std::string* reason = nullptr) {
+        for (const auto& s : strategies_)
+            if (s.name == strategy) {
+                const ilk::CellResult c = ilk::explore(*env_, s, *ilk::find_scenario(scenario), {});
+                if (reason) *reason = c.reason;
+                return c.verdict;
+            }
+        throw std::runtime_error("no strategy " + strategy);
+    }
+
+    static inline fs::path* dir_ = nullptr;
+    static inline ilk::Registry* registry_ = nullptr;
+    static inline ilk::Journal* journal_ = nullptr;
+    static inline ilk::LocalHost* local_ = nullptr;
+    static inline ilk::AgentHost* agent_ = nullptr;
+    static inline ilk::TrialEnv* env_ = nullptr;
+    static inline std::vector<ilk::StrategySpec> strategies_;
+};
+
+TEST_F(TwoHosts, TheAgentIsAnotherHost) {
+    EXPECT_EQ(agent_->hello().value("pid", 0), 1) << "the agent is the first process of its own PID namespace";
+    EXPECT_EQ(agent_->hello().value("version", 0), 1);
+}
+
+// A crashed server's orphaned backends on one host: the other host's starter
+// sees neither their PIDs nor their segment.
+TEST_F(TwoHosts, SegmentAndPidChecksDoNotCrossHosts) {
+    std::string why;
+    EXPECT_EQ(run("tom-2004", "crash-orphans", &why), ilk::Verdict::UNSAFE) << why;
+    EXPECT_NE(why.find("'3 attach old segment' (absent)"), std::string::npos) << why;
+    EXPECT_EQ(run("pg-current", "crash-orphans", &why), ilk::Verdict::UNSAFE) << why;
+    EXPECT_EQ(run("legacy-pid", "frozen-holder", &why), ilk::Verdict::UNSAFE) << why;
+    EXPECT_NE(why.find("(ESRCH)"), std::string::npos) << why;
+}
+
+// The lock is on the shared file: it holds across the hosts.
+TEST_F(TwoHosts, AFileLockHoldsAcrossHosts) {
+    for (const char* scenario : {"crash-orphans", "frozen-holder", "crash-restart", "concurrent-start"}) {
+        std::string why;
+        EXPECT_EQ(run("lifetime-flock", scenario, &why), ilk::Verdict::SAFE) << scenario << ": " << why;
+    }
+}
+
+}  // namespace
