@@ -183,7 +183,7 @@ int handle(ActorState& st, const ActorRequest& req, ActorReply& reply, int& chan
     }
 }
 
-Actor Actor::spawn(const Registry& registry, const Journal& journal) {
+Actor Actor::spawn(const Registry& registry, const Journal* journal) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
@@ -197,7 +197,7 @@ Actor Actor::spawn(const Registry& registry, const Journal& journal) {
         actor_main(registry, sv[1]);
     }
     close(sv[1]);
-    journal.record("proc", fmt::format("{} {}", pid, process_start_time(pid)));
+    if (journal) journal->record("proc", fmt::format("{} {}", pid, process_start_time(pid)));
     return Actor(pid, sv[0], true);
 }
 
@@ -329,6 +329,62 @@ Actor Actor::fork_child(const Journal& journal) {
     const pid_t pid = static_cast<pid_t>(reply.value);
     journal.record("proc", fmt::format("{} {}", pid, process_start_time(pid)));
     return Actor(pid, fd, false);
+}
+
+}  // namespace ilk
+
+namespace ilk {
+
+namespace {
+
+template <size_t N>
+void copy_text(char (&to)[N], const std::string& from) {
+    std::snprintf(to, N, "%s", from.c_str());
+}
+
+nlohmann::json ref_json(const SegmentRef& r) { return {{"key", r.key}, {"id", r.id}, {"size", r.size}, {"path", r.path}}; }
+
+SegmentRef ref_from(const nlohmann::json& j) {
+    SegmentRef r{j.value("key", 0LL), j.value("id", -1LL), j.value("size", 0ull), {}};
+    copy_text(r.path, j.value("path", ""));
+    return r;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const ActorRequest& r) {
+    return {{"cmd", static_cast<std::uint32_t>(r.cmd)}, {"fd", r.fd}, {"arg", r.arg}, {"key", r.key}, {"size", r.size},
+            {"primitive", r.primitive}, {"path", r.path}, {"ref", ref_json(r.ref)}};
+}
+
+ActorRequest request_from_json(const nlohmann::json& j) {
+    const auto cmd = j.value("cmd", 0u);
+    if (cmd > static_cast<std::uint32_t>(ActorCmd::exit_now)) throw std::runtime_error(fmt::format("unknown actor command {}", cmd));
+    ActorRequest r{static_cast<ActorCmd>(cmd)};
+    r.fd = j.value("fd", -1);
+    r.arg = j.value("arg", 0);
+    r.key = j.value("key", 0LL);
+    r.size = j.value("size", 0ull);
+    copy_text(r.primitive, j.value("primitive", ""));
+    copy_text(r.path, j.value("path", ""));
+    r.ref = ref_from(j.value("ref", nlohmann::json::object()));
+    return r;
+}
+
+nlohmann::json to_json(const ActorReply& r) {
+    return {{"status", static_cast<std::int32_t>(r.result.status)}, {"err", r.result.err}, {"message", r.result.message},
+            {"value", r.value}, {"ref", ref_json(r.ref)}};
+}
+
+ActorReply reply_from_json(const nlohmann::json& j) {
+    ActorReply r;
+    const auto status = j.value("status", static_cast<std::int32_t>(OpStatus::error));
+    r.result.status = status >= 0 && status <= static_cast<std::int32_t>(OpStatus::error) ? static_cast<OpStatus>(status) : OpStatus::error;
+    r.result.err = j.value("err", 0);
+    copy_text(r.result.message, j.value("message", ""));
+    r.value = j.value("value", 0LL);
+    r.ref = ref_from(j.value("ref", nlohmann::json::object()));
+    return r;
 }
 
 }  // namespace ilk

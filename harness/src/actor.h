@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "ilk/plugin.h"
 
 namespace ilk {
@@ -55,8 +57,10 @@ struct ActorReply {
 
 class Actor {
 public:
-    // Fork a new actor. Its pid is journaled as a process of the run.
-    static Actor spawn(const Registry& registry, const Journal& journal);
+    // Fork a new actor. Its pid is journaled as a process of the run, when a
+    // journal is given (an agent has none: its namespaces end with it).
+    static Actor spawn(const Registry& registry, const Journal& journal) { return spawn(registry, &journal); }
+    static Actor spawn(const Registry& registry, const Journal* journal);
 
     Actor() = default;
     Actor(Actor&& o) noexcept;
@@ -93,6 +97,12 @@ private:
     bool own_child_ = false;  // forked by the harness (waitpid works) or by another actor
     std::string end_;
 };
+
+// Requests and replies as JSON, for actors on another host (agent_protocol.h).
+nlohmann::json to_json(const ActorRequest& r);
+ActorRequest request_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const ActorReply& r);
+ActorReply reply_from_json(const nlohmann::json& j);
 
 // The loop an actor process runs; never returns.
 [[noreturn]] void actor_main(const Registry& registry, int channel);

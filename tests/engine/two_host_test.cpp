@@ -3,16 +3,20 @@
 // the same volume). What the hosts do not share — PIDs, SysV segments — shows
 // up as verdicts; what they do share — the file and its locks — holds.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include <filesystem>
+
+#include <fmt/format.h>
 
 #include "engine/explorer.h"
 #include "host/agent_host.h"
 #include "host/local_host.h"
 #include "journal.h"
 #include "probe.h"
+#include "probe_hosts.h"
 
 namespace fs = std::filesystem;
 
@@ -103,6 +107,49 @@ TEST_F(TwoHosts, AFileLockHoldsAcrossHosts) {
         std::string why;
         EXPECT_EQ(run("lifetime-flock", scenario, &why), ilk::Verdict::SAFE) << scenario << ": " << why;
     }
+}
+
+// An agent that dies is contained: the scenario is the kit's ERROR naming the
+// agent, and the run goes on; an agent that cannot start is refused by name.
+TEST_F(TwoHosts, AnAgentThatDiesIsAnErrorNamingIt) {
+    ilk::AgentHost doomed("doomed", {ILK_BINARY, "--plugin-dir", ILK_TEST_PLUGIN_DIR, "agent", "--fd", "3"}, journal_);
+    ASSERT_EQ(kill(doomed.hello().value("pid", -1), SIGKILL), 0);
+    ilk::TrialEnv env = *env_;
+    env.placement = {{"B", &doomed}};
+    for (const auto& s : strategies_)
+        if (s.name == "lifetime-flock") {
+            const ilk::CellResult c = ilk::explore(env, s, *ilk::find_scenario("crash-restart"), {});
+            EXPECT_EQ(c.verdict, ilk::Verdict::ERROR) << c.reason;
+            EXPECT_NE(c.reason.find("agent doomed"), std::string::npos) << c.reason;
+        }
+    EXPECT_EQ(run("lifetime-flock", "crash-restart"), ilk::Verdict::SAFE) << "the other agent goes on";
+    EXPECT_THROW(ilk::AgentHost("nowhere", {"/nonexistent/ilk", "agent", "--fd", "3"}, journal_), std::runtime_error);
+}
+
+// ilk probe across the hosts: A here, B on the agent, each fact an act of both.
+TEST_F(TwoHosts, ProbeFactsAcrossHosts) {
+    ilk::Lab lab(*registry_, *journal_, journal_->scratch());
+    std::vector<const ilk::Primitive*> locks, segments;
+    for (const auto& p : registry_->primitives()) {
+        if (std::string(p.desc->name) == "flock" || std::string(p.desc->name) == "ofd") locks.push_back(&p);
+        if (std::string(p.desc->name) == "sysv") segments.push_back(&p);
+    }
+    ASSERT_EQ(locks.size(), 2u);
+    ASSERT_EQ(segments.size(), 1u);
+    ilk::FactSet facts;
+    ilk::probe_across_hosts(lab, *agent_, locks, segments, facts);
+    auto value = [&](const std::string& id) {
+        const auto it = facts.find(id);
+        if (it == facts.end()) throw std::runtime_error("no fact " + id);
+        EXPECT_TRUE(it->second.measured) << id << ": " << it->second.reason;
+        return it->second.value;
+    };
+    for (const char* p : {"flock", "ofd"}) {
+        EXPECT_EQ(value(fmt::format("hosts.locks.{}.excludes_other_host", p)), true) << p;
+        EXPECT_EQ(value(fmt::format("hosts.locks.{}.released_on_holder_kill", p)), true) << p;
+    }
+    EXPECT_EQ(value("hosts.segments.sysv.key_visible_on_other_host"), false) << "another IPC namespace";
+    EXPECT_EQ(value("hosts.process.kill0_sees_other_host"), false) << "another PID namespace";
 }
 
 }  // namespace

@@ -287,3 +287,32 @@ std::optional<std::pair<int, pid_t>> AgentHost::segment_on_key(long long key) {
 }
 
 }  // namespace ilk
+
+namespace ilk {
+
+AgentHost::RemoteActor AgentHost::actor_spawn() {
+    const json r = must(agent::op::actor_spawn, json::object());
+    return {r.value("actor", -1), {r.value("pid", -1), r.value("start", 0ull)}};
+}
+
+ActorReply AgentHost::actor_call(const RemoteActor& a, const ActorRequest& request, std::chrono::milliseconds timeout) {
+    const auto saved = timeout_;
+    timeout_ = timeout + std::chrono::seconds(2);  // the agent's own wait, and the way back
+    const auto r = call(agent::op::actor_call, {{"actor", a.id}, {"request", to_json(request)}, {"timeout_ms", timeout.count()}});
+    timeout_ = saved;
+    if (!r) {
+        ActorReply failed;
+        failed.result = op_fail(OpStatus::error, 0, "agent %s: %s", name_.c_str(), error_.c_str());
+        return failed;
+    }
+    return reply_from_json(r->value("reply", json::object()));
+}
+
+std::string AgentHost::actor_kill(const RemoteActor& a, int sig) {
+    const auto r = call(agent::op::actor_kill, {{"actor", a.id}, {"sig", sig}});
+    return r ? r->value("end", "") : error_;
+}
+
+void AgentHost::actor_end(const RemoteActor& a) { call(agent::op::actor_end, {{"actor", a.id}}); }
+
+}  // namespace ilk

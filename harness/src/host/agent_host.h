@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "actor.h"
 #include "engine/channel.h"
 #include "host/host.h"
 
@@ -42,6 +43,17 @@ public:
     bool segment_intact(int id) override;
     void remove_planted_segment(int id) override;
     std::optional<std::pair<int, pid_t>> segment_on_key(long long key) override;
+
+    // Actors on the agent's host (probe facts across hosts): each call is one
+    // request and its reply; a failed agent gives an error reply, never a throw.
+    struct RemoteActor {
+        int id = -1;
+        ProcessId proc;
+    };
+    RemoteActor actor_spawn();
+    ActorReply actor_call(const RemoteActor& a, const ActorRequest& request, std::chrono::milliseconds timeout);
+    std::string actor_kill(const RemoteActor& a, int sig);
+    void actor_end(const RemoteActor& a);
 
     // For its links: the next message of contender `id`, waiting up to timeout.
     std::optional<nlohmann::json> next_from(int id, std::chrono::milliseconds timeout, std::string& why);

@@ -15,7 +15,9 @@
 
 #include <fmt/format.h>
 
+#include "actor.h"
 #include "engine/channel.h"
+#include "journal.h"
 #include "host/agent_protocol.h"
 #include "host/local_host.h"
 #include "registry.h"
@@ -30,7 +32,8 @@ ProcessId process_of(const json& m) { return {m.value("pid", -1), m.value("start
 
 class Agent {
 public:
-    Agent(Channel& harness, const Registry& registry) : harness_(harness), host_(registry, nullptr, "/proc/self/exe") {}
+    Agent(Channel& harness, const Registry& registry)
+        : harness_(harness), registry_(registry), host_(registry, nullptr, "/proc/self/exe") {}
 
     // Until the harness goes away or says bye.
     int serve() {
@@ -147,15 +150,36 @@ private:
         } else if (op == agent::op::segment_on_key) {
             const auto found = host_.segment_on_key(m.value("key", -1LL));
             r.update({{"found", found.has_value()}, {"id", found ? found->first : -1}, {"creator", found ? found->second : -1}});
+        } else if (op == agent::op::actor_spawn) {
+            Actor a = Actor::spawn(registry_, nullptr);
+            r.update({{"actor", next_id_}, {"pid", a.pid()}, {"start", process_start_time(a.pid())}});
+            actors_.emplace(next_id_++, std::move(a));
+        } else if (op == agent::op::actor_call) {
+            const ActorReply reply = actor(m).call(request_from_json(m.at("request")),
+                                                   std::chrono::milliseconds(m.value("timeout_ms", 3000)));
+            r["reply"] = to_json(reply);
+        } else if (op == agent::op::actor_kill) {
+            Actor& a = actor(m);
+            a.kill_now(m.value("sig", SIGKILL));
+            r["end"] = a.end();
+        } else if (op == agent::op::actor_end) {
+            actors_.erase(m.value("actor", -1));
         } else {
             throw std::runtime_error(fmt::format("unknown operation '{}'", op));
         }
     }
 
     PlantedProcess planted(const json& m) { return {process_of(m), m.value("handle", -1)}; }
+    Actor& actor(const json& m) {
+        auto it = actors_.find(m.value("actor", -1));
+        if (it == actors_.end()) throw std::runtime_error(fmt::format("no actor {}", m.value("actor", -1)));
+        return it->second;
+    }
 
     Channel& harness_;
+    const Registry& registry_;
     LocalHost host_;
+    std::map<int, Actor> actors_;
     std::map<int, std::unique_ptr<Link>> contenders_;
     int next_id_ = 1;
 };

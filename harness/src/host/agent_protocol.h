@@ -39,6 +39,11 @@ inline constexpr std::string_view plant_segment = "plant_segment";    // key -> 
 inline constexpr std::string_view segment_intact = "segment_intact";  // id -> intact
 inline constexpr std::string_view remove_planted_segment = "remove_planted_segment";  // id
 inline constexpr std::string_view segment_on_key = "segment_on_key";  // key -> found, id, creator
+// Actors (actor.h) on this host, for probe facts across hosts.
+inline constexpr std::string_view actor_spawn = "actor_spawn";  // -> actor, pid, start
+inline constexpr std::string_view actor_call = "actor_call";    // actor, request (actor.h as JSON), timeout_ms -> reply
+inline constexpr std::string_view actor_kill = "actor_kill";    // actor, sig -> end ("killed by SIGKILL")
+inline constexpr std::string_view actor_end = "actor_end";      // actor
 inline constexpr std::string_view bye = "bye";                // the agent ends everything it started and exits
 }  // namespace op
 

@@ -1,0 +1,29 @@
+// Facts across two hosts on one target: process A on this host, process B on
+// another (an agent in other namespaces, or a guest). Each fact is an act of
+// both, never a query: does B's lock conflict with A's, does B get it once A
+// is SIGKILLed, does B see A's segment key, what does kill(A, 0) say to B.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fact.h"
+
+namespace ilk {
+
+class AgentHost;
+class Lab;
+struct Primitive;
+
+// Fact ids: hosts.locks.<P>.excludes_other_host, hosts.locks.<P>.released_on_holder_kill,
+// hosts.segments.<S>.key_visible_on_other_host, hosts.process.kill0_sees_other_host.
+inline const std::vector<std::string>& host_fact_names() {
+    static const std::vector<std::string> names{"excludes_other_host", "released_on_holder_kill", "key_visible_on_other_host",
+                                                "kill0_sees_other_host"};
+    return names;
+}
+
+void probe_across_hosts(Lab& lab, AgentHost& other, const std::vector<const Primitive*>& locks,
+                        const std::vector<const Primitive*>& segments, FactSet& out);
+
+}  // namespace ilk
