@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
+#include <map>
+#include <variant>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include "engine/strategy_keys.h"
 #include "profile.h"
 
 namespace ilk {
@@ -84,43 +87,90 @@ std::vector<std::filesystem::path> strategy_dirs() {
 
 namespace {
 
+static_assert(std::ranges::all_of(kStrategyKeys, [](const StrategyKey& k) {
+    return k.needed_by == nullptr || std::holds_alternative<std::string StrategySpec::*>(k.field);
+}), "a key some templates need is checked for emptiness, so it must be a string");
+
 [[noreturn]] void fail(const std::string& file, const toml::source_region& at, const std::string& msg) {
     throw std::runtime_error(fmt::format("{}:{}:{}: {}", file, at.begin.line, at.begin.column, msg));
 }
 
+std::string_view type_name(const toml::node& n) {
+    // Indexed by toml::node_type: none, table, array, string, integer, floating_point, boolean, date, time, date_time.
+    static constexpr std::string_view names[] = {"nothing", "table", "array", "string", "integer",
+                                                 "float",   "boolean", "date", "time",  "date-time"};
+    static_assert(static_cast<std::size_t>(toml::node_type::date_time) == std::size(names) - 1);
+    return names[static_cast<std::size_t>(n.type())];
+}
+
+const std::vector<std::string>& key_names() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const StrategyKey& key : kStrategyKeys) out.emplace_back(key.name);
+        return out;
+    }();
+    return names;
+}
+
+// How to write the key, for "add ..." hints: lock = "...", followed by its help
+// as a TOML comment so the hint can be pasted into the file as it stands.
+std::string example(const StrategyKey& key) {
+    if (std::holds_alternative<bool StrategySpec::*>(key.field)) return fmt::format("{} = true", key.name);
+    if (std::holds_alternative<int StrategySpec::*>(key.field)) return fmt::format("{} = {}", key.name, key.min);
+    return fmt::format("{} = \"...\"", key.name);
+}
+
+// One reader per field type; each points at the value and says what it wanted.
+struct Reader {
+    const std::string& file;
+    const toml::node& n;
+    const StrategyKey& key;
+    const std::string& label;
+
+    [[noreturn]] void wrong(std::string_view expected, std::string_view got) const {
+        fail(file, n.source(), fmt::format("expected {} for '{}' in {}, got {}", expected, key.name, label, got));
+    }
+    void operator()(std::string StrategySpec::*field, StrategySpec& s) const {
+        const auto v = n.value_exact<std::string>();
+        if (!v) wrong("a string (in quotes)", type_name(n));
+        s.*field = *v;
+    }
+    void operator()(bool StrategySpec::*field, StrategySpec& s) const {
+        const auto v = n.value_exact<bool>();
+        if (!v) wrong("true or false", type_name(n));
+        s.*field = *v;
+    }
+    void operator()(int StrategySpec::*field, StrategySpec& s) const {
+        const auto v = n.value_exact<int64_t>();
+        const std::string expected = fmt::format("an integer from {} to {}", key.min, key.max);
+        if (!v) wrong(expected, type_name(n));
+        if (*v < key.min || *v > key.max) wrong(expected, std::to_string(*v));
+        s.*field = static_cast<int>(*v);
+    }
+};
+
 StrategySpec parse_one(const std::string& file, const toml::table& t, int index) {
-    static const std::vector<std::string> keys{"name", "template", "summary", "source", "lock", "segment", "startup_lock", "backends"};
+    const std::string label = fmt::format("[[strategy]] #{}", index);
+    const std::vector<std::string>& known = key_names();
     for (const auto& [k, v] : t) {
-        const std::string key(k.str());
-        if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
-        const std::string guess = closest_match(key, keys);
-        fail(file, v.source(), fmt::format("unknown key '{}' in [[strategy]] #{}{}", key, index,
-                                           guess.empty() ? "" : fmt::format("; did you mean '{}'?", guess)));
+        if (std::find(known.begin(), known.end(), k.str()) != known.end()) continue;
+        const std::string guess = closest_match(k.str(), known);
+        fail(file, k.source(),
+             fmt::format("unknown key '{}' in {}{}", k.str(), label,
+                         guess.empty() ? fmt::format("; keys: {}", fmt::join(known, ", "))
+                                       : fmt::format("; did you mean '{}'?", guess)));
     }
-    auto str = [&](const char* key, bool required) -> std::string {
-        const toml::node* n = t.get(key);
-        if (!n) {
-            if (required) fail(file, t.source(), fmt::format("[[strategy]] #{} has no '{}'", index, key));
-            return {};
-        }
-        if (!n->is_string()) fail(file, n->source(), fmt::format("expected a string for '{}'", key));
-        return n->value_exact<std::string>().value_or("");
-    };
     StrategySpec s;
-    s.name = str("name", true);
-    s.template_name = str("template", true);
-    s.summary = str("summary", false);
-    s.source = str("source", true);
-    s.lock = str("lock", false);
-    s.segment = str("segment", false);
-    if (const toml::node* n = t.get("startup_lock")) {
-        if (!n->is_boolean()) fail(file, n->source(), "expected true or false for 'startup_lock'");
-        s.startup_lock = *n->value_exact<bool>();
-    }
-    if (const toml::node* n = t.get("backends")) {
-        if (!n->is_integer() || *n->value_exact<int64_t>() < 0 || *n->value_exact<int64_t>() > 16)
-            fail(file, n->source(), "expected an integer from 0 to 16 for 'backends'");
-        s.backends = static_cast<int>(*n->value_exact<int64_t>());
+    for (const StrategyKey& key : kStrategyKeys) {
+        const toml::node* n = t.get(key.name);
+        if (n == nullptr) {
+            if (key.required)
+                fail(file, t.source(),
+                     fmt::format("missing required key '{}' in {}; add {}  # {}", key.name, label, example(key),
+                                 key.help));
+            continue;
+        }
+        std::visit([&](auto field) { Reader{file, *n, key, label}(field, s); }, key.field);
     }
     s.where = fmt::format("{}:{}", file, t.source().begin.line);
     const StrategyTemplate* tpl = find_template(s.template_name);
@@ -129,12 +179,15 @@ StrategySpec parse_one(const std::string& file, const toml::table& t, int index)
         for (const auto& x : strategy_templates()) names.emplace_back(x.name);
         const std::string guess = closest_match(s.template_name, names);
         fail(file, t.get("template")->source(),
-             fmt::format("unknown template '{}'{}; templates: {}", s.template_name,
+             fmt::format("unknown template '{}' in {}{}; templates: {}", s.template_name, label,
                          guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess), fmt::join(names, ", ")));
     }
-    if (tpl->needs_lock && s.lock.empty()) fail(file, t.source(), fmt::format("template '{}' needs a 'lock' primitive", s.template_name));
-    if (tpl->needs_segment && s.segment.empty())
-        fail(file, t.source(), fmt::format("template '{}' needs a 'segment' primitive", s.template_name));
+    for (const StrategyKey& key : kStrategyKeys)
+        if (key.needed_by != nullptr && tpl->*key.needed_by &&
+            (s.*std::get<std::string StrategySpec::*>(key.field)).empty())
+            fail(file, t.source(),
+                 fmt::format("template '{}' needs a '{}' primitive in {}; add {}  # {}", s.template_name, key.name,
+                             label, example(key), key.help));
     return s;
 }
 
@@ -142,7 +195,7 @@ StrategySpec parse_one(const std::string& file, const toml::table& t, int index)
 
 std::vector<StrategySpec> load_strategies(const std::vector<std::filesystem::path>& dirs) {
     std::vector<StrategySpec> out;
-    std::set<std::string> seen;
+    std::map<std::string, std::string> first_defined;  // name -> file:line
     for (const auto& dir : dirs) {
         std::vector<std::filesystem::path> files;
         std::error_code ec;
@@ -157,17 +210,40 @@ std::vector<StrategySpec> load_strategies(const std::vector<std::filesystem::pat
             } catch (const toml::parse_error& e) {
                 fail(file, e.source(), std::string(e.description()));
             }
-            for (const auto& [k, v] : doc)
-                if (k.str() != "strategy") fail(file, v.source(), fmt::format("unknown table '{}'; strategy files hold [[strategy]] entries", k.str()));
-            const toml::array* list = doc["strategy"].as_array();
-            if (!list) continue;
+            for (const auto& [k, v] : doc) {
+                if (k.str() == "strategy") continue;
+                if (!v.is_table() && !v.is_array_of_tables())
+                    fail(file, k.source(),
+                         fmt::format("key '{}' is outside any [[strategy]] entry; move it below a [[strategy]] line",
+                                     k.str()));
+                const std::string guess = closest_match(k.str(), {"strategy"});
+                fail(file, k.source(),
+                     fmt::format("unknown table '{}'{}; strategy files hold only [[strategy]] entries", k.str(),
+                                 guess.empty() ? "" : " (did you mean 'strategy'?)"));
+            }
+            const toml::node* node = doc.get("strategy");
+            if (node == nullptr) continue;
+            // [strategy] or strategy = ... would otherwise drop every strategy in the file without a word.
+            const toml::array* list = node->as_array();
+            if (!list)
+                fail(file, node->source(),
+                     fmt::format("'strategy' is a {}; write each strategy as a [[strategy]] entry (two brackets)",
+                                 type_name(*node)));
             int index = 0;
-            for (const auto& node : *list) {
+            for (const auto& entry : *list) {
                 ++index;
-                const toml::table* t = node.as_table();
-                if (!t) fail(file, node.source(), "[[strategy]] entries must be tables");
+                const toml::table* t = entry.as_table();
+                if (!t)
+                    fail(file, entry.source(),
+                         fmt::format("[[strategy]] entries must be tables, got {}; write each as a [[strategy]] "
+                                     "section of keys",
+                                     type_name(entry)));
                 StrategySpec s = parse_one(file, *t, index);
-                if (!seen.insert(s.name).second) fail(file, t->source(), fmt::format("strategy '{}' is defined twice", s.name));
+                const auto [first, fresh] = first_defined.emplace(s.name, s.where);
+                if (!fresh)
+                    fail(file, t->get("name")->source(),
+                         fmt::format("strategy '{}' is defined twice (first at {}); rename one", s.name,
+                                     first->second));
                 out.push_back(std::move(s));
             }
         }

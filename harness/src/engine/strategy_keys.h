@@ -1,0 +1,56 @@
+// The keys a [[strategy]] entry may contain. This one table drives the loader
+// (which keys are accepted, how each is typed, which are required, where each
+// lands in StrategySpec) and is exposed here so a test can hold
+// strategies/README.md to it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "engine/strategy.h"
+
+namespace ilk {
+
+// Where a key's value lands; the alternative held is also the key's TOML type
+// (string, boolean, integer), so the type cannot disagree with the field.
+using StrategyField = std::variant<std::string StrategySpec::*, bool StrategySpec::*, int StrategySpec::*>;
+
+struct StrategyKey {
+    std::string_view name;  // key inside [[strategy]]
+    StrategyField field;
+    int min = 0, max = 0;   // integer keys: the accepted range, both ends included
+    bool required = false;  // every template needs it
+    // Required only by the templates that set this flag (lock, segment); a
+    // string key, and an empty string counts as missing.
+    bool StrategyTemplate::*needed_by = nullptr;
+    std::string_view default_value = {};  // what an absent key means, as TOML writes it; empty: nothing
+    std::string_view help;                // one line: the README's "meaning" column without its backticks
+};
+
+inline constexpr StrategyKey kStrategyKeys[] = {
+    {.name = "name", .field = &StrategySpec::name, .required = true,
+     .help = "the strategy's name in reports and on the command line (unique)"},
+    {.name = "template", .field = &StrategySpec::template_name, .required = true,
+     .help = "legacy-pid, tom-2004, lifetime-lock, pg-current or hybrid"},
+    {.name = "source", .field = &StrategySpec::source, .required = true,
+     .help = "where the protocol comes from (a message, a file, a man page)"},
+    {.name = "summary", .field = &StrategySpec::summary, .help = "one line for people"},
+    {.name = "lock", .field = &StrategySpec::lock, .needed_by = &StrategyTemplate::needs_lock,
+     .help = "the lock primitive: flock, fcntl, ofd, lockf, or one a plugin adds"},
+    {.name = "segment", .field = &StrategySpec::segment, .needed_by = &StrategyTemplate::needs_segment,
+     .help = "the segment primitive: sysv, sysv-huge, hugetlbfs"},
+    {.name = "startup_lock", .field = &StrategySpec::startup_lock, .default_value = "false",
+     .help = "tom-2004: add the second lockfile that exists only during start-up (default false)"},
+    {.name = "backends", .field = &StrategySpec::backends, .min = 0, .max = 16, .default_value = "1",
+     .help = "children the server starts once running, which inherit its fds and segment (default 1)"},
+};
+
+// The key's type as the README's "type" column writes it: "string", "boolean", "integer 0-16".
+inline std::string strategy_key_type(const StrategyKey& key) {
+    if (std::holds_alternative<std::string StrategySpec::*>(key.field)) return "string";
+    if (std::holds_alternative<bool StrategySpec::*>(key.field)) return "boolean";
+    return "integer " + std::to_string(key.min) + "-" + std::to_string(key.max);
+}
+
+}  // namespace ilk
