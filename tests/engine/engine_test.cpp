@@ -217,6 +217,28 @@ TEST_F(Engine, CounterexampleWithAnUnknownVerdictIsRefused) {
     EXPECT_EQ(ilk::Counterexample::from_json(j).verdict, ilk::Verdict::STUCK);
 }
 
+// A real program as the server, its state observed from outside: util-linux
+// flock(1) holding a lifetime flock for its command, which inherits the lock
+// (a backend). It is judged by the same scenarios as the model of the same
+// interlock, and gets the same verdicts.
+TEST_F(Engine, ARealProgramIsJudgedAsItsModel) {
+    ilk::StrategySpec real = strategy("lifetime-flock");
+    real.name = "flock(1)";
+    real.template_name = "command";
+    real.lock.clear();
+    real.command = {"flock", "--verbose", "--nonblock", "{datadir}/postmaster.pid", "sleep", "600"};
+    for (const char* scenario : {"crash-restart", "crash-orphans", "concurrent-start", "lockfile-unlinked", "frozen-holder"}) {
+        const ilk::CellResult model = run(strategy("lifetime-flock"), scenario);
+        const ilk::CellResult program = run(real, scenario);
+        EXPECT_EQ(program.verdict, model.verdict) << scenario << ": " << program.reason;
+    }
+    // What a program cannot be made to do is UNSUPPORTED, with the reason.
+    const ilk::CellResult fd_close = run(real, "fd-close");
+    EXPECT_EQ(fd_close.verdict, ilk::Verdict::UNSUPPORTED) << fd_close.reason;
+    EXPECT_NE(fd_close.reason.find("flock is a real program: it cannot be made to 'touch-lockfile'"), std::string::npos)
+        << fd_close.reason;
+}
+
 // Random schedules are reproducible from their seed.
 TEST_F(Engine, RandomScheduleIsReproducible) {
     ilk::ScheduleOptions o;

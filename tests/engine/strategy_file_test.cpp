@@ -120,7 +120,8 @@ TEST(StrategyFileKeys, DefaultsAreStrategySpecDefaults) {
                 const auto& v = blank.*field;
                 if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) return v;
                 else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, bool>) return v ? "true" : "false";
-                else return std::to_string(v);
+                else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, int>) return std::to_string(v);
+                else return v.empty() ? "" : "non-empty";  // arrays have no default
             },
             k.field);
         EXPECT_EQ(actual, k.default_value);
@@ -257,7 +258,7 @@ TEST_F(StrategyFileTest, UnknownKeyWithDidYouMean) {
 TEST_F(StrategyFileTest, UnknownKeyListsTheKeys) {
     expect_error(kEntry + "\n" + kEntry + "colour = \"red\"\n", 10, 1,
                  "unknown key 'colour' in [[strategy]] #2; keys: name, template, source, summary, lock, segment, "
-                 "startup_lock, backends");
+                 "startup_lock, backends, command, ready_file, settle_ms");
 }
 
 TEST_F(StrategyFileTest, MissingRequiredKey) {
@@ -266,7 +267,7 @@ TEST_F(StrategyFileTest, MissingRequiredKey) {
                  "reports and on the command line (unique)");
     expect_error("[[strategy]]\nname = \"s\"\nsource = \"doc\"\n", 1, 1,
                  "missing required key 'template' in [[strategy]] #1; add template = \"...\"  # legacy-pid, tom-2004, "
-                 "lifetime-lock, pg-current or hybrid");
+                 "lifetime-lock, pg-current, hybrid or command");
     expect_error(kEntry + "\n[[strategy]]\nname = \"t\"\ntemplate = \"legacy-pid\"\n", 6, 1,
                  "missing required key 'source' in [[strategy]] #2; add source = \"...\"  # where the protocol comes "
                  "from (a message, a file, a man page)");
@@ -301,15 +302,15 @@ TEST_F(StrategyFileTest, BackendsNotAnInteger) {
 TEST_F(StrategyFileTest, UnknownTemplateWithDidYouMean) {
     expect_error("[[strategy]]\nname = \"s\"\ntemplate = \"tom-2040\"\nsource = \"doc\"\n", 3, 12,
                  "unknown template 'tom-2040' in [[strategy]] #1 (did you mean 'tom-2004'?); templates: legacy-pid, "
-                 "tom-2004, lifetime-lock, pg-current, hybrid");
+                 "tom-2004, lifetime-lock, pg-current, hybrid, command");
     expect_error("[[strategy]]\nname = \"s\"\ntemplate = \"zzz\"\nsource = \"doc\"\n", 3, 12,
                  "unknown template 'zzz' in [[strategy]] #1; templates: legacy-pid, tom-2004, lifetime-lock, "
-                 "pg-current, hybrid");
+                 "pg-current, hybrid, command");
 }
 
 TEST_F(StrategyFileTest, TemplateNeedsLock) {
     const std::string message =
-        "template 'lifetime-lock' needs a 'lock' primitive in [[strategy]] #1; add lock = \"...\"  # the lock "
+        "template 'lifetime-lock' needs 'lock' in [[strategy]] #1; add lock = \"...\"  # the lock "
         "primitive: flock, fcntl, ofd, lockf, or one a plugin adds";
     expect_error("[[strategy]]\nname = \"s\"\ntemplate = \"lifetime-lock\"\nsource = \"doc\"\n", 1, 1, message);
     expect_error("[[strategy]]\nname = \"s\"\ntemplate = \"lifetime-lock\"\nsource = \"doc\"\nlock = \"\"\n", 1, 1,
@@ -318,8 +319,16 @@ TEST_F(StrategyFileTest, TemplateNeedsLock) {
 
 TEST_F(StrategyFileTest, TemplateNeedsSegment) {
     expect_error("[[strategy]]\nname = \"s\"\ntemplate = \"hybrid\"\nsource = \"doc\"\nlock = \"fcntl\"\n", 1, 1,
-                 "template 'hybrid' needs a 'segment' primitive in [[strategy]] #1; add segment = \"...\"  # the "
+                 "template 'hybrid' needs 'segment' in [[strategy]] #1; add segment = \"...\"  # the "
                  "segment primitive: sysv, sysv-huge, hugetlbfs");
+}
+
+TEST_F(StrategyFileTest, TemplateNeedsCommand) {
+    expect_error("[[strategy]]\nname = \"s\"\ntemplate = \"command\"\nsource = \"doc\"\n", 1, 1,
+                 "template 'command' needs 'command' in [[strategy]] #1; add command = [\"...\"]  # command: the program "
+                 "and its arguments; {datadir} is replaced by the data directory");
+    expect_error("[[strategy]]\nname = \"s\"\ntemplate = \"command\"\nsource = \"doc\"\ncommand = [\"x\", 1]\n", 5, 17,
+                 "expected a string (in quotes) in 'command' in [[strategy]] #1, got integer");
 }
 
 TEST_F(StrategyFileTest, StrategyDefinedTwice) {

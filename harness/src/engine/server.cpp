@@ -46,6 +46,12 @@ void Server::gate(const std::string& step) {
     }
 }
 
+void Server::announce_exec(const std::vector<std::string>& args) {
+    json m{{"exec", args}};
+    if (!pending_saw_.empty()) m["saw"] = std::exchange(pending_saw_, {});
+    channel_.send(m);
+}
+
 // Sent with the next message, so each step costs the harness one wake-up.
 void Server::saw(const std::string& what) {
     if (!free_running_) pending_saw_ = what;

@@ -81,6 +81,10 @@ public:
     // kept in the kit's 0x49xxxxxx range.
     long long datadir_key() const;
 
+    // The `command` template: tell the harness this process becomes `args` now
+    // (its state is observed from outside from then on).
+    void announce_exec(const std::vector<std::string>& args);
+
     StartResult refuse(const std::string& why) { return {false, why}; }
     StartResult running() { return {true, {}}; }
 

@@ -20,6 +20,7 @@ StartResult start_tom_2004(Server&);
 StartResult start_lifetime_lock(Server&);
 StartResult start_pg_current(Server&);
 StartResult start_hybrid(Server&);
+StartResult start_command(Server&);
 
 const std::vector<StrategyTemplate>& strategy_templates() {
     static const std::vector<StrategyTemplate> templates{
@@ -34,6 +35,9 @@ const std::vector<StrategyTemplate>& strategy_templates() {
          .needs_segment = true, .reads = kReadsPids | kReadsSegments, .start = start_pg_current},
         {.name = "hybrid", .summary = "lifetime lock + segment attach-count check", .needs_lock = true, .needs_segment = true,
          .reads = kReadsSegments, .start = start_hybrid},
+        // What a real program reads cannot be declared for it: everything.
+        {.name = "command", .summary = "a real program as the server, its state observed from outside", .needs_lock = false,
+         .needs_segment = false, .needs_command = true, .reads = kReadsPids | kReadsSegments, .start = start_command},
     };
     return templates;
 }
@@ -47,7 +51,7 @@ const StrategyTemplate* find_template(std::string_view name) {
 void to_json(nlohmann::json& j, const StrategySpec& s) {
     j = {{"name", s.name}, {"template", s.template_name}, {"summary", s.summary}, {"source", s.source},
          {"lock", s.lock}, {"segment", s.segment}, {"startup_lock", s.startup_lock}, {"backends", s.backends},
-         {"where", s.where}};
+         {"command", s.command}, {"ready_file", s.ready_file}, {"settle_ms", s.settle_ms}, {"where", s.where}};
 }
 
 void from_json(const nlohmann::json& j, StrategySpec& s) {
@@ -59,6 +63,9 @@ void from_json(const nlohmann::json& j, StrategySpec& s) {
     s.segment = j.value("segment", "");
     s.startup_lock = j.value("startup_lock", false);
     s.backends = j.value("backends", 1);
+    s.command = j.value("command", std::vector<std::string>{});
+    s.ready_file = j.value("ready_file", "");
+    s.settle_ms = j.value("settle_ms", 100);
     s.where = j.value("where", "");
 }
 
@@ -88,8 +95,16 @@ std::vector<std::filesystem::path> strategy_dirs() {
 namespace {
 
 static_assert(std::ranges::all_of(kStrategyKeys, [](const StrategyKey& k) {
-    return k.needed_by == nullptr || std::holds_alternative<std::string StrategySpec::*>(k.field);
-}), "a key some templates need is checked for emptiness, so it must be a string");
+    return k.needed_by == nullptr || std::holds_alternative<std::string StrategySpec::*>(k.field) ||
+           std::holds_alternative<std::vector<std::string> StrategySpec::*>(k.field);
+}), "a key some templates need is checked for emptiness, so it must be a string or an array of strings");
+
+// An absent or empty value of a key some templates need.
+bool missing(const StrategySpec& s, const StrategyKey& key) {
+    if (const auto* f = std::get_if<std::string StrategySpec::*>(&key.field)) return (s.**f).empty();
+    if (const auto* f = std::get_if<std::vector<std::string> StrategySpec::*>(&key.field)) return (s.**f).empty();
+    return false;
+}
 
 [[noreturn]] void fail(const std::string& file, const toml::source_region& at, const std::string& msg) {
     throw std::runtime_error(fmt::format("{}:{}:{}: {}", file, at.begin.line, at.begin.column, msg));
@@ -117,6 +132,7 @@ const std::vector<std::string>& key_names() {
 std::string example(const StrategyKey& key) {
     if (std::holds_alternative<bool StrategySpec::*>(key.field)) return fmt::format("{} = true", key.name);
     if (std::holds_alternative<int StrategySpec::*>(key.field)) return fmt::format("{} = {}", key.name, key.min);
+    if (std::holds_alternative<std::vector<std::string> StrategySpec::*>(key.field)) return fmt::format("{} = [\"...\"]", key.name);
     return fmt::format("{} = \"...\"", key.name);
 }
 
@@ -139,6 +155,17 @@ struct Reader {
         const auto v = n.value_exact<bool>();
         if (!v) wrong("true or false", type_name(n));
         s.*field = *v;
+    }
+    void operator()(std::vector<std::string> StrategySpec::*field, StrategySpec& s) const {
+        const toml::array* a = n.as_array();
+        if (!a) wrong("an array of strings", type_name(n));
+        std::vector<std::string> out;
+        for (const toml::node& e : *a) {
+            const auto v = e.value_exact<std::string>();
+            if (!v) fail(file, e.source(), fmt::format("expected a string (in quotes) in '{}' in {}, got {}", key.name, label, type_name(e)));
+            out.push_back(*v);
+        }
+        s.*field = std::move(out);
     }
     void operator()(int StrategySpec::*field, StrategySpec& s) const {
         const auto v = n.value_exact<int64_t>();
@@ -183,11 +210,10 @@ StrategySpec parse_one(const std::string& file, const toml::table& t, int index)
                          guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess), fmt::join(names, ", ")));
     }
     for (const StrategyKey& key : kStrategyKeys)
-        if (key.needed_by != nullptr && tpl->*key.needed_by &&
-            (s.*std::get<std::string StrategySpec::*>(key.field)).empty())
+        if (key.needed_by != nullptr && tpl->*key.needed_by && missing(s, key))
             fail(file, t.source(),
-                 fmt::format("template '{}' needs a '{}' primitive in {}; add {}  # {}", s.template_name, key.name,
-                             label, example(key), key.help));
+                 fmt::format("template '{}' needs '{}' in {}; add {}  # {}", s.template_name, key.name, label,
+                             example(key), key.help));
     return s;
 }
 

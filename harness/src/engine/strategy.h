@@ -22,8 +22,18 @@ struct StrategySpec {
     std::string segment;       // segment primitive (tom-2004, pg-current, hybrid)
     bool startup_lock = false; // tom-2004: the second lockfile that exists only during startup
     int backends = 1;          // children started once running (one is enough to be an orphan)
+    // The `command` template: a real program as the server ({datadir} in an
+    // argument is replaced), running once it has lived settle_ms and
+    // ready_file (relative to the data directory), if named, exists.
+    std::vector<std::string> command;
+    std::string ready_file;
+    int settle_ms = 100;
     std::string where;         // file:line of the definition
 };
+// Where a `command` server's output goes, in its data directory: its last
+// line is the evidence of a refusal.
+inline constexpr const char* kCommandLog = "ilk-command.log";
+
 void to_json(nlohmann::json& j, const StrategySpec& s);
 void from_json(const nlohmann::json& j, StrategySpec& s);
 
@@ -49,6 +59,7 @@ struct StrategyTemplate {
     const char* summary;
     bool needs_lock;
     bool needs_segment;
+    bool needs_command = false;  // the `command` template: a real program, observed from outside
     unsigned reads;  // TemplateReads
     StrategyFn start;
 };

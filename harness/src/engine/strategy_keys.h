@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "engine/strategy.h"
 
@@ -14,7 +15,8 @@ namespace ilk {
 
 // Where a key's value lands; the alternative held is also the key's TOML type
 // (string, boolean, integer), so the type cannot disagree with the field.
-using StrategyField = std::variant<std::string StrategySpec::*, bool StrategySpec::*, int StrategySpec::*>;
+using StrategyField = std::variant<std::string StrategySpec::*, bool StrategySpec::*, int StrategySpec::*,
+                                   std::vector<std::string> StrategySpec::*>;
 
 struct StrategyKey {
     std::string_view name;  // key inside [[strategy]]
@@ -32,7 +34,7 @@ inline constexpr StrategyKey kStrategyKeys[] = {
     {.name = "name", .field = &StrategySpec::name, .required = true,
      .help = "the strategy's name in reports and on the command line (unique)"},
     {.name = "template", .field = &StrategySpec::template_name, .required = true,
-     .help = "legacy-pid, tom-2004, lifetime-lock, pg-current or hybrid"},
+     .help = "legacy-pid, tom-2004, lifetime-lock, pg-current, hybrid or command"},
     {.name = "source", .field = &StrategySpec::source, .required = true,
      .help = "where the protocol comes from (a message, a file, a man page)"},
     {.name = "summary", .field = &StrategySpec::summary, .help = "one line for people"},
@@ -44,12 +46,19 @@ inline constexpr StrategyKey kStrategyKeys[] = {
      .help = "tom-2004: add the second lockfile that exists only during start-up (default false)"},
     {.name = "backends", .field = &StrategySpec::backends, .min = 0, .max = 16, .default_value = "1",
      .help = "children the server starts once running, which inherit its fds and segment (default 1)"},
+    {.name = "command", .field = &StrategySpec::command, .needed_by = &StrategyTemplate::needs_command,
+     .help = "command: the program and its arguments; {datadir} is replaced by the data directory"},
+    {.name = "ready_file", .field = &StrategySpec::ready_file,
+     .help = "command: a file (relative to the data directory) whose existence says the server is running"},
+    {.name = "settle_ms", .field = &StrategySpec::settle_ms, .min = 0, .max = 60000, .default_value = "100",
+     .help = "command: how long the program must live to count as running (default 100)"},
 };
 
 // The key's type as the README's "type" column writes it: "string", "boolean", "integer 0-16".
 inline std::string strategy_key_type(const StrategyKey& key) {
     if (std::holds_alternative<std::string StrategySpec::*>(key.field)) return "string";
     if (std::holds_alternative<bool StrategySpec::*>(key.field)) return "boolean";
+    if (std::holds_alternative<std::vector<std::string> StrategySpec::*>(key.field)) return "array of strings";
     return "integer " + std::to_string(key.min) + "-" + std::to_string(key.max);
 }
 

@@ -158,6 +158,12 @@ bool Trial::handle(Contender& c, const json& msg) {
         c.state = Contender::State::at_gate;
         return true;
     }
+    if (m->contains("exec")) {
+        c.external = true;
+        c.link->close();  // the program speaks no protocol: what it does is observed
+        observe_external(c);
+        return true;
+    }
     if (m->contains("journal")) {
         // The contender says what it is about to create; the creator we
         // journal is its PID as this host sees it (in a PID namespace the
@@ -217,6 +223,44 @@ void Trial::adopt_children(Contender& c, const json& reported) {
         children = c.host->children(c.proc);
     }
     for (const ChildProcess& child : children) (is_backend(child) ? c.backends : c.others).push_back(child.id);
+}
+
+// A real program is running once it has lived settle_ms and its ready file,
+// if any, exists; refused when it exits first (its last line of output is its
+// reason). Every child it has then is a backend: it started them all.
+void Trial::observe_external(Contender& c) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto settle = std::chrono::milliseconds(strategy_.settle_ms);
+    const fs::path ready = strategy_.ready_file.empty() ? fs::path() : datadir_ / strategy_.ready_file;
+    for (int i = 0;; ++i) {
+        const auto lived = std::chrono::steady_clock::now() - t0;
+        if (!c.alive(c.proc)) {
+            std::ifstream in(datadir_ / kCommandLog);
+            std::string line, last = "exited without a word";
+            while (std::getline(in, line))
+                if (!line.empty()) last = line;
+            c.state = Contender::State::refused;
+            c.why = last;
+            c.transcript.push_back({{"step", "REFUSED"}, {"saw", c.why}, {"decision", decisions_}});
+            return;
+        }
+        std::error_code ec;
+        if (lived >= settle && (ready.empty() || fs::exists(ready, ec))) break;
+        if (lived > settle + env_.step_timeout) {
+            c.host->signal(c.proc, SIGKILL);
+            reap(c);
+            c.state = Contender::State::error;
+            c.why = fmt::format("{} did not become ready within {} ms (no {})", strategy_.command.front(),
+                                (settle + env_.step_timeout).count(), ready.string());
+            return;
+        }
+        usleep(i < 50 ? 200 : 2000);
+    }
+    c.state = Contender::State::running;
+    c.running_at = decisions_;
+    c.gate = "RUNNING";
+    for (const ChildProcess& child : c.host->children(c.proc)) c.backends.push_back(child.id);
+    c.transcript.push_back({{"step", "RUNNING"}, {"saw", children_text(c)}, {"decision", decisions_}});
 }
 
 void Trial::wait_gone(Contender& c, ProcessId& p) {
@@ -303,6 +347,7 @@ void Trial::freeze(Contender& c) {
 }
 
 bool Trial::command(Contender& c, const std::string& cmd) {
+    if (c.external) return command_external(c, cmd);
     if (!c.link->send({{"cmd", cmd}})) return false;
     auto m = c.link->receive(env_.step_timeout);
     c.transcript.push_back({{"step", "command " + cmd}, {"saw", m ? "done" : c.link->why()}, {"decision", decisions_}});
@@ -313,6 +358,20 @@ bool Trial::command(Contender& c, const std::string& cmd) {
         c.backends.clear();
     }
     return m.has_value();
+}
+
+// A real program is asked to shut down as its users would: SIGTERM, then
+// waited for. It cannot be asked to do anything else.
+bool Trial::command_external(Contender& c, const std::string& cmd) {
+    if (cmd != "shutdown")
+        throw UnsupportedHere(fmt::format("{} is a real program: it cannot be made to '{}'", strategy_.command.front(), cmd));
+    c.host->signal(c.proc, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + env_.step_timeout;
+    while (c.alive(c.proc) && std::chrono::steady_clock::now() < deadline) usleep(2000);
+    const bool stopped = !c.alive(c.proc);
+    c.transcript.push_back({{"step", "command shutdown (SIGTERM)"}, {"saw", stopped ? "exited" : "still running"}, {"decision", decisions_}});
+    c.state = Contender::State::crashed;  // gone (or to be judged as still holding); running_at stays for history
+    return stopped;
 }
 
 pid_t Trial::spawn_foreign_process(pid_t want_pid, uid_t uid, int attach_shmid) {

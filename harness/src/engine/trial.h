@@ -51,6 +51,7 @@ struct Contender {
     std::vector<ProcessId> others;     // its other children (a primitive's helper, say): never hold for it
     nlohmann::json transcript = nlohmann::json::array();  // {"step", "saw", "t"}
     int running_at = -1;               // decision index at which it reached RUNNING
+    bool external = false;             // a real program (the command template): its state is observed from outside
     bool alive(ProcessId& p) const;    // on its host; once seen gone, gone for good
     bool holds();                      // running, or crashed with live backends
     bool enabled() const { return state == State::at_gate; }
@@ -121,6 +122,8 @@ private:
     void wait_gone(Contender& c, ProcessId& p);
     std::string survivors_text() const;
     void adopt_children(Contender& c, const nlohmann::json& reported_backends);
+    void observe_external(Contender& c);
+    bool command_external(Contender& c, const std::string& cmd);
 
     const TrialEnv& env_;
     StrategySpec strategy_;
