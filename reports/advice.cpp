@@ -1,5 +1,7 @@
 #include "advice.h"
 
+#include "profile.h"  // expected_text
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -107,7 +109,7 @@ std::string advice_text(const TargetResult& t, const Advice& a, bool color) {
         for (const auto& c : t.probe["profile"].value("comparisons", nlohmann::json::array()))
             if (c.value("outcome", "") == "deviation")
                 deviations.push_back(fmt::format("{} is {} (documented: {})", c.value("fact", "?"), c.value("observed", nlohmann::json()).dump(),
-                                                 c.value("expected", nlohmann::json()).dump()));
+                                                 expected_text(c.value("expected", nlohmann::json()))));
     if (!deviations.empty()) {
         out += fmt::format("the primitives here deviate from the {} profile in {} fact(s):\n", t.probe["profile"].value("name", "?"),
                            deviations.size());

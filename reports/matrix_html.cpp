@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "writers.h"
+#include "profile.h"  // expected_text
 
 namespace ilk {
 
@@ -311,7 +312,7 @@ std::string facts_html(const json& probe) {
         std::string cmp = outcome.empty() ? "" : fmt::format("<span class=\"outcome\">{}</span>", esc(outcome));
         if (deviation)
             cmp += fmt::format("<br>expected <code>{}</code>, observed <code>{}</code><br>source: {} <span class=\"muted\">{}</span>",
-                               esc(text(field(c, "expected"))), esc(text(field(c, "observed"))), esc(text(field(c, "source"))),
+                               esc(expected_text(field(c, "expected"))), esc(text(field(c, "observed"))), esc(text(field(c, "source"))),
                                esc(text(field(c, "where"))));
         if (const std::string known = text(field(c, "known_deviation")); !known.empty()) cmp += fmt::format("<br>known: {}", esc(known));
         if (const std::string why = text(field(c, "reason")); !why.empty()) cmp += fmt::format("<br>{}", esc(why));

@@ -1,7 +1,8 @@
-// The Markdown report: the matrix, the findings and the legend as GitHub-
-// flavoured Markdown, to paste into a wiki. Every string from the data goes
-// through md(), code_span() or fenced(), so a name or an explanation can
-// neither break a table row nor smuggle HTML into the page.
+// The Markdown report: the matrix, the findings, the deviations from the
+// platform profile and the legend as GitHub-flavoured Markdown, to paste into
+// a wiki. Every string from the data goes through md(), code_span() or
+// fenced(), so a name or an explanation can neither break a table row nor
+// smuggle HTML into the page.
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "deviations.h"
 #include "writers.h"
 
 namespace ilk {
@@ -176,6 +178,38 @@ std::string finding_md(const Finding& f, const Labels& labels) {
     return out;
 }
 
+// Per profile, one table of the probe facts that break its claims, a row per
+// target and fact; the targets without any are named below it.
+std::string deviations_md(const MatrixReport& r, const Labels& labels) {
+    const std::vector<TargetDeviations> all = profile_deviations(r);
+    std::string out;
+    for (const std::string& profile : deviation_profiles(all)) {
+        out += fmt::format("\n## Deviations from the {} profile\n\nProbe facts that break a claim of the profile; "
+                           "`report.json` and `report.html` carry the evidence.\n",
+                           profile.empty() ? "(unnamed)" : md(profile));
+        std::vector<std::vector<std::string>> rows;
+        std::vector<std::string> clean;
+        int known = 0;
+        for (const TargetDeviations& td : all) {
+            if (td.profile != profile) continue;
+            known += td.known;
+            if (td.deviations.empty()) clean.push_back(labels.of(*td.target));
+            for (const ProfileDeviation& d : td.deviations) {
+                const std::string observed =
+                    d.stale ? fmt::format("{}, as documented: the known deviation ({}) did not happen, so the profile is stale",
+                                          md(d.observed), md(d.known))
+                            : md(d.observed);
+                rows.push_back({labels.of(*td.target), md(d.fact), md(d.expected), observed,
+                                fmt::format("{} ({})", md(d.source), md(d.where))});
+            }
+        }
+        if (!rows.empty()) out += table({"target", "fact", "expected", "observed", "source"}, rows);
+        if (!clean.empty()) out += fmt::format("\nNo deviation on {}.\n", fmt::join(clean, ", "));
+        if (known) out += fmt::format("\n{} known deviation(s) not listed: the profile expects them.\n", known);
+    }
+    return out;
+}
+
 std::string seconds(double ms) { return fmt::format("{:.1f} s", ms / 1000); }
 
 std::string info(const TargetResult& t, const char* key) {
@@ -279,6 +313,8 @@ std::string matrix_markdown(const MatrixReport& r, const WriteOptions&) {
     out += "\n## Findings\n";
     if (found.empty()) out += "\nNo UNSAFE, STUCK or ERROR result.\n";
     for (const Finding& f : found) out += finding_md(f, labels);
+
+    out += deviations_md(r, labels);
 
     out += targets_md(r, labels);
     out += legend_md(r);

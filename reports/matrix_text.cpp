@@ -1,11 +1,13 @@
 // The terminal matrix: strategies down, targets across, each cell the worst
 // verdict with the number of the scenario that decided it; fits `width`
-// columns (more targets wrap into further blocks).
+// columns (more targets wrap into further blocks). Below it the findings and
+// each target's deviations from the platform profile.
 #include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
 
+#include "deviations.h"
 #include "writers.h"
 
 namespace ilk {
@@ -64,6 +66,50 @@ std::string wrap(const std::string& text, int width, int indent) {
         start = end + 1;
     }
     return out + line + "\n";
+}
+
+// A target as the findings name it; "(from <report>)" only when a merge holds
+// more than one result for its platform and name.
+std::string target_label(const MatrixReport& r, const TargetResult& t, bool several_platforms) {
+    const std::string label = several_platforms ? t.platform + ":" + t.name : t.name;
+    const auto same = [&t](const TargetResult& o) { return o.platform == t.platform && o.name == t.name; };
+    const bool duplicated = std::count_if(r.targets.begin(), r.targets.end(), same) > 1;
+    return duplicated && !t.source.empty() ? label + " (from " + t.source + ")" : label;
+}
+
+// Per profile, each target's probe facts that break the profile's claims; the
+// targets without any share one line.
+std::string deviations_text(const MatrixReport& r, const WriteOptions& o, bool several_platforms) {
+    const std::vector<TargetDeviations> all = profile_deviations(r);
+    std::string out;
+    for (const std::string& profile : deviation_profiles(all)) {
+        out += fmt::format("\ndeviations from the {} profile:\n", profile.empty() ? "(unnamed)" : profile);
+        std::vector<std::string> clean;
+        int known = 0;
+        for (const TargetDeviations& td : all) {
+            if (td.profile != profile) continue;
+            known += td.known;
+            const std::string label = target_label(r, *td.target, several_platforms);
+            if (td.deviations.empty()) {
+                clean.push_back(label);
+                continue;
+            }
+            out += "  " + label + "\n";
+            for (const ProfileDeviation& d : td.deviations) {
+                const std::string what =
+                    d.stale ? fmt::format("{}: observed {} as documented, yet the profile lists a known deviation ({}): the "
+                                          "profile is stale",
+                                          d.fact, d.observed, d.known)
+                            : fmt::format("{}: expected {}, observed {}", d.fact, d.expected, d.observed);
+                const std::string line = wrap(what, o.width, 4);
+                out += paint(o.color, Verdict::UNSAFE, line.substr(0, line.size() - 1)) + "\n";
+                out += wrap(fmt::format("source: {} ({})", d.source, d.where), o.width, 6);
+            }
+        }
+        if (!clean.empty()) out += wrap(fmt::format("none on {}", fmt::join(clean, ", ")), o.width, 2);
+        if (known) out += fmt::format("  {} known deviation(s) not listed: the profile expects them\n", known);
+    }
+    return out;
 }
 
 }  // namespace
@@ -162,6 +208,7 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
                                o.report_dir.empty() || f.first->counterexample.front() == '/' ? f.first->counterexample
                                                                                              : o.report_dir + "/" + f.first->counterexample);
     }
+    out += deviations_text(r, o, several_platforms);
     if (!r.not_run.empty()) {
         out += "\nnot run here (claims only, no results):\n";
         for (const NotRunPlatform& p : r.not_run)

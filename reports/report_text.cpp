@@ -69,7 +69,7 @@ std::string probe_report_text(const ProbeReport& r, const TextOptions& o) {
             lines += fmt::format("  {} {}: expected {}, observed {}\n      claim: {} ({}:{})\n",
                                  c.outcome == Outcome::deviation || c.outcome == Outcome::unexpectedly_conforms
                                      ? pal.bad(std::string(to_string(c.outcome))) : pal.dim(std::string(to_string(c.outcome))),
-                                 c.fact_id, c.expectation.value.dump(), c.observed.is_null() ? c.reason : c.observed.dump(),
+                                 c.fact_id, expected_text(c.expectation.value), c.observed.is_null() ? c.reason : c.observed.dump(),
                                  c.expectation.source, c.expectation.where.file, c.expectation.where.line);
         }
         out += "\n" + pal.head(fmt::format("profile {}: {} as documented, {} deviations, {} not comparable here",

@@ -14,7 +14,7 @@ namespace ilk {
 struct Fact {
     std::string id;
     bool measured = false;       // false: value is null and reason says why it could not be measured
-    nlohmann::json value;        // bool, integer, string or array of strings
+    nlohmann::json value;        // bool, number, string or array of strings
     std::string reason;          // why unmeasured; empty when measured
     nlohmann::json evidence = nlohmann::json::object();  // what was done, what was seen, errnos
     double elapsed_ms = 0;
@@ -34,6 +34,7 @@ inline const std::vector<std::string>& lock_fact_names() {
         "excludes_other_process",
         "query_agrees_with_acquire",
         "released_on_holder_kill",
+        "handover_ms",  // a number: SIGKILL of the holder to the waiter's grant (unmeasured when the lock never came)
         "released_by_closing_other_fd",
         "shared_with_fork_child",
         "held_while_child_outlives_holder",
@@ -59,6 +60,16 @@ inline const std::vector<std::string>& process_fact_names() {
         "kill0_reports_zombie_alive",
         "kill0_foreign_uid_errno",
         "pid_reuse_methods",
+    };
+    return names;
+}
+
+// The facts whose value is a number, as "<subject>.<fact>": the only ones a
+// profile may bound (at_most), since a bound on a yes/no fact means nothing.
+inline const std::vector<std::string>& numeric_fact_names() {
+    static const std::vector<std::string> names{
+        "locks.handover_ms",
+        "segments.attach_count_after_creator_kill",
     };
     return names;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -39,25 +40,28 @@ struct KeyBinding {
 const std::vector<KeyBinding>& key_bindings() {
     using J = nlohmann::json;
     static const std::vector<KeyBinding> table{
-        {{"platform", "name", kKeyTypeString, true, "profile name; must equal the file stem (linux.toml: \"linux\")"},
+        {{"platform", "name", kKeyTypeString, KeyNeed::required, "profile name; must equal the file stem (linux.toml: \"linux\")"},
          [](PlatformProfile& p, Expectation&, J&& v) { p.name = v.get<std::string>(); }},
-        {{"platform", "os", kKeyTypeString, true, "uname sysname the profile applies to (Linux, FreeBSD, Darwin, HP-UX)"},
+        {{"platform", "os", kKeyTypeString, KeyNeed::required, "uname sysname the profile applies to (Linux, FreeBSD, Darwin, HP-UX)"},
          [](PlatformProfile& p, Expectation&, J&& v) { p.os = v.get<std::string>(); }},
-        {{"platform", "summary", kKeyTypeString, false, "one line about the platform, shown in reports"},
+        {{"platform", "summary", kKeyTypeString, KeyNeed::optional, "one line about the platform, shown in reports"},
          [](PlatformProfile& p, Expectation&, J&& v) { p.summary = v.get<std::string>(); }},
-        {{"platform", "targets", kKeyTypeStrings, false,
+        {{"platform", "targets", kKeyTypeStrings, KeyNeed::optional,
           "the targets the platform's default run covers: kit-made target names (ilk run --target), or for a platform "
           "not run here the filesystems its documentation speaks of"},
          [](PlatformProfile& p, Expectation&, J&& v) { p.targets = v.get<std::vector<std::string>>(); }},
-        {{"expect", "fact", kKeyTypeString, true, "fact id the claim is about; a * component matches any one component"},
+        {{"expect", "fact", kKeyTypeString, KeyNeed::required, "fact id the claim is about; a * component matches any one component"},
          [](PlatformProfile&, Expectation& e, J&& v) { e.fact = v.get<std::string>(); }},
-        {{"expect", "value", kKeyTypeValue, true, "the value the documentation promises"},
+        {{"expect", "value", kKeyTypeValue, KeyNeed::one_claim, "the value the documentation promises"},
          [](PlatformProfile&, Expectation& e, J&& v) { e.value = std::move(v); }},
-        {{"expect", "source", kKeyTypeString, true, "the documentation that makes the claim; must not be empty"},
+        {{"expect", "at_most", kKeyTypeNumber, KeyNeed::one_claim,
+          "for a numeric fact: the most the documentation allows (0 or more); a larger measurement is a deviation"},
+         [](PlatformProfile&, Expectation& e, J&& v) { e.value = J{{kBoundKey, std::move(v)}}; }},
+        {{"expect", "source", kKeyTypeString, KeyNeed::required, "the documentation that makes the claim; must not be empty"},
          [](PlatformProfile&, Expectation& e, J&& v) { e.source = v.get<std::string>(); }},
-        {{"expect", "note", kKeyTypeString, false, "why the claim matters, or where it stops holding"},
+        {{"expect", "note", kKeyTypeString, KeyNeed::optional, "why the claim matters, or where it stops holding"},
          [](PlatformProfile&, Expectation& e, J&& v) { e.note = v.get<std::string>(); }},
-        {{"expect", "known_deviation", kKeyTypeString, false,
+        {{"expect", "known_deviation", kKeyTypeString, KeyNeed::optional,
           "the platform is known to differ from the claim, and why (turns deviation into known_deviation)"},
          [](PlatformProfile&, Expectation& e, J&& v) { e.known_deviation = v.get<std::string>(); }},
     };
@@ -189,11 +193,12 @@ private:
                 fail(at(k.source()),
                      fmt::format("unknown key '{}' in {}{}", k.str(), label, suggestion(k.str(), known)));
         }
+        check_one_claim(t, section, label);
         for (const auto& b : key_bindings()) {
             if (b.key.section != section) continue;
             const toml::node* n = t.get(b.key.name);
             if (n == nullptr) {
-                if (b.key.required)
+                if (b.key.need == KeyNeed::required)
                     fail(at(t), fmt::format("missing required key '{}' in {}", b.key.name, label));
                 continue;
             }
@@ -202,8 +207,35 @@ private:
             b.store(p, e,
                     b.key.type == kKeyTypeString    ? read_string(*n, what)
                     : b.key.type == kKeyTypeStrings ? read_strings(*n, what)
+                    : b.key.type == kKeyTypeNumber  ? read_number(*n, what)
                                                     : read_value(*n, section, label, b.key.name));
         }
+    }
+
+    // A claim is stated in exactly one shape (value, at_most): none leaves
+    // nothing to compare, two would make one of them silently win.
+    void check_one_claim(const toml::table& t, std::string_view section, const std::string& label) const {
+        std::vector<std::string> shapes;
+        std::vector<const toml::node*> given;
+        for (const auto& b : key_bindings()) {
+            if (b.key.section != section || b.key.need != KeyNeed::one_claim) continue;
+            shapes.emplace_back(b.key.name);
+            if (const toml::node* n = t.get(b.key.name)) given.push_back(n);
+        }
+        if (shapes.empty()) return;
+        const std::string choices = fmt::format("{}", fmt::join(shapes, " or "));
+        if (given.empty())
+            fail(at(t), fmt::format("missing the claim in {}: give {} (see platforms/README.md)", label, choices));
+        if (given.size() > 1) {
+            const auto last = std::max_element(given.begin(), given.end(), [](const toml::node* a, const toml::node* b) {
+                return later(b->source(), a->source());
+            });
+            fail(at(**last), fmt::format("more than one claim in {}: give {}, not both", label, choices));
+        }
+    }
+
+    static bool later(const toml::source_region& a, const toml::source_region& b) {
+        return a.begin.line != b.begin.line ? a.begin.line > b.begin.line : a.begin.column > b.begin.column;
     }
 
     // How a key is named in messages: "platform.name", "source of [[expect]] #3".
@@ -226,6 +258,12 @@ private:
             out.push_back(*s);
         }
         return out;
+    }
+
+    nlohmann::json read_number(const toml::node& n, const std::string& what) const {
+        if (auto i = n.value_exact<std::int64_t>()) return *i;
+        if (auto d = n.value_exact<double>()) return *d;
+        wrong_type(n, "a number", what);
     }
 
     nlohmann::json read_value(const toml::node& n, std::string_view section, const std::string& label,
@@ -280,6 +318,7 @@ private:
             read_section(*t, "expect", i + 1, profile, e);
             const SourceLocation fact_at = at(*t->get("fact"));
             check_fact_id(e.fact, fact_at);
+            if (const toml::node* bound = t->get(kBoundKey)) check_bound(e, *bound, label);
             if (blank(e.source))
                 fail(at(*t->get("source")),
                      fmt::format("empty source in {}: name the documentation that makes the claim", label));
@@ -289,6 +328,27 @@ private:
                                           seen->second));
             profile.expectations.push_back(std::move(e));
         }
+    }
+
+    // A bound is about a number: a time or a count, never below zero, and only
+    // on a fact whose value is a number (a yes/no fact has nothing to bound).
+    void check_bound(const Expectation& e, const toml::node& bound, const std::string& label) const {
+        const nlohmann::json& limit = e.value[kBoundKey];
+        const double v = limit.get<double>();
+        if (!std::isfinite(v) || v < 0)
+            fail(at(bound), fmt::format("{} of {} must be a finite number, 0 or more; got {}", kBoundKey, label, v));
+        const std::vector<std::string> parts = split(e.fact, '.');
+        const std::string fact = parts[0] + "." + parts[parts[0] == "process" ? 1 : 2];
+        const std::vector<std::string>& numeric = numeric_fact_names();
+        if (std::find(numeric.begin(), numeric.end(), fact) != numeric.end()) return;
+        std::vector<std::string> ids;
+        for (const std::string& n : numeric) {
+            const std::size_t dot = n.find('.');
+            ids.push_back(n.substr(0, dot) + ".<primitive>" + n.substr(dot));
+        }
+        fail(at(bound), fmt::format("{} of {} bounds a number, but '{}' is not a numeric fact; claim it with value, "
+                                    "or bound a numeric fact: {}",
+                                    kBoundKey, label, e.fact, fmt::join(ids, ", ")));
     }
 
     void check_fact_id(const std::string& id, const SourceLocation& where) const {
@@ -373,6 +433,15 @@ const std::vector<ProfileKey>& profile_keys() {
     return keys;
 }
 
+std::string required_text(const ProfileKey& key) {
+    if (key.need == KeyNeed::required) return "yes";
+    if (key.need == KeyNeed::optional) return "no";
+    std::vector<std::string_view> claims;
+    for (const auto& b : key_bindings())
+        if (b.key.section == key.section && b.key.need == KeyNeed::one_claim) claims.push_back(b.key.name);
+    return fmt::format("one of {}", fmt::join(claims, ", "));
+}
+
 PlatformProfile load_profile(const fs::path& file) { return Loader(file).load(); }
 
 std::vector<fs::path> profile_dirs() {
@@ -441,6 +510,25 @@ std::string_view to_string(Outcome o) {
     return "unknown";
 }
 
+namespace {
+
+bool is_bound(const nlohmann::json& expected) { return expected.is_object() && expected.contains(kBoundKey); }
+
+// Values compare as JSON (1 is not true); a bound holds for any number up to it.
+bool keeps_promise(const nlohmann::json& observed, const nlohmann::json& expected) {
+    if (!is_bound(expected)) return observed == expected;
+    return observed.is_number() && observed.get<double>() <= expected[kBoundKey].get<double>();
+}
+
+}  // namespace
+
+// Also for claims read back from reports people edit: bad UTF-8 is replaced, never thrown.
+std::string expected_text(const nlohmann::json& expected) {
+    const auto dump = [](const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+    if (is_bound(expected)) return "at most " + dump(expected[kBoundKey]);
+    return dump(expected);
+}
+
 std::vector<Comparison> compare(const PlatformProfile& profile, const FactSet& facts) {
     std::vector<Comparison> out;
     for (const Expectation& e : profile.expectations) {
@@ -454,7 +542,7 @@ std::vector<Comparison> compare(const PlatformProfile& profile, const FactSet& f
                 c.reason = fact.reason;
             } else {
                 c.observed = fact.value;
-                const bool promised = fact.value == e.value;
+                const bool promised = keeps_promise(fact.value, e.value);
                 const bool known = !e.known_deviation.empty();
                 c.outcome = promised ? (known ? Outcome::unexpectedly_conforms : Outcome::match)
                                      : (known ? Outcome::known_deviation : Outcome::deviation);

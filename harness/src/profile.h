@@ -22,9 +22,14 @@ struct SourceLocation {
 
 // One documented claim: fact id (a '*' component matches any one component,
 // e.g. "locks.*.excludes_other_process"), the promised value and where it is written.
+// A claim is a value to equal, or for a numeric fact a bound: the profile's
+// `at_most = 100` is held as {"at_most": 100}, the shape reports show as
+// "expected" (a fact's value is never an object, so the two cannot be confused).
+inline constexpr const char* kBoundKey = "at_most";
+
 struct Expectation {
     std::string fact;
-    nlohmann::json value;         // bool, integer, string or array of strings
+    nlohmann::json value;         // bool, integer, string or array of strings; or {"at_most": number}
     std::string source;           // the documentation that makes the claim (required)
     std::string note;             // optional explanation
     std::string known_deviation;  // non-empty: the platform is known to differ from the claim, and why
@@ -85,6 +90,10 @@ struct Comparison {
 };
 
 std::vector<Comparison> compare(const PlatformProfile& profile, const FactSet& facts);
+
+// An expected value as reports give it to people: "at most 100" for a bound,
+// the JSON of the value otherwise ("true", "\"EPERM\"", "[\"a\"]").
+std::string expected_text(const nlohmann::json& expected);
 
 // Did-you-mean helper shared with the CLI: the closest candidate within a small
 // edit distance, or empty.

@@ -70,16 +70,20 @@ MatrixReport hostile_matrix() {
     r.targets[0].cells[0].scenarios[0].reason = "x | y <img src=x onerror=alert(1)> &amp; ]]>\n# not a heading\n| not a row |";
     r.targets[0].cells[0].deciding_scenario = "con|current\\";
     r.not_run[0].summary = "<iframe> | &";
+    r.targets[0].probe["profile"]["comparisons"][0]["source"] = "flock(2) | <b>man</b> & `x`";
+    r.targets[0].probe["profile"]["comparisons"][0]["fact"] = "locks.a|b.excludes_other_process";
     return r;
 }
 
 TEST(MarkdownReport, TableRowsHaveAsManyCellsAsTheHeader) {
     for (bool merged : {false, true}) {
         const std::string md = matrix_markdown(testing::sample_matrix(merged), {});
-        EXPECT_EQ(check_tables(md), 2) << md;  // the matrix and the targets
+        EXPECT_EQ(check_tables(md), 3) << md;  // the matrix, the deviations and the targets
     }
     const std::string md = matrix_markdown(hostile_matrix(), {});
-    EXPECT_EQ(check_tables(md), 2) << md;
+    EXPECT_EQ(check_tables(md), 3) << md;
+    EXPECT_NE(md.find("| locks.a\\|b.excludes\\_other\\_process |"), std::string::npos) << md;
+    EXPECT_NE(md.find("flock(2) \\| &lt;b&gt;man&lt;/b&gt; &amp; \\`x\\`"), std::string::npos) << md;
 }
 
 TEST(MarkdownReport, HeaderNamesThePlatformOnlyWhenThereAreSeveral) {
@@ -134,6 +138,58 @@ TEST(MarkdownReport, FindingsCarryExplanationScheduleAndReplay) {
     EXPECT_NE(md.find("refused: 'another server is starting'"), std::string::npos) << md;
     // UNSUPPORTED is not a finding.
     EXPECT_EQ(md.find("### UNSUPPORTED"), std::string::npos) << md;
+}
+
+// report.md is where a porter looks first: the probe's deviations from the
+// profile are there, a row per target and fact, with their source.
+TEST(MarkdownReport, DeviationsFromTheProfilePerTarget) {
+    const std::string md = matrix_markdown(testing::sample_matrix(false), {});
+    const size_t section = md.find("\n## Deviations from the linux profile\n");
+    ASSERT_NE(section, std::string::npos) << md;
+    EXPECT_LT(md.find("## Findings"), section);
+    EXPECT_LT(section, md.find("## Targets"));
+    EXPECT_NE(md.find("| target | fact | expected | observed | source |"), std::string::npos) << md;
+    for (const char* target : {"tmpfs", "ext4"}) {
+        const std::string t(target);
+        EXPECT_NE(md.find("| " + t + " | locks.flock.excludes\\_other\\_process | true | false | Linux flock(2) (platforms/linux.toml:40:1) |"),
+                  std::string::npos)
+            << md;
+        EXPECT_NE(md.find("| " + t + " | locks.slow-release.handover\\_ms | at most 100 | 1503.96 | Linux fs/locks.c (platforms/linux.toml:53:1) |"),
+                  std::string::npos)
+            << md;
+    }
+    EXPECT_EQ(md.find("conflicts\\_with"), std::string::npos) << "known deviations are counted, not listed";
+    EXPECT_NE(md.find("\nNo deviation on hugetlbfs.\n"), std::string::npos) << md;
+    EXPECT_NE(md.find("\n2 known deviation(s) not listed: the profile expects them.\n"), std::string::npos) << md;
+}
+
+TEST(MarkdownReport, NoDeviationsNoTable) {
+    MatrixReport r = testing::sample_matrix(false);
+    for (TargetResult& t : r.targets)
+        if (t.probe.is_object())
+            for (auto& c : t.probe["profile"]["comparisons"]) c["outcome"] = "match";
+    const std::string md = matrix_markdown(r, {});
+    EXPECT_EQ(check_tables(md), 2) << md;
+    EXPECT_NE(md.find("## Deviations from the linux profile\n\nProbe facts that break a claim of the profile; `report.json` and "
+                      "`report.html` carry the evidence.\n\nNo deviation on tmpfs, ext4, hugetlbfs.\n"),
+              std::string::npos)
+        << md;
+    for (TargetResult& t : r.targets) t.probe = nullptr;
+    EXPECT_EQ(matrix_markdown(r, {}).find("## Deviations"), std::string::npos);
+}
+
+TEST(MarkdownReport, StaleKnownDeviationIsListed) {
+    MatrixReport r = testing::sample_matrix(false);
+    for (auto& c : r.targets[0].probe["profile"]["comparisons"])
+        if (c["outcome"] == "known_deviation") {
+            c["outcome"] = "unexpectedly_conforms";
+            c["observed"] = false;
+        }
+    const std::string md = matrix_markdown(r, {});
+    EXPECT_NE(md.find("| tmpfs | locks.flock.conflicts\\_with.fcntl | false | false, as documented: the known deviation (NFS emulates "
+                      "flock with fcntl) did not happen, so the profile is stale | Linux flock(2) NOTES (platforms/linux.toml:140:1) |"),
+              std::string::npos)
+        << md;
 }
 
 TEST(MarkdownReport, TargetsLegendAndPlatformsNotRun) {

@@ -1,6 +1,7 @@
 // The matrix result model: the cell rule and the JSON round trip.
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -100,6 +101,92 @@ TEST(MatrixText, FitsOneHundredColumnsAndNamesTheDecidingScenario) {
     EXPECT_NE(text.find("CONFLICT"), std::string::npos) << text;
     EXPECT_NE(text.find("not set up: mkfs.xfs is not installed"), std::string::npos) << text;
     EXPECT_NE(text.find("freebsd"), std::string::npos) << text;
+}
+
+// A porter looks at the terminal first: the probe's deviations from the
+// profile are there, per target, with what was expected, seen, and who said so.
+TEST(MatrixText, ListsDeviationsFromTheProfilePerTarget) {
+    const std::string text = matrix_text(testing::sample_matrix(false), {false, 100, ""});
+    const std::string heading = "\ndeviations from the linux profile:\n";
+    const size_t section = text.find(heading);
+    ASSERT_NE(section, std::string::npos) << text;
+    const std::string expected =
+        "  tmpfs\n"
+        "    locks.flock.excludes_other_process: expected true, observed false\n"
+        "      source: Linux flock(2) (platforms/linux.toml:40:1)\n"
+        "    locks.slow-release.handover_ms: expected at most 100, observed 1503.96\n"
+        "      source: Linux fs/locks.c (platforms/linux.toml:53:1)\n"
+        "  ext4\n";
+    EXPECT_EQ(text.substr(section + heading.size(), expected.size()), expected) << text;
+    // A target that conforms is named once; xfs, never probed, is not; known deviations are counted, not listed.
+    EXPECT_NE(text.find("  none on hugetlbfs\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("xfs\n    locks"), std::string::npos) << text;
+    EXPECT_EQ(text.find("conflicts_with.fcntl"), std::string::npos) << text;
+    EXPECT_NE(text.find("  2 known deviation(s) not listed: the profile expects them\n"), std::string::npos) << text;
+    // Below the findings, above the platforms not run.
+    EXPECT_LT(text.find("findings:"), section);
+    EXPECT_LT(section, text.find("not run here"));
+}
+
+TEST(MatrixText, DeviationsNameTheirSourceReportWhenAMergeHasTwo) {
+    const std::string text = matrix_text(testing::sample_matrix(true), {false, 100, ""});
+    EXPECT_NE(text.find("\n  linux 6.1.0-28-amd64:tmpfs (from host-a.json)\n    locks.flock.excludes_other_process"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("\n  linux 6.1.0-28-amd64:tmpfs (from host-b.json)\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("\n  linux 6.12.9-amd64:tmpfs\n"), std::string::npos) << "the only result there: no source needed\n" << text;
+}
+
+TEST(MatrixText, NoDeviationsSaysNone) {
+    MatrixReport r = testing::sample_matrix(false);
+    for (TargetResult& t : r.targets)
+        if (t.probe.is_object())
+            for (auto& c : t.probe["profile"]["comparisons"]) c["outcome"] = "match";
+    const std::string text = matrix_text(r, {false, 100, ""});
+    EXPECT_NE(text.find("\ndeviations from the linux profile:\n  none on tmpfs, ext4, hugetlbfs\n"), std::string::npos) << text;
+    // Without a profile to compare with, there is no section at all.
+    for (TargetResult& t : r.targets) t.probe = nullptr;
+    EXPECT_EQ(matrix_text(r, {false, 100, ""}).find("deviations from"), std::string::npos);
+}
+
+TEST(MatrixText, StaleKnownDeviationIsListed) {
+    MatrixReport r = testing::sample_matrix(false);
+    for (auto& c : r.targets[0].probe["profile"]["comparisons"])
+        if (c["outcome"] == "known_deviation") {
+            c["outcome"] = "unexpectedly_conforms";
+            c["observed"] = false;
+        }
+    const std::string text = matrix_text(r, {false, 100, ""});
+    EXPECT_NE(text.find("    locks.flock.conflicts_with.fcntl: observed false as documented, yet the profile lists a known\n"
+                        "    deviation (NFS emulates flock with fcntl): the profile is stale\n"),
+              std::string::npos)
+        << text;
+}
+
+// Comparisons as a damaged or foreign report (ilk merge) may hold them.
+nlohmann::json odd_comparisons() {
+    return nlohmann::json::array({7,
+                                  {{"outcome", 3}},
+                                  {{"outcome", "deviation"}},
+                                  {{"outcome", "deviation"}, {"fact", 5}, {"expected", {{"at_most", "x"}}}, {"observed", {{"a", 1}}}}});
+}
+
+TEST(MatrixText, DeviationsFitTheWidthAndSurviveOddProbes) {
+    MatrixReport r = testing::sample_matrix(true);
+    r.targets[0].probe["profile"]["comparisons"][0]["source"] = std::string(120, 'x') + " " + std::string(30, 'y');
+    r.targets[1].probe = {{"profile", {{"comparisons", odd_comparisons()}}}};
+    r.targets[3].probe = "not an object";
+    for (const int width : {100, 60}) {
+        const std::string text = matrix_text(r, {false, width, ""});
+        const size_t from = text.find("\ndeviations from");
+        ASSERT_NE(from, std::string::npos) << text;
+        std::istringstream section(text.substr(from + 1, text.find("\n\n", from + 1) - from - 1));
+        for (std::string line; std::getline(section, line);) {
+            if (line.find(std::string(120, 'x')) != std::string::npos) continue;  // a word longer than a line stands alone
+            EXPECT_LE(line.size(), static_cast<size_t>(width)) << line;
+        }
+        EXPECT_NE(text.find("\n      " + std::string(30, 'y')), std::string::npos) << text;
+        EXPECT_NE(text.find("deviations from the (unnamed) profile:"), std::string::npos) << text;
+    }
 }
 
 }  // namespace

@@ -50,6 +50,8 @@ json probe_json() {
     return {{"facts",
              {{"locks.fcntl.excludes_other_process", {{"measured", true}, {"value", true}, {"evidence", json::object()}}},
               {"locks.flock.excludes_other_process", {{"measured", true}, {"value", false}, {"evidence", {{"note", "lock <forwarded> & lost"}}}}},
+              {"locks.slow-release.handover_ms", {{"measured", true}, {"value", 1503.96}, {"evidence", json::object()}}},
+              {"locks.flock.conflicts_with.fcntl", {{"measured", true}, {"value", true}, {"evidence", json::object()}}},
               {"segments.sysv.attach_count_visible", {{"measured", false}, {"value", nullptr}, {"reason", "not root"}}}}},
             {"profile",
              {{"name", "linux"},
@@ -68,7 +70,37 @@ json probe_json() {
                              {"expected", true},
                              {"observed", true},
                              {"source", "POSIX fcntl"},
-                             {"where", "platforms/linux.toml:40:1"}}})}}}};
+                             {"where", "platforms/linux.toml:40:1"}},
+                            {{"fact", "locks.slow-release.handover_ms"},
+                             {"pattern", "locks.*.handover_ms"},
+                             {"outcome", "deviation"},
+                             {"expected", {{"at_most", 100}}},
+                             {"observed", 1503.96},
+                             {"source", "Linux fs/locks.c"},
+                             {"where", "platforms/linux.toml:53:1"}},
+                            {{"fact", "locks.flock.conflicts_with.fcntl"},
+                             {"pattern", "locks.flock.conflicts_with.fcntl"},
+                             {"outcome", "known_deviation"},
+                             {"expected", false},
+                             {"observed", true},
+                             {"source", "Linux flock(2) NOTES"},
+                             {"where", "platforms/linux.toml:140:1"},
+                             {"known_deviation", "NFS emulates flock with fcntl"}}})}}}};
+}
+
+// The probe of a target where every claim held.
+json conforming_probe_json() {
+    return {{"facts", {{"segments.sysv.attach_count_visible", {{"measured", true}, {"value", true}, {"evidence", json::object()}}}}},
+            {"profile",
+             {{"name", "linux"},
+              {"file", "platforms/linux.toml"},
+              {"comparisons", json::array({{{"fact", "segments.sysv.attach_count_visible"},
+                                            {"pattern", "segments.sysv.attach_count_visible"},
+                                            {"outcome", "match"},
+                                            {"expected", true},
+                                            {"observed", true},
+                                            {"source", "Linux shmctl(2)"},
+                                            {"where", "platforms/linux.toml:120:1"}}})}}}};
 }
 
 TargetResult target(const std::string& name, const std::string& platform, const std::string& fstype) {
@@ -119,6 +151,7 @@ MatrixReport sample_matrix(bool merged) {
     xfs.probe = nullptr;
     TargetResult huge = target("hugetlbfs", linux61, "hugetlbfs");
     huge.segments_only = true;
+    huge.probe = conforming_probe_json();
     huge.cells = {cell("tom-2004", {unsupported("concurrent-stale", "hugetlbfs holds segments only, not a data directory")})};
     huge.cells[0].scenarios[0].matters = false;
     fold_cell(huge.cells[0]);

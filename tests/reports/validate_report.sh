@@ -48,7 +48,16 @@ broken(lambda d: d.update(schema_version=2), "another schema version")
 broken(lambda d: d["targets"][0]["cells"][0].update(verdict="MAYBE"), "an unknown verdict")
 broken(lambda d: path_to_unsafe(d).pop("schedule"), "an UNSAFE result without its schedule")
 broken(lambda d: path_to_unsafe(d).update(reason=""), "an UNSAFE result without an explanation")
-print("broken copies rejected: 5 of 5")
+# The Linux profile bounds the hand-over time: its claim is {"at_most": N}.
+def bound(d):
+    for t in d["targets"]:
+        for c in ((t.get("probe") or {}).get("profile") or {}).get("comparisons", []):
+            if isinstance(c.get("expected"), dict): return c
+bounded = bound(doc)
+assert bounded and bounded["fact"].endswith(".handover_ms"), "no at_most claim (locks.*.handover_ms) to check the bound's shape with"
+broken(lambda d: bound(d)["expected"].update(at_most=-1), "a negative bound")
+broken(lambda d: bound(d).update(expected={"at_least": 1}), "an unknown claim shape")
+print("broken copies rejected: 7 of 7")
 PY
 # The JUnit XML of the same real run, against the JUnit schema of the writer's tests.
 if command -v xmllint >/dev/null; then

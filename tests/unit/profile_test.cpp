@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -139,6 +140,40 @@ TEST_F(ProfileTest, WrongTypeInValueArray) {
                  6, 15, "expected a string for value[1] of [[expect]] #1, got integer");
 }
 
+TEST_F(ProfileTest, MissingClaimPointsAtEntry) {
+    expect_error(kPlatform + "[[expect]]\nfact = \"locks.fcntl.supported\"\nsource = \"doc\"\n", 4, 1,
+                 "missing the claim in [[expect]] #1: give value or at_most (see platforms/README.md)");
+}
+
+TEST_F(ProfileTest, TwoClaimsPointAtTheLaterOne) {
+    expect_error(kPlatform + "[[expect]]\nfact = \"locks.*.handover_ms\"\nat_most = 100\nvalue = 3\nsource = \"doc\"\n", 7, 9,
+                 "more than one claim in [[expect]] #1: give value or at_most, not both");
+}
+
+TEST_F(ProfileTest, WrongTypeForAtMost) {
+    expect_error(kPlatform + "[[expect]]\nfact = \"locks.*.handover_ms\"\nat_most = \"100 ms\"\nsource = \"doc\"\n", 6, 11,
+                 "expected a number for at_most of [[expect]] #1, got string");
+    expect_error(kPlatform + "[[expect]]\nfact = \"locks.*.handover_ms\"\nat_most = true\nsource = \"doc\"\n", 6, 11,
+                 "expected a number for at_most of [[expect]] #1, got bool");
+}
+
+TEST_F(ProfileTest, AtMostMustBeFiniteAndNotNegative) {
+    expect_error(kPlatform + "[[expect]]\nfact = \"locks.*.handover_ms\"\nat_most = -1\nsource = \"doc\"\n", 6, 11,
+                 "at_most of [[expect]] #1 must be a finite number, 0 or more; got -1");
+    expect_error(kPlatform + "[[expect]]\nfact = \"locks.*.handover_ms\"\nat_most = nan\nsource = \"doc\"\n", 6, 11,
+                 "at_most of [[expect]] #1 must be a finite number, 0 or more; got nan");
+    expect_error(kPlatform + "[[expect]]\nfact = \"locks.*.handover_ms\"\nat_most = inf\nsource = \"doc\"\n", 6, 11,
+                 "at_most of [[expect]] #1 must be a finite number, 0 or more; got inf");
+}
+
+TEST_F(ProfileTest, AtMostOnlyBoundsNumericFacts) {
+    expect_error(kPlatform + "[[expect]]\nfact = \"locks.*.released_on_holder_kill\"\nat_most = 100\nsource = \"doc\"\n", 6,
+                 11,
+                 "at_most of [[expect]] #1 bounds a number, but 'locks.*.released_on_holder_kill' is not a numeric fact; "
+                 "claim it with value, or bound a numeric fact: locks.<primitive>.handover_ms, "
+                 "segments.<primitive>.attach_count_after_creator_kill");
+}
+
 TEST_F(ProfileTest, ExpectMustBeArrayOfTables) {
     expect_error(kPlatform + "[expect]\nfact = \"locks.fcntl.supported\"\n", 4, 1,
                  "expected an array of tables ([[expect]]) for expect, got table");
@@ -260,6 +295,24 @@ TEST_F(ProfileTest, LoadsEveryKeyAndValueType) {
     EXPECT_EQ(p.expectations[3].value, (nlohmann::json{"x", "y"}));
 }
 
+TEST_F(ProfileTest, LoadsBounds) {
+    const fs::path file = write("p.toml", kPlatform +
+                                              "[[expect]]\nfact = \"locks.*.handover_ms\"\nat_most = 100\nsource = \"a\"\n"
+                                              "[[expect]]\nfact = \"segments.sysv.attach_count_after_creator_kill\"\n"
+                                              "at_most = 0.5\nsource = \"b\"\n"
+                                              "[[expect]]\nfact = \"locks.ofd.handover_ms\"\nat_most = 0\nsource = \"c\"\n");
+    const PlatformProfile p = load_profile(file);
+    ASSERT_EQ(p.expectations.size(), 3u);
+    EXPECT_EQ(p.expectations[0].value, (nlohmann::json{{"at_most", 100}}));
+    EXPECT_TRUE(p.expectations[0].value["at_most"].is_number_integer());
+    EXPECT_EQ(p.expectations[1].value, (nlohmann::json{{"at_most", 0.5}}));
+    EXPECT_EQ(p.expectations[2].value, (nlohmann::json{{"at_most", 0}}));
+    EXPECT_EQ(expected_text(p.expectations[0].value), "at most 100");
+    EXPECT_EQ(expected_text(p.expectations[1].value), "at most 0.5");
+    EXPECT_EQ(expected_text(nlohmann::json(true)), "true");
+    EXPECT_EQ(expected_text(nlohmann::json("EPERM")), "\"EPERM\"");
+}
+
 TEST_F(ProfileTest, ExpectationsAreOptional) {
     EXPECT_TRUE(load_profile(write("p.toml", kPlatform)).expectations.empty());
 }
@@ -281,14 +334,22 @@ TEST(ShippedProfiles, AllLoadAndNameTheirOs) {
     EXPECT_EQ(profile_for_os("Darwin", dirs).name, "macos");
     EXPECT_EQ(profile_for_os("HP-UX", dirs).name, "hpux");
     EXPECT_EQ(profile_for_os("SunOS", dirs).name, "solaris");
+    // Linux bounds the hand-over time: a lock that comes late is a deviation.
+    const PlatformProfile linux_profile = find_profile("linux", dirs);
+    const auto bound = std::find_if(linux_profile.expectations.begin(), linux_profile.expectations.end(),
+                                    [](const Expectation& e) { return e.fact == "locks.*.handover_ms"; });
+    ASSERT_NE(bound, linux_profile.expectations.end());
+    EXPECT_EQ(bound->value, (nlohmann::json{{"at_most", 100}}));
+    EXPECT_FALSE(bound->source.empty());
 }
 
 // The README's key table and the loader's key table must list the same keys
-// with the same type and required flag, so the docs cannot drift.
+// with the same type and required column (yes, no, one of value, at_most), so
+// the docs cannot drift.
 TEST(ProfileReadme, DocumentsExactlyTheAcceptedKeys) {
     std::ifstream in(fs::path(ILK_SOURCE_PLATFORM_DIR) / "README.md");
     ASSERT_TRUE(in) << "platforms/README.md missing";
-    using Row = std::tuple<std::string, std::string, bool>;
+    using Row = std::tuple<std::string, std::string, std::string>;  // key, type, required
     std::set<Row> documented;
     std::string line;
     bool in_table = false;
@@ -308,14 +369,16 @@ TEST(ProfileReadme, DocumentsExactlyTheAcceptedKeys) {
             cells.push_back(b == std::string::npos ? "" : cell.substr(b, e - b + 1));
         }
         ASSERT_GE(cells.size(), 4u) << line;
-        EXPECT_TRUE(cells[2] == "yes" || cells[2] == "no") << line;
         EXPECT_FALSE(cells[3].empty()) << line;
-        documented.emplace(cells[0], cells[1], cells[2] == "yes");
+        documented.emplace(cells[0], cells[1], cells[2]);
     }
     std::set<Row> accepted;
     for (const ProfileKey& k : profile_keys())
-        accepted.emplace(std::string(k.section) + "." + std::string(k.name), std::string(k.type), k.required);
+        accepted.emplace(std::string(k.section) + "." + std::string(k.name), std::string(k.type), required_text(k));
     EXPECT_EQ(documented, accepted);
+    EXPECT_EQ(required_text({"expect", "value", kKeyTypeValue, KeyNeed::one_claim, ""}), "one of value, at_most");
+    EXPECT_EQ(required_text({"expect", "source", kKeyTypeString, KeyNeed::required, ""}), "yes");
+    EXPECT_EQ(required_text({"expect", "note", kKeyTypeString, KeyNeed::optional, ""}), "no");
 }
 
 // --- closest_match ----------------------------------------------------------------
@@ -448,6 +511,32 @@ TEST(Compare, WildcardExpandsToEveryMatchingFact) {
     EXPECT_EQ(result[1].expectation.fact, "locks.*.excludes_other_process");
     // '*' is one component: it never spans the two of conflicts_with.<primitive>.
     EXPECT_EQ(compare(profile_with({{"locks.*.conflicts_with", true}}), facts)[0].outcome, Outcome::absent);
+}
+
+TEST(Compare, BoundsHoldUpToTheLimit) {
+    const FactSet facts = facts_of({measured("locks.flock.handover_ms", 0.31), measured("locks.fcntl.handover_ms", 100),
+                                    measured("locks.slow-release.handover_ms", 1503.2),
+                                    unmeasured("locks.helper-holds.handover_ms", "the lock never came")});
+    const auto result = compare(profile_with({{"locks.*.handover_ms", {{"at_most", 100}}}}), facts);
+    ASSERT_EQ(result.size(), 4u);
+    EXPECT_EQ(result[0].fact_id, "locks.fcntl.handover_ms");
+    EXPECT_EQ(result[0].outcome, Outcome::match);  // the bound itself is within it
+    EXPECT_EQ(result[1].fact_id, "locks.flock.handover_ms");
+    EXPECT_EQ(result[1].outcome, Outcome::match);
+    EXPECT_EQ(result[2].fact_id, "locks.helper-holds.handover_ms");
+    EXPECT_EQ(result[2].outcome, Outcome::unmeasured);
+    EXPECT_EQ(result[2].reason, "the lock never came");
+    EXPECT_EQ(result[3].fact_id, "locks.slow-release.handover_ms");
+    EXPECT_EQ(result[3].outcome, Outcome::deviation);
+    EXPECT_EQ(result[3].observed, nlohmann::json(1503.2));
+    // A known slow hand-over flips like any other claim.
+    const auto known = compare(profile_with({{"locks.*.handover_ms", {{"at_most", 100}}}}, "NFS: lockd"), facts);
+    EXPECT_EQ(known[1].outcome, Outcome::unexpectedly_conforms);
+    EXPECT_EQ(known[3].outcome, Outcome::known_deviation);
+    // Something that is not a number never keeps a bound.
+    EXPECT_EQ(compare(profile_with({{"locks.flock.handover_ms", {{"at_most", 100}}}}),
+                      facts_of({measured("locks.flock.handover_ms", "fast")}))[0].outcome,
+              Outcome::deviation);
 }
 
 TEST(Compare, OutcomeNames) {

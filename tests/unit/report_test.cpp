@@ -60,6 +60,25 @@ TEST(ProbeReportJson, DocumentationMatchesWriter) {
     EXPECT_EQ(documented, written);
 }
 
+// Every fact the probe can report is named in the documentation of the JSON
+// and of the profiles, so a new fact cannot ship undocumented.
+TEST(ProbeReportJson, DocumentationNamesEveryFact) {
+    for (const char* file : {"/reports/probe-report.md", "/platforms/README.md"}) {
+        std::ifstream doc(std::string(ILK_TEST_SOURCE_DIR) + file);
+        ASSERT_TRUE(doc) << file << " is missing";
+        std::stringstream ss;
+        ss << doc.rdbuf();
+        const std::string text = ss.str();
+        for (const auto* names : {&ilk::lock_fact_names(), &ilk::segment_fact_names(), &ilk::process_fact_names()})
+            for (const std::string& name : *names) {
+                const bool named = text.find("`" + name + "`") != std::string::npos ||
+                                   text.find("`" + name + ".") != std::string::npos ||
+                                   text.find("`process." + name + "`") != std::string::npos;
+                EXPECT_TRUE(named) << file << " does not name the fact " << name;
+            }
+    }
+}
+
 TEST(ProbeReportText, NamesFactsAndDeviations) {
     const std::string t = ilk::probe_report_text(sample(), {false, false});
     EXPECT_NE(t.find("locks.fcntl.excludes_other_process"), std::string::npos);
