@@ -45,7 +45,15 @@ pid_t fork_via_ns_last_pid(pid_t want, int tries, int* attempts) {
 
 pid_t fork_as(pid_t want) {
     if (want <= 0) return fork();
-    if (const pid_t p = clone_with_pid(want); p >= 0) return p;
+    // The process that had the PID may be dead and reaped, yet its PID not
+    // freed for a moment more (EEXIST): it is wanted again at once on purpose.
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        if (const pid_t p = clone_with_pid(want); p >= 0 || errno != EEXIST) {
+            if (p >= 0) return p;
+            break;
+        }
+        usleep(2000);
+    }
     return fork_via_ns_last_pid(want);
 }
 

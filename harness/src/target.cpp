@@ -301,7 +301,8 @@ PreparedTarget prepare_target(const std::string& spec, const Journal& journal) {
             t.unsupported = why;
         } else {
             try {
-                t.dir = journal.make_scratch(spec, "ilk-scratch");
+                // Not ilk-scratch: $TMPDIR is both a target and where the run's own scratch directory goes.
+                t.dir = journal.make_scratch(spec, "ilk-target");
                 t.info = target_info(spec);
             } catch (const std::exception& e) {
                 t.unsupported = e.what();

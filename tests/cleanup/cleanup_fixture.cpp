@@ -24,6 +24,7 @@ void CleanupTest::SetUp() {
     state_ = root_ / "state";
     out_ = root_ / "out";
     for (const fs::path& d : {target_, state_, out_}) fs::create_directory(d);
+    fs::permissions(state_, fs::perms::owner_all);  // the kit trusts no other state directory
     marker_ = out_ / "hangs";
     sysctl_before_ = read_long(kOvercommit);
     started_ = time(nullptr);
@@ -93,6 +94,8 @@ Leftovers CleanupTest::find_leftovers() {
         if (is_mount_point(m)) l.mounts.push_back(m);
     for (const auto& s : l.view.sysctls)
         if (read_long(s.path) == std::stol(s.new_value)) l.changed.push_back(s);
+    for (const auto& s : l.view.sysctl_adds)
+        if (sysctl_before_ && read_long(s.path) > *sysctl_before_) l.raised.push_back(s);
     for (const std::string& line : read_lines(marker_)) {
         const pid_t pid = static_cast<pid_t>(std::stol(line));
         for (const auto& p : l.live_procs)
@@ -114,6 +117,7 @@ void CleanupTest::assert_real_leftovers(const Leftovers& l) {
     ASSERT_TRUE(slow_segment) << "no journaled slow-count segment is present in /proc/sysvipc/shm";
     ASSERT_FALSE(l.hanging.empty()) << "no journaled process is alive (the hanging slow-count counter should be)";
     for (const auto& s : l.changed) ASSERT_EQ(s.path, kOvercommit.string()) << "unexpected sysctl change";
+    for (const auto& s : l.raised) ASSERT_EQ(s.path, kOvercommit.string()) << "unexpected sysctl change";
 }
 
 void CleanupTest::expect_nothing_left(const std::vector<ShmSegment>& segments_seen) {
@@ -157,6 +161,7 @@ std::string CleanupTest::describe(const Leftovers& l) {
     for (const pid_t p : l.hanging) out += " (hanging " + std::to_string(p) + ")";
     for (const fs::path& m : l.mounts) out += " mount " + m.string() + ";";
     for (const auto& s : l.changed) out += " " + s.path + " " + s.old_value + "->" + s.new_value + ";";
+    for (const auto& s : l.raised) out += " " + s.path + " +" + std::to_string(s.delta) + ";";
     return out + "\n";
 }
 
@@ -199,6 +204,8 @@ void CleanupTest::remove_our_leftovers() {
     for (const auto& s : v.sysctls)
         if (read_long(s.path) == std::stol(s.new_value) && s.path == kOvercommit.string())
             std::ofstream(s.path) << s.old_value << '\n';
+    if (!v.sysctl_adds.empty() && sysctl_before_ && read_long(kOvercommit) != sysctl_before_)
+        std::ofstream(kOvercommit) << *sysctl_before_ << '\n';
     for (const fs::path& m : mounts_under(root_)) umount2(m.c_str(), MNT_DETACH);
     if (!mounts_under(root_).empty()) {
         ADD_FAILURE() << "could not unmount everything under " << root_ << "; left it in place";

@@ -44,6 +44,7 @@ struct Leftovers {
     std::vector<JournalView::Proc> live_procs;       // journaled, same start time, not a zombie
     std::vector<fs::path> mounts;                    // journaled and mounted now
     std::vector<JournalView::Sysctl> changed;        // the file holds the journaled new value
+    std::vector<JournalView::SysctlAdd> raised;      // journaled raises, while the value is above the test's start
     std::vector<pid_t> hanging;                      // slow-count counters still hanging
 };
 

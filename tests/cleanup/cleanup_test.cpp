@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cleanup_fixture.h"
 
@@ -62,6 +63,8 @@ TEST_F(CleanupTest, SigkillMidProbeThenCleanRemovesEverything) {
     EXPECT_TRUE(contains(out, prefix + "removed " + left.view.scratch[0].string())) << out;
     for (const fs::path& m : left.mounts) EXPECT_TRUE(contains(out, prefix + "unmounted " + m.string())) << out;
     for (const auto& s : left.changed) EXPECT_TRUE(contains(out, prefix + "restored " + s.path + " to " + s.old_value)) << out;
+    for (const auto& s : left.raised)
+        EXPECT_TRUE(contains(out, prefix + "lowered " + s.path + " by " + std::to_string(s.delta))) << out;
     EXPECT_TRUE(contains(out, "leftover resource(s) of earlier runs removed")) << out;
 
     expect_nothing_left(left.segments);
@@ -90,6 +93,7 @@ TEST_F(CleanupTest, SigkillMidProbeThenNextProbeCleansFirst) {
     EXPECT_TRUE(contains(cleaned, prefix + "removed " + left.view.scratch[0].string())) << cleaned;
     for (const fs::path& m : left.mounts) EXPECT_TRUE(contains(cleaned, prefix + "unmounted " + m.string())) << cleaned;
     for (const auto& s : left.changed) EXPECT_TRUE(contains(cleaned, prefix + "restored " + s.path)) << cleaned;
+    for (const auto& s : left.raised) EXPECT_TRUE(contains(cleaned, prefix + "lowered " + s.path)) << cleaned;
 
     expect_nothing_left(left.segments);
 }
@@ -205,20 +209,23 @@ TEST_F(CleanupTest, CleanKeepsAJournalWithAnEntryItCouldNotUndo) {
     const fs::path scratch = target_ / "ilk-scratch-1-0badc0de";
     fs::create_directory(scratch);
     const fs::path journal = state_ / "run-1-0badc0de.journal";
-    std::ofstream(journal) << "scratch " << scratch.string() << "\n"
-                           << "segment slow-count " << key << " " << creator << "\n";
+    write_journal(journal, "scratch " + scratch.string() + "\n" + "segment slow-count " + std::to_string(key) + " " +
+                               std::to_string(creator) + "\n");
 
     Exit cx;
     std::string out = run_clean(cx, /*with_fake=*/false);
     ASSERT_TRUE(cx.finished && cx.exited && cx.code == 0) << "ilk clean: " << cx.describe() << "\n" << out;
-    EXPECT_TRUE(contains(out, "cannot reclaim slow-count segment key " + std::to_string(key))) << out;
+    EXPECT_TRUE(contains(out, "could not reclaim 1 slow-count segment(s) (key " + std::to_string(key) + ")")) << out;
+    EXPECT_TRUE(contains(out, "the slow-count plugin is not loaded")) << out;
+    EXPECT_TRUE(contains(out, "1 resource(s) not removed")) << out;
+    EXPECT_TRUE(contains(out, "1 journal(s) kept for a later ilk clean: " + journal.filename().string())) << out;
     EXPECT_TRUE(contains(out, "removed " + scratch.string())) << out;
     EXPECT_TRUE(shmid_exists(shmid)) << "the segment went without its plugin?";
     ASSERT_TRUE(fs::exists(journal)) << "the journal was deleted with an entry not undone: the segment is now lost to every later clean";
 
     out = run_clean(cx, /*with_fake=*/true);
     ASSERT_TRUE(cx.finished && cx.exited && cx.code == 0) << "ilk clean: " << cx.describe() << "\n" << out;
-    EXPECT_FALSE(contains(out, "cannot")) << out;
+    EXPECT_FALSE(contains(out, "could not")) << out;
     EXPECT_FALSE(shmid_exists(shmid)) << "the second clean, with the plugin, did not reclaim the segment";
     EXPECT_TRUE(journal_files(state_).empty()) << out;
     EXPECT_FALSE(fs::exists(scratch));
@@ -251,10 +258,11 @@ TEST_F(CleanupTest, SigkillMidProbeHugepageMountAndSysctlAreRestoredByClean) {
         return m.dir == left.mounts[0] && m.type == "hugetlbfs";
     })) << left.mounts[0] << " is not a hugetlbfs mount";
     EXPECT_EQ(left.mounts[0].parent_path(), left.view.scratch[0]) << "the mount is not inside the scratch directory";
-    if (left.view.sysctls.empty()) {
+    EXPECT_TRUE(left.view.sysctls.empty()) << "the kit journaled an absolute sysctl change, not a delta (sysctl-add)";
+    if (left.view.sysctl_adds.empty()) {
         std::cout << "note: the host had huge pages to spare, so the kit changed no sysctl\n";
     } else {
-        ASSERT_EQ(left.changed.size(), 1u) << kOvercommit << " was journaled but does not hold the new value";
+        ASSERT_EQ(left.raised.size(), 1u) << kOvercommit << " was journaled but is not above its value before the test";
         EXPECT_NE(read_long(kOvercommit), sysctl_before_) << "the raised value should still be in place";
     }
 
@@ -262,13 +270,14 @@ TEST_F(CleanupTest, SigkillMidProbeHugepageMountAndSysctlAreRestoredByClean) {
     const std::string out = run_clean(cx);
     ASSERT_TRUE(cx.finished && cx.exited && cx.code == 0) << "ilk clean: " << cx.describe() << "\n" << out;
     EXPECT_TRUE(contains(out, "unmounted " + left.mounts[0].string())) << out;
-    for (const auto& s : left.changed) EXPECT_TRUE(contains(out, "restored " + s.path + " to " + s.old_value)) << out;
+    for (const auto& s : left.raised) EXPECT_TRUE(contains(out, "lowered " + s.path + " by " + std::to_string(s.delta))) << out;
     expect_nothing_left(left.segments);
 }
 
 // `ilk clean` trusts a journal only as far as the host agrees: a process with
 // another start time, a segment some other process created and a sysctl that
-// no longer holds the journaled value are not the kit's, and stay.
+// no longer holds the journaled value are not the kit's, and stay. (Entries
+// the kit never writes at all: planted_journal_test.cpp.)
 TEST_F(CleanupTest, CleanNeverTouchesWhatIsNotOurs) {
     int shmid = -1;
     long long key = 0;
@@ -287,19 +296,18 @@ TEST_F(CleanupTest, CleanNeverTouchesWhatIsNotOurs) {
     }
     const auto st = proc_stat(sleeper);
     ASSERT_TRUE(st.has_value());
-    const fs::path fake_sysctl = root_ / "sysctl-value";
-    std::ofstream(fake_sysctl) << "4\n";
+    const std::optional<long> overcommit = read_long(kOvercommit);
+    ASSERT_TRUE(overcommit.has_value()) << "cannot read " << kOvercommit;
 
     const fs::path journal = state_ / "run-1-0badc0de.journal";
-    {
-        std::ofstream j(journal);
-        j << "proc " << sleeper << " " << st->start + 12345 << "\n";  // the same pid, another process
-        j << "proc " << sleeper << " 0\n";
-        j << "segment sysv " << key << " " << sleeper << "\n";  // our key, but we created it, not sleeper
-        j << "segment sysv-huge " << key << " " << sleeper << "\n";
-        j << "segment slow-count " << key << " " << sleeper << "\n";
-        j << "sysctl " << fake_sysctl.string() << " 3 5\n";  // holds 4 now, not 5
-    }
+    std::ostringstream j;
+    j << "proc " << sleeper << " " << st->start + 12345 << "\n";  // the same pid, another process
+    j << "segment sysv " << key << " " << sleeper << "\n";       // our key, but we created it, not sleeper
+    j << "segment sysv-huge " << key << " " << sleeper << "\n";
+    j << "segment slow-count " << key << " " << sleeper << "\n";
+    j << "shm " << key << " " << sleeper << "\n";
+    j << "sysctl " << kOvercommit.string() << " " << *overcommit + 3 << " " << *overcommit + 5 << "\n";  // does not hold new
+    write_journal(journal, j.str());
 
     Exit cx;
     const std::string out = run_clean(cx);
@@ -311,7 +319,7 @@ TEST_F(CleanupTest, CleanNeverTouchesWhatIsNotOurs) {
     const auto segments = sysv_segments();
     EXPECT_TRUE(std::any_of(segments.begin(), segments.end(), [&](const ShmSegment& s) { return s.shmid == shmid && s.key == key; }))
         << "ilk clean removed a segment that is not its own (key 0x" << std::hex << key << ")";
-    EXPECT_EQ(read_long(fake_sysctl), 4) << "ilk clean wrote a value that had changed since";
+    EXPECT_EQ(read_long(kOvercommit), overcommit) << "ilk clean wrote a value that had changed since";
 
     kill(sleeper, SIGKILL);
     waitpid(sleeper, nullptr, 0);

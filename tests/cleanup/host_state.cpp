@@ -1,6 +1,7 @@
 #include "host_state.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -184,9 +185,15 @@ JournalView parse_journal(const std::vector<std::string>& lines) {
         } else if (kind == "segment") {
             JournalView::Segment s{};
             if (f >> s.primitive >> s.key >> s.creator) v.segments.push_back(s);
+        } else if (kind == "shm") {
+            JournalView::Segment s{"shm", 0, 0};
+            if (f >> s.key >> s.creator) v.segments.push_back(s);
         } else if (kind == "sysctl") {
             JournalView::Sysctl s;
             if (f >> s.path >> s.old_value >> s.new_value) v.sysctls.push_back(s);
+        } else if (kind == "sysctl-add") {
+            JournalView::SysctlAdd s{};
+            if (f >> s.path >> s.delta) v.sysctl_adds.push_back(s);
         }
     }
     return v;
@@ -201,6 +208,11 @@ std::vector<fs::path> journal_files(const fs::path& state_dir) {
     return out;
 }
 
+void write_journal(const fs::path& file, const std::string& text) {
+    std::ofstream(file) << text;
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+}
+
 std::string Exit::describe() const {
     if (!finished) return "still running";
     if (exited) return "exit code " + std::to_string(code);
@@ -208,7 +220,7 @@ std::string Exit::describe() const {
 }
 
 pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
-            const fs::path& out, const fs::path& err) {
+            const fs::path& out, const fs::path& err, uid_t as_uid) {
     const pid_t pid = fork();
     if (pid != 0) {
         if (pid > 0) setpgid(pid, pid);  // also here: no race with a signal sent right away
@@ -220,6 +232,8 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::pair<st
     if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(126);
     close(o);
     close(e);
+    if (as_uid != 0 && (setgroups(0, nullptr) != 0 || setresgid(as_uid, as_uid, as_uid) != 0 || setresuid(as_uid, as_uid, as_uid) != 0))
+        _exit(125);
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     unsetenv("ILK_PLUGIN_PATH");
     std::vector<char*> args;

@@ -70,22 +70,29 @@ struct JournalView {
         unsigned long long start;
     };
     struct Segment {
-        std::string primitive;
+        std::string primitive;  // "shm": a segment the kit planted itself
         long long key;
         pid_t creator;
     };
-    struct Sysctl {
+    struct Sysctl {  // an absolute change, as older kits journaled it
         std::string path, old_value, new_value;
+    };
+    struct SysctlAdd {  // raised by delta, lowered by delta again
+        std::string path;
+        long delta;
     };
     std::vector<std::string> lines;
     std::vector<fs::path> scratch, mounts;
     std::vector<Proc> procs;
     std::vector<Segment> segments;
     std::vector<Sysctl> sysctls;
+    std::vector<SysctlAdd> sysctl_adds;
 };
 
 JournalView parse_journal(const std::vector<std::string>& lines);
 std::vector<fs::path> journal_files(const fs::path& state_dir);
+// A journal as the kit makes one: the user's own, mode 0600.
+void write_journal(const fs::path& file, const std::string& text);
 
 // --- running the ilk binary ---------------------------------------------------
 
@@ -98,9 +105,10 @@ struct Exit {
 };
 
 // fork+exec argv[0] with stdout/stderr to files, extra environment set, in
-// its own process group (so a Ctrl-C can be sent to the group, as a terminal does).
+// its own process group (so a Ctrl-C can be sent to the group, as a terminal
+// does); as_uid (root only): run under that uid and gid, with no groups.
 pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
-            const fs::path& out, const fs::path& err);
+            const fs::path& out, const fs::path& err, uid_t as_uid = 0);
 
 // Wait for pid to end, calling tick about every 10 ms meanwhile.
 Exit wait_for(pid_t pid, std::chrono::milliseconds timeout, const std::function<void()>& tick = {});

@@ -66,8 +66,11 @@ struct ProbeContext {
     // Journal a host resource *before* creating it, so a crashed run is
     // cleaned up by the next, and undone by the harness when the run ends:
     //   kind "mount":  what = mount point (unmounted, then the directory removed)
-    //   kind "sysctl": what = "<path> <old value> <new value>" (old written back
-    //                  if the file still holds the new value)
+    //   kind "sysctl-add": what = "<path> <delta>" (the value was raised by delta
+    //                  under an flock on the file; the undo lowers it by as much,
+    //                  never below 0, so overlapping runs end where they began)
+    //   kind "sysctl": what = "<path> <old value> <new value>" (the older form,
+    //                  still undone: old written back if the file still holds new)
     // Returns 0 on success; a plugin must not create the resource otherwise.
     std::int32_t (*journal)(void* self, const char* kind, const char* what);
     void* journal_self;
