@@ -1,6 +1,6 @@
 #include "advice.h"
 
-#include "profile.h"  // expected_text
+#include "probe_report.h"  // expected_text
 
 #include <algorithm>
 
@@ -20,9 +20,9 @@ struct Score {
 
 Score score(const StrategyCell& c) {
     Score s;
-    s.rank = c.verdict == Verdict::SAFE ? 0 : c.verdict == Verdict::UNSUPPORTED ? 1 : 2;
+    s.rank = is_failure(c.verdict) ? 2 : c.verdict == Verdict::UNSUPPORTED ? 1 : 0;
     for (const ScenarioResult& r : c.scenarios) {
-        const bool fails = r.verdict == Verdict::UNSAFE || r.verdict == Verdict::STUCK || r.verdict == Verdict::ERROR;
+        const bool fails = is_failure(r.verdict);
         s.failing += fails;
         if (fails) s.worst = std::max(s.worst, severity(r.verdict));
         s.safe += r.verdict == Verdict::SAFE;
@@ -40,7 +40,7 @@ std::string cell_line(const StrategyCell& c, bool with_paths) {
     }
     std::string line = fmt::format("{}: SAFE under {} of {} scenarios ({} schedules)", to_string(c.verdict), safe, c.scenarios.size(), schedules);
     for (const ScenarioResult& r : c.scenarios)
-        if (r.verdict == Verdict::UNSAFE || r.verdict == Verdict::STUCK || r.verdict == Verdict::ERROR)
+        if (is_failure(r.verdict))
             line += fmt::format("; {} under {}{}", to_string(r.verdict), r.scenario,
                                 with_paths && !r.counterexample.empty() ? " (" + r.counterexample + ")" : "");
     if (c.verdict == Verdict::UNSUPPORTED) line += "; " + c.reason;
@@ -105,14 +105,14 @@ std::string advice_text(const TargetResult& t, const Advice& a, bool color) {
         out += wrap_list(fmt::format("judged under {} scenario(s): ", judged.size()), judged);
     }
     std::vector<std::string> deviations;
-    if (t.probe.is_object() && t.probe.contains("profile") && t.probe["profile"].is_object())
-        for (const auto& c : t.probe["profile"].value("comparisons", nlohmann::json::array()))
-            if (c.value("outcome", "") == "deviation")
-                deviations.push_back(fmt::format("{} is {} (documented: {})", c.value("fact", "?"), c.value("observed", nlohmann::json()).dump(),
-                                                 expected_text(c.value("expected", nlohmann::json()))));
+    if (t.probe)
+        for (const Comparison& c : t.probe->comparisons)
+            if (c.outcome == Outcome::deviation)
+                deviations.push_back(fmt::format("{} is {} (documented: {})", c.fact_id.empty() ? "?" : c.fact_id, c.observed.dump(),
+                                                 expected_text(c.expectation.value)));
     if (!deviations.empty()) {
-        out += fmt::format("the primitives here deviate from the {} profile in {} fact(s):\n", t.probe["profile"].value("name", "?"),
-                           deviations.size());
+        out += fmt::format("the primitives here deviate from the {} profile in {} fact(s):\n",
+                           t.probe->profile.empty() ? "?" : t.probe->profile, deviations.size());
         for (const std::string& d : deviations) out += "  " + d + "\n";
     }
     out += "\n";

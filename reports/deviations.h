@@ -1,18 +1,16 @@
 // The probe's deviations from the platform profile, per target, as the
 // terminal matrix and report.md list them: where a porter looks first, not
-// only in report.json and report.html. Read from each target's probe JSON
-// (probe-report.md), which may come from another host through `ilk merge`:
-// anything oddly typed is read as absent, never thrown.
+// only in report.json and report.html. Read from each target's typed probe
+// (model/probe_report.h), which may come from another host through `ilk
+// merge`: its reader has already turned anything oddly typed into absent.
 #pragma once
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "matrix.h"
-#include "profile.h"  // expected_text
+#include "probe_report.h"  // expected_text
 
 namespace ilk {
 
@@ -34,43 +32,21 @@ struct TargetDeviations {
     int known = 0;  // known deviations: expected by the profile, not listed
 };
 
-namespace deviations_detail {
-
-inline const nlohmann::json& member(const nlohmann::json& o, const char* key) {
-    static const nlohmann::json none;
-    if (!o.is_object()) return none;
-    const auto it = o.find(key);
-    return it == o.end() ? none : *it;
-}
-
-inline std::string text(const nlohmann::json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    return v.is_null() ? std::string() : v.dump();
-}
-
-}  // namespace deviations_detail
-
 // Every target whose probe was compared with a profile, in report order, with
 // its deviations and unexpected conformances (the outcomes that fail
 // `ilk probe --fail-on-deviation`).
 inline std::vector<TargetDeviations> profile_deviations(const MatrixReport& r) {
-    using deviations_detail::member;
-    using deviations_detail::text;
     std::vector<TargetDeviations> out;
     for (const TargetResult& t : r.targets) {
-        const nlohmann::json& profile = member(t.probe, "profile");
-        const nlohmann::json& comparisons = member(profile, "comparisons");
-        if (!comparisons.is_array()) continue;
-        TargetDeviations td{&t, text(member(profile, "name")), {}, 0};
-        for (const nlohmann::json& c : comparisons) {
-            const std::string outcome = text(member(c, "outcome"));
-            td.known += outcome == "known_deviation";
-            if (outcome != "deviation" && outcome != "unexpectedly_conforms") continue;
-            const nlohmann::json& observed = member(c, "observed");
-            td.deviations.push_back({text(member(c, "fact")), expected_text(member(c, "expected")),
-                                     observed.is_null() ? "not measured" : observed.dump(), text(member(c, "source")),
-                                     text(member(c, "where")), outcome == "unexpectedly_conforms",
-                                     text(member(c, "known_deviation"))});
+        if (!t.probe || !t.probe->compared()) continue;
+        TargetDeviations td{&t, t.probe->profile, {}, 0};
+        for (const Comparison& c : t.probe->comparisons) {
+            td.known += c.outcome == Outcome::known_deviation;
+            if (!is_deviation(c.outcome)) continue;
+            td.deviations.push_back({c.fact_id, expected_text(c.expectation.value),
+                                     c.observed.is_null() ? "not measured" : c.observed.dump(), c.expectation.source,
+                                     to_string(c.expectation.where), c.outcome == Outcome::unexpectedly_conforms,
+                                     c.expectation.known_deviation});
         }
         out.push_back(std::move(td));
     }

@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "probe_report.h"  // expected_text
 #include "writers.h"
-#include "profile.h"  // expected_text
 
 namespace ilk {
 
@@ -278,44 +278,39 @@ std::string matrix_html_table(const MatrixReport& r, std::vector<Column> cols, c
     return out + "</tbody></table>";
 }
 
-std::string facts_html(const json& probe) {
-    if (!probe.is_object()) return "<p class=\"muted\">no probe ran on this target</p>";
-    const json& facts = field(probe, "facts");
-    const json& profile = field(probe, "profile");
-    std::map<std::string, const json*> comparison;
-    for (const json& c : field(profile, "comparisons"))
-        if (c.is_object()) comparison.emplace(text(field(c, "fact")), &c);
+std::string facts_html(const std::optional<ProbeReport>& probe) {
+    if (!probe) return "<p class=\"muted\">no probe ran on this target</p>";
+    std::map<std::string, const Comparison*> comparison;
+    for (const Comparison& c : probe->comparisons) comparison.emplace(c.fact_id, &c);
     std::vector<std::string> ids;
-    if (facts.is_object())
-        for (const auto& [id, f] : facts.items()) ids.push_back(id);
+    for (const auto& [id, f] : probe->facts) ids.push_back(id);
     for (const auto& [id, c] : comparison)
-        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);  // compared but not in facts (absent)
+        if (!probe->facts.contains(id)) ids.push_back(id);  // compared but not in facts (absent)
 
     std::string out;
-    if (profile.is_object())
-        out += fmt::format("<p>compared with profile <b>{}</b> (<code>{}</code>)</p>", esc(text(field(profile, "name"))),
-                           esc(text(field(profile, "file"))));
+    if (probe->compared())
+        out += fmt::format("<p>compared with profile <b>{}</b> (<code>{}</code>)</p>", esc(probe->profile), esc(probe->profile_file.string()));
     out += "<table class=\"facts\"><thead><tr><th>fact</th><th>observed here</th><th>profile</th></tr></thead><tbody>";
     for (const std::string& id : ids) {
-        const json& f = field(facts, id.c_str());
+        const auto fit = probe->facts.find(id);
+        const Fact* f = fit == probe->facts.end() ? nullptr : &fit->second;
         const auto cit = comparison.find(id);
-        const json& c = cit == comparison.end() ? none() : *cit->second;
-        const std::string outcome = text(field(c, "outcome"));
-        const bool deviation = outcome == "deviation" || outcome == "unexpectedly_conforms";
-        std::string value = f.is_null() ? "<span class=\"muted\">absent</span>"
-                            : field(f, "measured") == false
-                                ? fmt::format("<span class=\"muted\">not measured: {}</span>", esc(text(field(f, "reason"))))
-                                : fmt::format("<code>{}</code>", esc(text(field(f, "value"))));
-        if (const json& ev = field(f, "evidence"); !ev.is_null() && !ev.empty())
+        const Comparison* c = cit == comparison.end() ? nullptr : cit->second;
+        const std::string outcome = c ? std::string(to_string(c->outcome)) : "";
+        const bool deviation = c && is_deviation(c->outcome);
+        std::string value = !f              ? "<span class=\"muted\">absent</span>"
+                            : !f->measured ? fmt::format("<span class=\"muted\">not measured: {}</span>", esc(f->reason))
+                                           : fmt::format("<code>{}</code>", esc(text(f->value)));
+        if (f && !f->evidence.is_null() && !f->evidence.empty())
             value += fmt::format("<details><summary>evidence</summary><pre>{}</pre></details>",
-                                 esc(ev.dump(2, ' ', false, json::error_handler_t::replace)));
+                                 esc(f->evidence.dump(2, ' ', false, json::error_handler_t::replace)));
         std::string cmp = outcome.empty() ? "" : fmt::format("<span class=\"outcome\">{}</span>", esc(outcome));
         if (deviation)
             cmp += fmt::format("<br>expected <code>{}</code>, observed <code>{}</code><br>source: {} <span class=\"muted\">{}</span>",
-                               esc(expected_text(field(c, "expected"))), esc(text(field(c, "observed"))), esc(text(field(c, "source"))),
-                               esc(text(field(c, "where"))));
-        if (const std::string known = text(field(c, "known_deviation")); !known.empty()) cmp += fmt::format("<br>known: {}", esc(known));
-        if (const std::string why = text(field(c, "reason")); !why.empty()) cmp += fmt::format("<br>{}", esc(why));
+                               esc(expected_text(c->expectation.value)), esc(text(c->observed)), esc(c->expectation.source),
+                               esc(to_string(c->expectation.where)));
+        if (c && !c->expectation.known_deviation.empty()) cmp += fmt::format("<br>known: {}", esc(c->expectation.known_deviation));
+        if (c && !c->reason.empty()) cmp += fmt::format("<br>{}", esc(c->reason));
         out += fmt::format("<tr class=\"fact{}\" data-fact=\"{}\" data-outcome=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
                            deviation ? " deviation" : "", esc(id), esc(outcome), esc(id), value, cmp);
     }
@@ -340,14 +335,11 @@ std::string target_html(const TargetResult& t, size_t index) {
 }
 
 std::string legend_html(const MatrixReport& r) {
-    std::string out =
-        "<section id=\"legend\"><h2>Legend</h2><dl class=\"info\">"
-        "<dt><span class=\"tag v-SAFE\">SAFE</span></dt><dd>no schedule broke it (the schedules and faults run are its evidence)</dd>"
-        "<dt><span class=\"tag v-UNSAFE\">UNSAFE</span></dt><dd>exclusion or collateral broken: two live holders, or something planted "
-        "signalled or removed</dd>"
-        "<dt><span class=\"tag v-STUCK\">STUCK</span></dt><dd>refused to start when nothing else was alive</dd>"
-        "<dt><span class=\"tag v-ERROR\">ERROR</span></dt><dd>the kit failed (not a finding about the platform)</dd>"
-        "<dt><span class=\"tag v-UNSUPPORTED\">UNSUPPORTED</span></dt><dd>could not run here, with the reason</dd>"
+    std::string out = "<section id=\"legend\"><h2>Legend</h2><dl class=\"info\">";
+    // The verdicts' meanings come from the verdict table; shown as a reader meets them, the failures by severity.
+    for (const Verdict v : {Verdict::SAFE, Verdict::UNSAFE, Verdict::STUCK, Verdict::ERROR, Verdict::UNSUPPORTED})
+        out += fmt::format("<dt><span class=\"tag {}\">{}</span></dt><dd>{}</dd>", vclass(v), to_string(v), verdict_meaning(v));
+    out +=
         "<dt><span class=\"tag conflict\">CONFLICT</span></dt><dd>merged results for the same platform and target disagree; each is "
         "listed</dd></dl>"
         "<h3>Scenarios</h3><dl class=\"info\" id=\"scenarios\">";

@@ -1,8 +1,9 @@
 // The JUnit XML report, for CI servers: one <testsuite> per target result,
 // one <testcase> per strategy x scenario in it (classname
-// ilk.<platform>-<target>.<strategy>, name = scenario). UNSAFE/STUCK fail,
-// ERROR is an error (the kit, not the strategy), UNSUPPORTED is skipped with
-// its reason. The shape is the common Ant/Jenkins one
+// ilk.<platform>-<target>.<strategy>, name = scenario). Failures (the verdict
+// table, model/verdict.h) with a counterexample (UNSAFE, STUCK) fail, those
+// without one (ERROR: the kit, not the strategy) are errors, UNSUPPORTED is
+// skipped with its reason. The shape is the common Ant/Jenkins one
 // (tests/reports/junit.xsd checks it).
 #include <cctype>
 #include <chrono>
@@ -125,25 +126,20 @@ std::string testcase(const std::string& classname, const std::string& strategy, 
     std::string out = fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{}\">\n", attr(s.scenario), attr(classname),
                                   secs(s.elapsed_ms));
     const std::string message = s.reason.empty() ? fmt::format("{} under {}", to_string(s.verdict), s.scenario) : s.reason;
-    switch (s.verdict) {
-    case Verdict::SAFE:
-        out += fmt::format("      <system-out>SAFE: {} schedule(s), {} crash fault(s){}</system-out>\n", s.schedules, s.faults,
-                           s.complete ? "" : "; the schedule cap was reached: SAFE within the schedules run (raise --max-schedules)");
-        break;
-    case Verdict::UNSAFE:
-    case Verdict::STUCK:
+    if (is_failure(s.verdict) && has_counterexample(s.verdict)) {  // a finding about the platform
         ++n.failures;
         out += fmt::format("      <failure message=\"{}\" type=\"{}\">{}</failure>\n", attr(message), to_string(s.verdict),
                            failure_body(strategy, s, t));
-        break;
-    case Verdict::ERROR:
+    } else if (is_failure(s.verdict)) {  // the kit's own failure
         ++n.errors;
-        out += fmt::format("      <error message=\"{}\" type=\"ERROR\">{}</error>\n", attr(message), failure_body(strategy, s, t));
-        break;
-    case Verdict::UNSUPPORTED:
+        out += fmt::format("      <error message=\"{}\" type=\"{}\">{}</error>\n", attr(message), to_string(s.verdict),
+                           failure_body(strategy, s, t));
+    } else if (s.verdict == Verdict::UNSUPPORTED) {
         ++n.skipped;
         out += fmt::format("      <skipped message=\"{}\"/>\n", attr(s.matters ? message : message + " (does not matter for this cell)"));
-        break;
+    } else {
+        out += fmt::format("      <system-out>SAFE: {} schedule(s), {} crash fault(s){}</system-out>\n", s.schedules, s.faults,
+                           s.complete ? "" : "; the schedule cap was reached: SAFE within the schedules run (raise --max-schedules)");
     }
     return out + "    </testcase>\n";
 }

@@ -84,7 +84,7 @@ std::string table(const std::vector<std::string>& header, const std::vector<std:
 
 std::string verdict_md(Verdict v) {
     const std::string name(to_string(v));
-    return v == Verdict::SAFE || v == Verdict::UNSUPPORTED ? name : "**" + name + "**";
+    return is_failure(v) ? "**" + name + "**" : name;
 }
 
 std::string cell_md(const StrategyCell& c) {
@@ -128,7 +128,7 @@ std::vector<Finding> findings(const MatrixReport& r) {
     for (const TargetResult& t : r.targets)
         for (const StrategyCell& c : t.cells)
             for (const ScenarioResult& s : c.scenarios) {
-                if (s.verdict == Verdict::SAFE || s.verdict == Verdict::UNSUPPORTED) continue;
+                if (!is_failure(s.verdict)) continue;
                 const auto [it, added] = index.emplace(std::make_tuple(c.strategy, s.scenario, s.verdict), out.size());
                 if (added) out.push_back({c.strategy, s.scenario, s.verdict, {}});
                 out[it->second].seen.emplace_back(&t, &s);

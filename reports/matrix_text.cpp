@@ -193,7 +193,7 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
     for (const TargetResult& t : r.targets)
         for (const StrategyCell& c : t.cells)
             for (const ScenarioResult& s : c.scenarios) {
-                if (s.verdict == Verdict::SAFE || s.verdict == Verdict::UNSUPPORTED) continue;
+                if (!is_failure(s.verdict)) continue;
                 const std::string key = fmt::format("{} {} under {}", to_string(s.verdict), c.strategy, s.scenario);
                 auto it = std::find_if(findings.begin(), findings.end(), [&](const auto& f) { return f.first == key; });
                 if (it == findings.end()) it = findings.insert(findings.end(), {key, Finding{&s, {}}});

@@ -1,19 +1,19 @@
 // Report writers for `ilk probe`: one function per format, all reading the
-// same ProbeReport. The JSON layout is documented in reports/probe-report.md.
+// same ProbeReport (model/probe_report.h). The JSON layout is documented in
+// reports/probe-report.md.
 #pragma once
 
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "probe.h"
+#include "probe_report.h"
 
 namespace ilk {
 
-// Bump when a field changes meaning or disappears; adding fields keeps it.
-inline constexpr int kProbeSchemaVersion = 1;
-
-nlohmann::json probe_report_json(const ProbeReport& report);
+// The model's own writer: `ilk probe` and each target of a matrix report
+// write a probe the same way.
+inline nlohmann::json probe_report_json(const ProbeReport& report) { return to_json(report); }
 
 struct TextOptions {
     bool color = false;

@@ -46,7 +46,7 @@ std::string probe_report_text(const ProbeReport& r, const TextOptions& o) {
     out += fmt::format("target: {} ({}, {})\n", r.target.value("path", "?"), r.target.value("fstype", "unknown fs"),
                        r.target.value("mount_options", ""));
     for (const std::string& c : r.cleaned) out += fmt::format("cleaned up after an earlier run: {}\n", c);
-    for (const LoadFailure& f : r.load_failures) out += pal.bad("plugin not loaded: ") + f.library.string() + ": " + f.cause + "\n";
+    for (const PluginLoadFailure& f : r.load_failures) out += pal.bad("plugin not loaded: ") + f.library.string() + ": " + f.cause + "\n";
     out += "\n" + pal.head("primitives") + "\n";
     for (const PrimitiveStatus& p : r.primitives)
         out += fmt::format("  {:<10} {:<8} {:<12} {}\n", p.name, p.kind, p.plugin,
@@ -60,15 +60,18 @@ std::string probe_report_text(const ProbeReport& r, const TextOptions& o) {
         int matches = 0, deviations = 0, other = 0;
         std::string lines;
         for (const Comparison& c : r.comparisons) {
-            switch (c.outcome) {
-            case Outcome::match: ++matches; continue;
-            case Outcome::deviation:
-            case Outcome::unexpectedly_conforms: ++deviations; break;
-            default: ++other; if (!o.verbose) continue;
+            if (c.outcome == Outcome::match) {
+                ++matches;
+                continue;
+            }
+            if (is_deviation(c.outcome)) {
+                ++deviations;
+            } else {
+                ++other;
+                if (!o.verbose) continue;
             }
             lines += fmt::format("  {} {}: expected {}, observed {}\n      claim: {} ({}:{})\n",
-                                 c.outcome == Outcome::deviation || c.outcome == Outcome::unexpectedly_conforms
-                                     ? pal.bad(std::string(to_string(c.outcome))) : pal.dim(std::string(to_string(c.outcome))),
+                                 is_deviation(c.outcome) ? pal.bad(std::string(to_string(c.outcome))) : pal.dim(std::string(to_string(c.outcome))),
                                  c.fact_id, expected_text(c.expectation.value), c.observed.is_null() ? c.reason : c.observed.dump(),
                                  c.expectation.source, c.expectation.where.file, c.expectation.where.line);
         }

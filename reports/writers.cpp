@@ -25,4 +25,17 @@ const MatrixWriter* find_writer(std::string_view format) {
     return it == w.end() ? nullptr : &*it;
 }
 
+std::vector<std::string> matrix_format_names() {
+    std::vector<std::string> names;
+    for (const MatrixWriter& w : matrix_writers()) names.emplace_back(w.format);
+    return names;
+}
+
+std::vector<std::string> matrix_file_names() {
+    std::vector<std::string> files;
+    for (const MatrixWriter& w : matrix_writers())
+        if (!w.file.empty()) files.emplace_back(w.file);
+    return files;
+}
+
 }  // namespace ilk

@@ -29,6 +29,10 @@ struct MatrixWriter {
 // Every writer, terminal first.
 const std::vector<MatrixWriter>& matrix_writers();
 const MatrixWriter* find_writer(std::string_view format);
+// The table's formats ("text", "json", ...) and the report directory's files
+// ("report.json", ...), in its order: what the command line offers and names.
+std::vector<std::string> matrix_format_names();
+std::vector<std::string> matrix_file_names();
 
 // The writers, one file each.
 std::string matrix_text(const MatrixReport& r, const WriteOptions& o);      // matrix_text.cpp

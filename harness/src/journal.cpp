@@ -626,6 +626,12 @@ bool Journal::record(const std::string& kind, const std::string& what) const {
     return write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
 }
 
+std::int32_t Journal::record_for_plugin(void* self, const char* kind, const char* what) {
+    // One entry per call: a line break would smuggle in a second one.
+    if (!kind || !what || std::strpbrk(kind, "\n\r ") || std::strpbrk(what, "\n\r")) return -1;
+    return static_cast<const Journal*>(self)->record(kind, what) ? 0 : -1;
+}
+
 std::vector<std::string> Journal::finish(const Registry& registry) {
     const int rd = open(file_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     const std::string text = rd >= 0 ? read_all(rd) : "";

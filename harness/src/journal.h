@@ -7,6 +7,7 @@
 // only the user can write, and each entry is of a form the kit makes.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
@@ -61,6 +62,9 @@ public:
 
     // Append one entry. Safe from forked children (O_APPEND, one write).
     bool record(const std::string& kind, const std::string& what) const;
+    // record() as the plugin API's ProbeContext::journal hook (self = this
+    // journal): 0 when recorded, -1 otherwise.
+    static std::int32_t record_for_plugin(void* self, const char* kind, const char* what);
 
     // A further scratch directory of this run, `<parent>/<stem>-<run id>`,
     // journaled before it is made (a target the user named gets one). The stem

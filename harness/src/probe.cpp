@@ -13,18 +13,12 @@
 
 namespace ilk {
 
-namespace {
-std::int32_t journal_from_plugin(void* self, const char* kind, const char* what) {
-    return static_cast<const Journal*>(self)->record(kind, what) ? 0 : -1;
-}
-}  // namespace
-
 Lab::Lab(const Registry& registry, const Journal& journal, std::filesystem::path workdir)
     : registry_(registry), journal_(journal), target_(std::move(workdir)),
       scratch_str_(journal.scratch().string()), target_str_(target_.string()) {}
 
 ProbeContext Lab::context() const {
-    return ProbeContext{target_str_.c_str(), scratch_str_.c_str(), geteuid() == 0, journal_from_plugin,
+    return ProbeContext{target_str_.c_str(), scratch_str_.c_str(), geteuid() == 0, Journal::record_for_plugin,
                         const_cast<Journal*>(&journal_)};
 }
 
@@ -132,7 +126,7 @@ ProbeReport run_probe(const Registry& registry, const Journal& journal, const Pr
     ProbeReport report;
     report.host = host_info();
     report.target = target_info(options.workdir);
-    report.load_failures = registry.failures();
+    for (const LoadFailure& f : registry.failures()) report.load_failures.push_back({f.library, f.cause});
     Lab lab(registry, journal, options.workdir);
     lab.set_lower_dir(options.lower_dir);
 

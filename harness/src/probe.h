@@ -1,5 +1,6 @@
 // `ilk probe`: measure, with real processes, how each primitive behaves on a
-// target directory. Facts come only from acts observed here (fact.h).
+// target directory. Facts come only from acts observed here (fact.h); the
+// result is model/probe_report.h.
 #pragma once
 
 #include <atomic>
@@ -15,31 +16,11 @@
 #include "fact.h"
 #include "interrupt.h"
 #include "journal.h"
+#include "probe_report.h"  // ProbeReport, PrimitiveStatus: the result model
 #include "profile.h"
 #include "registry.h"
 
 namespace ilk {
-
-struct PrimitiveStatus {
-    std::string name, plugin, kind;
-    bool supported = false;
-    bool tried = false;  // false: prepare() could not set up (not root, no mount), so support was never tried
-    std::string reason;  // why not, when unsupported
-};
-
-struct ProbeReport {
-    nlohmann::json host;    // hostinfo.h
-    nlohmann::json target;  // path, fstype, mount options
-    std::vector<PrimitiveStatus> primitives;
-    std::vector<LoadFailure> load_failures;
-    FactSet facts;
-    std::string profile;  // name of the profile compared against, empty if none
-    std::filesystem::path profile_file;
-    std::vector<Comparison> comparisons;
-    std::vector<std::string> cleaned;  // leftovers of earlier runs removed first
-    double elapsed_ms = 0;
-    bool interrupted = false;
-};
 
 // What a probe works with: the registry, the run's journal, the directory it
 // works in (a journaled scratch directory on the target) and a fresh file or

@@ -498,21 +498,7 @@ PlatformProfile profile_for_os(std::string_view sysname, const std::vector<fs::p
     return {};
 }
 
-std::string_view to_string(Outcome o) {
-    switch (o) {
-        case Outcome::match: return "match";
-        case Outcome::deviation: return "deviation";
-        case Outcome::known_deviation: return "known_deviation";
-        case Outcome::unexpectedly_conforms: return "unexpectedly_conforms";
-        case Outcome::unmeasured: return "unmeasured";
-        case Outcome::absent: return "absent";
-    }
-    return "unknown";
-}
-
 namespace {
-
-bool is_bound(const nlohmann::json& expected) { return expected.is_object() && expected.contains(kBoundKey); }
 
 // Values compare as JSON (1 is not true); a bound holds for any number up to it.
 bool keeps_promise(const nlohmann::json& observed, const nlohmann::json& expected) {
@@ -521,13 +507,6 @@ bool keeps_promise(const nlohmann::json& observed, const nlohmann::json& expecte
 }
 
 }  // namespace
-
-// Also for claims read back from reports people edit: bad UTF-8 is replaced, never thrown.
-std::string expected_text(const nlohmann::json& expected) {
-    const auto dump = [](const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
-    if (is_bound(expected)) return "at most " + dump(expected[kBoundKey]);
-    return dump(expected);
-}
 
 std::vector<Comparison> compare(const PlatformProfile& profile, const FactSet& facts) {
     std::vector<Comparison> out;

@@ -55,9 +55,9 @@ const PluginDescriptor* open_plugin(const fs::path& path, boost::dll::shared_lib
         return nullptr;
     }
     const std::uint32_t version = lib.get_alias<std::uint32_t()>(kVersionSymbol)();
-    if (version != kPluginApiVersion) {
-        why = fmt::format("plugin API version {} but this ilk speaks version {}: rebuild the plugin against this SDK",
-                          version, kPluginApiVersion);
+    if (version < kPluginApiOldest || version > kPluginApiVersion) {
+        why = fmt::format("plugin API version {} but this ilk speaks versions {} to {}: rebuild the plugin against this SDK",
+                          version, kPluginApiOldest, kPluginApiVersion);
         return nullptr;
     }
     if (!lib.has(kFactorySymbol)) {
@@ -75,18 +75,41 @@ fs::path exe_dir() {
     return ec ? fs::path(".") : exe.parent_path();
 }
 
+std::string check_target_kind(const TargetKindDescriptor& k) {
+    if (!k.name || !*k.name) return "a target kind has no name";
+    const std::string_view name(k.name);
+    if (name.find('/') != std::string_view::npos || name == "." || name == "..")
+        return fmt::format("target kind '{}' looks like a path: name it with letters, digits and '-'", name);
+    if (!k.setup) return fmt::format("target kind '{}' has no setup() hook", name);
+    if (k.flags >= kTargetFlagsSentinel) return fmt::format("target kind '{}' sets unknown flags {:#x}", name, k.flags);
+    if (k.tool_count > 16 || (k.tool_count > 0 && !k.tools))
+        return fmt::format("target kind '{}' declares {} tools (0 to 16 expected)", name, k.tool_count);
+    for (size_t i = 0; i < k.tool_count; ++i)
+        if (!k.tools[i].binary || !*k.tools[i].binary || !k.tools[i].package || !*k.tools[i].package)
+            return fmt::format("target kind '{}': tool {} lacks a binary or a Debian package name", name, i);
+    return {};
+}
+
 }  // namespace
+
+std::size_t target_kind_count(const PluginDescriptor& d) { return d.api_version >= 2 ? d.target_kind_count : 0; }
 
 std::string validate_descriptor(const PluginDescriptor* d) {
     if (!d) return "the factory returned no descriptor";
-    if (d->api_version != kPluginApiVersion)
-        return fmt::format("descriptor says API version {} but this ilk speaks version {}", d->api_version,
-                           kPluginApiVersion);
+    if (d->api_version < kPluginApiOldest || d->api_version > kPluginApiVersion)
+        return fmt::format("descriptor says API version {} but this ilk speaks versions {} to {}", d->api_version,
+                           kPluginApiOldest, kPluginApiVersion);
     if (!d->name || !*d->name) return "the descriptor has no plugin name";
-    if (d->primitive_count == 0 || d->primitive_count > 64 || !d->primitives)
-        return fmt::format("plugin '{}' declares {} primitives (1 to 64 expected)", d->name, d->primitive_count);
+    const std::size_t kinds = target_kind_count(*d);
+    if (kinds > 16 || (kinds > 0 && !d->target_kinds))
+        return fmt::format("plugin '{}' declares {} target kinds (0 to 16 expected)", d->name, kinds);
+    if (d->primitive_count > 64 || (d->primitive_count == 0 && kinds == 0) || (d->primitive_count > 0 && !d->primitives))
+        return fmt::format("plugin '{}' declares {} primitives (1 to 64 expected, or 0 with target kinds)", d->name,
+                           d->primitive_count);
     for (size_t i = 0; i < d->primitive_count; ++i)
         if (std::string why = check_kind(d->primitives[i]); !why.empty()) return why;
+    for (size_t i = 0; i < kinds; ++i)
+        if (std::string why = check_target_kind(d->target_kinds[i]); !why.empty()) return why;
     return {};
 }
 
@@ -159,10 +182,22 @@ void Registry::load_file(const fs::path& library) {
             return;
         }
     }
-    Plugin plugin{library, d->name, d->version ? d->version : "", {}};
+    for (size_t i = 0; i < target_kind_count(*d); ++i) {
+        const TargetKindDescriptor& k = d->target_kinds[i];
+        if (const PluginTargetKind* other = find_target_kind(k.name); other || !seen.insert(std::string("target:") + k.name).second) {
+            failures_.push_back({library, fmt::format("target kind '{}' is already provided by {}: remove one of the two",
+                                                      k.name, other ? other->library.string() : library.string())});
+            return;
+        }
+    }
+    Plugin plugin{library, d->name, d->version ? d->version : "", {}, {}};
     for (size_t i = 0; i < d->primitive_count; ++i) {
         primitives_.push_back(Primitive{&d->primitives[i], d->name, library});
         plugin.primitive_names.emplace_back(d->primitives[i].name);
+    }
+    for (size_t i = 0; i < target_kind_count(*d); ++i) {
+        target_kinds_.push_back(PluginTargetKind{&d->target_kinds[i], d->name, library});
+        plugin.target_kind_names.emplace_back(d->target_kinds[i].name);
     }
     plugins_.push_back(std::move(plugin));
     libraries_.push_back(std::move(lib));
@@ -171,6 +206,12 @@ void Registry::load_file(const fs::path& library) {
 const Primitive* Registry::find(std::string_view name) const {
     for (const Primitive& p : primitives_)
         if (name == p.desc->name) return &p;
+    return nullptr;
+}
+
+const PluginTargetKind* Registry::find_target_kind(std::string_view name) const {
+    for (const PluginTargetKind& k : target_kinds_)
+        if (name == k.desc->name) return &k;
     return nullptr;
 }
 

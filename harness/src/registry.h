@@ -20,6 +20,13 @@ struct Primitive {
     std::filesystem::path library;
 };
 
+// A target kind a plugin provides (API version 2).
+struct PluginTargetKind {
+    const TargetKindDescriptor* desc;
+    std::string plugin;
+    std::filesystem::path library;
+};
+
 struct LoadFailure {
     std::filesystem::path library;
     std::string cause;  // names what is wrong and the likely fix
@@ -40,22 +47,28 @@ public:
     const std::vector<LoadFailure>& failures() const { return failures_; }
     const Primitive* find(std::string_view name) const;
     std::vector<const Primitive*> of_kind(PrimitiveKind kind) const;
+    const std::vector<PluginTargetKind>& target_kinds() const { return target_kinds_; }
+    const PluginTargetKind* find_target_kind(std::string_view name) const;
 
     struct Plugin {
         std::filesystem::path library;
         std::string name, version;
         std::vector<std::string> primitive_names;
+        std::vector<std::string> target_kind_names;
     };
     const std::vector<Plugin>& plugins() const { return plugins_; }
 
 private:
     std::vector<std::unique_ptr<boost::dll::shared_library>> libraries_;
     std::vector<Primitive> primitives_;
+    std::vector<PluginTargetKind> target_kinds_;
     std::vector<Plugin> plugins_;
     std::vector<LoadFailure> failures_;
 };
 
 // Check a descriptor's shape; empty if fine, else what is wrong.
 std::string validate_descriptor(const PluginDescriptor* d);
+// The target kinds a descriptor holds: none before API version 2.
+std::size_t target_kind_count(const PluginDescriptor& d);
 
 }  // namespace ilk

@@ -36,6 +36,10 @@
 //      error       anything else (EBADF, ENOLCK, EINTR...); op_errno() again.
 //      not_found   is for segments; a lock hook never returns it.
 #include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <string>
 
 #include "ilk/lock_support.h"  // probe_lock_support(): the shared supported() test
 #include "ilk/plugin.h"        // the whole API: descriptors, OpResult, ILK_PLUGIN
@@ -147,10 +151,58 @@ const ilk::PrimitiveDescriptor kPrimitives[] = {{
     nullptr,                    // segment ops: only for PrimitiveKind::segment
 }};
 
-// api_version must be ilk::kPluginApiVersion: the loader refuses a mismatch
-// and tells the user to rebuild against their installed SDK. The plugin name
-// is what `ilk list plugins` shows; by convention the folder's name.
-const ilk::PluginDescriptor kPlugin{ilk::kPluginApiVersion, "skeleton", "1.0", 1, kPrimitives};
+// A target kind: a filesystem the kit sets up for a run, as it does tmpfs or
+// ext4 itself. `ilk run --target skeleton-ramfs` runs the whole matrix on it.
+// ramfs is a real filesystem the kit does not make: no size limit, no swap,
+// and Linux's own lock code. A porter's kind for CIFS, ZFS or an NFS export
+// has the same shape: mount something under ctx->scratch_dir and say where.
+//
+// Rules for setup():
+//  * Journal every host resource through ctx->journal *before* making it
+//    ("mount <mount point>", "loop <image>", "sysctl-add <path> <delta>"),
+//    and make nothing if journaling fails. The journal is the only tear-down:
+//    the harness undoes what it records at the end of the run, and the next
+//    run or `ilk clean` does after a crash. A mount point must lie inside
+//    ctx->scratch_dir; the journal refuses to undo anything else.
+//  * Work only inside ctx->scratch_dir, and name in out->dir a directory
+//    there (the harness refuses any other).
+//  * setup() runs in a child process with a timeout: keep no state, and
+//    report through OpResult (unsupported with the fix when a tool, module or
+//    privilege is missing).
+ilk::OpResult ramfs_setup(const ilk::ProbeContext* ctx, ilk::TargetSetup* out) {
+    const std::string dir = std::string(ctx->scratch_dir) + "/skeleton-ramfs";
+    if (ctx->journal(ctx->journal_self, "mount", dir.c_str()) != 0)
+        return ilk::op_fail(ilk::OpStatus::error, 0, "cannot journal the mount %s", dir.c_str());
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return ilk::op_errno("mkdir", errno);
+    if (mount("ilk-skeleton-ramfs", dir.c_str(), "ramfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
+        const int err = errno;
+        if (err == ENODEV)
+            return ilk::op_fail(ilk::OpStatus::unsupported, err, "this kernel has no ramfs (mount -t ramfs: %s)", std::strerror(err));
+        return ilk::op_errno("mount -t ramfs", err);
+    }
+    std::snprintf(out->dir, sizeof out->dir, "%s", dir.c_str());
+    // Optional: what a report should show about it, as a JSON object.
+    std::snprintf(out->info, sizeof out->info, "{\"requested\": {\"fstype\": \"ramfs\", \"options\": \"mode=0755\"}}");
+    return ilk::op_ok();
+}
+
+// Tools the kind needs, each with the Debian package that brings it (none
+// here: mount(2) is a syscall). A missing one makes the target UNSUPPORTED
+// with "apt-get install <package>" before setup() is called.
+const ilk::TargetKindDescriptor kTargetKinds[] = {{
+    "skeleton-ramfs",  // name: how --target names it; no '/', not one of the kit's own kinds
+    "template: ramfs mounted by the skeleton plugin",
+    ilk::kTargetNeedsRoot,  // flags: kTargetNeedsRoot (mounts), kTargetSegmentsOnly (no data directory)
+    0,
+    nullptr,
+    ramfs_setup,
+}};
+
+// api_version must be ilk::kPluginApiVersion: the loader refuses a version it
+// does not speak and tells the user to rebuild against their installed SDK.
+// The plugin name is what `ilk list plugins` shows; by convention the
+// folder's name. Target kinds came with API version 2.
+const ilk::PluginDescriptor kPlugin{ilk::kPluginApiVersion, "skeleton", "1.0", 1, kPrimitives, 1, kTargetKinds};
 
 }  // namespace
 

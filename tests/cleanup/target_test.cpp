@@ -269,6 +269,51 @@ TEST_F(TargetTest, DeadWorkerIsThatTargetsErrorAndTheRunGoesOn) {
     expect_nothing_left();
 }
 
+// Target kinds from a plugin (API version 2): listed with the kit's own, set
+// up through the plugin, journaled and undone; a plugin's crash, a directory
+// outside the scratch directory, a refusal and a missing tool each cost only
+// that target, with the cause.
+TEST_F(TargetTest, PluginTargetKindsAreSetUpOrContained) {
+    const std::vector<std::string> dirs{"--plugin-dir", ILK_FAKE_DIR "/target-kinds", "--plugin-dir", ILK_PLUGIN_OUTPUT_DIR};
+    std::vector<std::string> list = dirs;
+    list.insert(list.end(), {"list", "targets"});
+    const Exit l = run(list, 30s);
+    ASSERT_TRUE(l.exited && l.code == 0) << l.describe() << "\n" << err();
+    for (const char* name : {"tmpfs", "fake-good", "fake-crash"}) EXPECT_NE(out().find(name), std::string::npos) << out();
+    EXPECT_NE(out().find("fake-target-kinds"), std::string::npos) << "the providing plugin is not named\n" << out();
+
+    std::vector<std::string> typo = dirs;
+    typo.insert(typo.end(), {"run", "--target", "fake-goo"});
+    const Exit t = run(typo, 30s);
+    EXPECT_TRUE(t.exited && t.code == 2) << t.describe();
+    EXPECT_NE(err().find("(did you mean 'fake-good'?)"), std::string::npos) << err();
+
+    SKIP_UNLESS_ROOT();
+    std::vector<std::string> argv = dirs;
+    argv.insert(argv.end(), {"run", "--target", "fake-good", "--target", "fake-crash", "--target", "fake-escape", "--target",
+                             "fake-refuse", "--target", "fake-needs-tool", "--strategy", "lifetime-flock", "--scenario",
+                             "clean-restart", "--format", "json", "--output", (root_ / "r.json").string(), "--report-dir",
+                             (root_ / "report").string(), "-q"});
+    const Exit e = run(argv, 180s);
+    ASSERT_TRUE(e.exited && e.code == 0) << e.describe() << "\n" << err();
+    const json r = json::parse(std::ifstream(root_ / "r.json"));
+    ASSERT_EQ(r["targets"].size(), 5u) << r.dump();
+    const json& good = r["targets"][0];
+    EXPECT_EQ(good.value("unsupported", std::string()), "") << good.dump();
+    EXPECT_EQ(good["info"]["fstype"], "tmpfs") << good["info"].dump();
+    EXPECT_EQ(good["info"]["made_by"], "fake-target-kinds") << good["info"].dump();
+    EXPECT_EQ(good["info"]["plugin"], "fake-target-kinds") << good["info"].dump();
+    ASSERT_EQ(good["cells"].size(), 1u) << good.dump();
+    EXPECT_EQ(good["cells"][0]["verdict"], "SAFE") << good["cells"][0].dump();
+    auto why = [&](size_t i) { return r["targets"][i].value("unsupported", std::string()); };
+    EXPECT_NE(why(1).find("setup() killed by SIGSEGV"), std::string::npos) << why(1);
+    EXPECT_NE(why(2).find("named '/etc' as the target's directory"), std::string::npos) << why(2);
+    EXPECT_NE(why(2).find("refused"), std::string::npos) << why(2);
+    EXPECT_NE(why(3).find("modprobe fake"), std::string::npos) << why(3);
+    EXPECT_EQ(why(4), "ilk-no-such-tool is not installed: apt-get install ilk-fake-package");
+    expect_nothing_left();
+}
+
 // SIGKILL of the kit while its targets are mounted, then `ilk clean`; and Ctrl-C.
 class TargetCrashTest : public TargetTest, public ::testing::WithParamInterface<bool> {};
 

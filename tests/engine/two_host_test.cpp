@@ -109,6 +109,36 @@ TEST_F(TwoHosts, AFileLockHoldsAcrossHosts) {
     }
 }
 
+// A host that sees the data directory at another path (its own mount of the
+// same files, the local path hidden): each contender is told where its own
+// host sees it, from the target's view per host.
+TEST_F(TwoHosts, EachHostIsToldWhereItSeesTheDataDirectory) {
+    const fs::path view = *dir_ / "view";
+    fs::create_directories(view);
+    const std::string scratch = journal_->scratch().string();
+    ilk::AgentHost elsewhere(
+        "elsewhere",
+        {"unshare", "--mount", "--fork", "--kill-child", "sh", "-c",
+         fmt::format("mount --bind '{0}' '{1}' && mount -t tmpfs ilk-hide '{0}' && exec \"$0\" --plugin-dir '{2}' agent --fd 3",
+                     scratch, view.string(), ILK_TEST_PLUGIN_DIR),
+         ILK_BINARY},
+        journal_);
+    ilk::TrialEnv env = *env_;
+    env.placement = {{"B", &elsewhere}};
+    const ilk::StrategySpec* flock = nullptr;
+    for (const auto& s : strategies_)
+        if (s.name == "lifetime-flock") flock = &s;
+    ASSERT_NE(flock, nullptr);
+    // Told the local path, the starter finds no data directory there.
+    const ilk::CellResult blind = ilk::explore(env, *flock, *ilk::find_scenario("crash-restart"), {});
+    EXPECT_NE(blind.verdict, ilk::Verdict::SAFE) << blind.reason;
+    env.views = {{"elsewhere", view}};
+    const ilk::CellResult seen = ilk::explore(env, *flock, *ilk::find_scenario("crash-restart"), {});
+    EXPECT_EQ(seen.verdict, ilk::Verdict::SAFE) << seen.reason;
+    const ilk::CellResult both = ilk::explore(env, *flock, *ilk::find_scenario("concurrent-start"), {});
+    EXPECT_EQ(both.verdict, ilk::Verdict::SAFE) << "the lock holds through the other path: " << both.reason;
+}
+
 // An agent that dies is contained: the scenario is the kit's ERROR naming the
 // agent, and the run goes on; an agent that cannot start is refused by name.
 TEST_F(TwoHosts, AnAgentThatDiesIsAnErrorNamingIt) {

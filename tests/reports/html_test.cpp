@@ -256,9 +256,11 @@ TEST(HtmlEvidence, TrialTranscriptIsATablePerContender) {
 }
 
 TEST(HtmlEvidence, OddlyTypedProbeIsShownNotThrown) {
-    MatrixReport r = testing::sample_matrix(false);
-    r.targets[0].probe = {{"facts", {{"x", 7}}}, {"profile", "broken"}};
-    r.targets[1].probe = "not an object";
+    // As another host's report would bring them: through the JSON reader.
+    nlohmann::json j = to_json(testing::sample_matrix(false));
+    j["targets"][0]["probe"] = {{"facts", {{"x", 7}}}, {"profile", "broken"}};
+    j["targets"][1]["probe"] = "not an object";
+    MatrixReport r = matrix_from_json(j);
     r.host = nullptr;
     const std::string html = matrix_html(r, {});
     EXPECT_NE(html.find("data-fact=\"x\""), std::string::npos);

@@ -70,8 +70,8 @@ MatrixReport hostile_matrix() {
     r.targets[0].cells[0].scenarios[0].reason = "x | y <img src=x onerror=alert(1)> &amp; ]]>\n# not a heading\n| not a row |";
     r.targets[0].cells[0].deciding_scenario = "con|current\\";
     r.not_run[0].summary = "<iframe> | &";
-    r.targets[0].probe["profile"]["comparisons"][0]["source"] = "flock(2) | <b>man</b> & `x`";
-    r.targets[0].probe["profile"]["comparisons"][0]["fact"] = "locks.a|b.excludes_other_process";
+    r.targets[0].probe->comparisons[0].expectation.source = "flock(2) | <b>man</b> & `x`";
+    r.targets[0].probe->comparisons[0].fact_id = "locks.a|b.excludes_other_process";
     return r;
 }
 
@@ -166,24 +166,24 @@ TEST(MarkdownReport, DeviationsFromTheProfilePerTarget) {
 TEST(MarkdownReport, NoDeviationsNoTable) {
     MatrixReport r = testing::sample_matrix(false);
     for (TargetResult& t : r.targets)
-        if (t.probe.is_object())
-            for (auto& c : t.probe["profile"]["comparisons"]) c["outcome"] = "match";
+        if (t.probe)
+            for (Comparison& c : t.probe->comparisons) c.outcome = Outcome::match;
     const std::string md = matrix_markdown(r, {});
     EXPECT_EQ(check_tables(md), 2) << md;
     EXPECT_NE(md.find("## Deviations from the linux profile\n\nProbe facts that break a claim of the profile; `report.json` and "
                       "`report.html` carry the evidence.\n\nNo deviation on tmpfs, ext4, hugetlbfs.\n"),
               std::string::npos)
         << md;
-    for (TargetResult& t : r.targets) t.probe = nullptr;
+    for (TargetResult& t : r.targets) t.probe.reset();
     EXPECT_EQ(matrix_markdown(r, {}).find("## Deviations"), std::string::npos);
 }
 
 TEST(MarkdownReport, StaleKnownDeviationIsListed) {
     MatrixReport r = testing::sample_matrix(false);
-    for (auto& c : r.targets[0].probe["profile"]["comparisons"])
-        if (c["outcome"] == "known_deviation") {
-            c["outcome"] = "unexpectedly_conforms";
-            c["observed"] = false;
+    for (Comparison& c : r.targets[0].probe->comparisons)
+        if (c.outcome == Outcome::known_deviation) {
+            c.outcome = Outcome::unexpectedly_conforms;
+            c.observed = false;
         }
     const std::string md = matrix_markdown(r, {});
     EXPECT_NE(md.find("| tmpfs | locks.flock.conflicts\\_with.fcntl | false | false, as documented: the known deviation (NFS emulates "

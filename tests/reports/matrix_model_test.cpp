@@ -139,21 +139,21 @@ TEST(MatrixText, DeviationsNameTheirSourceReportWhenAMergeHasTwo) {
 TEST(MatrixText, NoDeviationsSaysNone) {
     MatrixReport r = testing::sample_matrix(false);
     for (TargetResult& t : r.targets)
-        if (t.probe.is_object())
-            for (auto& c : t.probe["profile"]["comparisons"]) c["outcome"] = "match";
+        if (t.probe)
+            for (Comparison& c : t.probe->comparisons) c.outcome = Outcome::match;
     const std::string text = matrix_text(r, {false, 100, ""});
     EXPECT_NE(text.find("\ndeviations from the linux profile:\n  none on tmpfs, ext4, hugetlbfs\n"), std::string::npos) << text;
     // Without a profile to compare with, there is no section at all.
-    for (TargetResult& t : r.targets) t.probe = nullptr;
+    for (TargetResult& t : r.targets) t.probe.reset();
     EXPECT_EQ(matrix_text(r, {false, 100, ""}).find("deviations from"), std::string::npos);
 }
 
 TEST(MatrixText, StaleKnownDeviationIsListed) {
     MatrixReport r = testing::sample_matrix(false);
-    for (auto& c : r.targets[0].probe["profile"]["comparisons"])
-        if (c["outcome"] == "known_deviation") {
-            c["outcome"] = "unexpectedly_conforms";
-            c["observed"] = false;
+    for (Comparison& c : r.targets[0].probe->comparisons)
+        if (c.outcome == Outcome::known_deviation) {
+            c.outcome = Outcome::unexpectedly_conforms;
+            c.observed = false;
         }
     const std::string text = matrix_text(r, {false, 100, ""});
     EXPECT_NE(text.find("    locks.flock.conflicts_with.fcntl: observed false as documented, yet the profile lists a known\n"
@@ -171,10 +171,16 @@ nlohmann::json odd_comparisons() {
 }
 
 TEST(MatrixText, DeviationsFitTheWidthAndSurviveOddProbes) {
-    MatrixReport r = testing::sample_matrix(true);
-    r.targets[0].probe["profile"]["comparisons"][0]["source"] = std::string(120, 'x') + " " + std::string(30, 'y');
-    r.targets[1].probe = {{"profile", {{"comparisons", odd_comparisons()}}}};
-    r.targets[3].probe = "not an object";
+    MatrixReport sample = testing::sample_matrix(true);
+    sample.targets[0].probe->comparisons[0].expectation.source = std::string(120, 'x') + " " + std::string(30, 'y');
+    // The odd probes come as another host's report would bring them: through the JSON reader.
+    nlohmann::json j = to_json(sample);
+    j["targets"][1]["probe"] = {{"profile", {{"comparisons", odd_comparisons()}}}};
+    j["targets"][3]["probe"] = "not an object";
+    const MatrixReport r = matrix_from_json(j);
+    ASSERT_TRUE(r.targets[1].probe);
+    EXPECT_EQ(r.targets[1].probe->comparisons.size(), 2u) << "the comparisons with a known outcome";
+    EXPECT_FALSE(r.targets[3].probe);
     for (const int width : {100, 60}) {
         const std::string text = matrix_text(r, {false, width, ""});
         const size_t from = text.find("\ndeviations from");

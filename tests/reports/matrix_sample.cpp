@@ -46,61 +46,56 @@ StrategyCell cell(const std::string& strategy, std::vector<ScenarioResult> scena
     return c;
 }
 
-json probe_json() {
-    return {{"facts",
-             {{"locks.fcntl.excludes_other_process", {{"measured", true}, {"value", true}, {"evidence", json::object()}}},
-              {"locks.flock.excludes_other_process", {{"measured", true}, {"value", false}, {"evidence", {{"note", "lock <forwarded> & lost"}}}}},
-              {"locks.slow-release.handover_ms", {{"measured", true}, {"value", 1503.96}, {"evidence", json::object()}}},
-              {"locks.flock.conflicts_with.fcntl", {{"measured", true}, {"value", true}, {"evidence", json::object()}}},
-              {"segments.sysv.attach_count_visible", {{"measured", false}, {"value", nullptr}, {"reason", "not root"}}}}},
-            {"profile",
-             {{"name", "linux"},
-              {"file", "platforms/linux.toml"},
-              {"comparisons",
-               json::array({{{"fact", "locks.flock.excludes_other_process"},
-                             {"pattern", "locks.*.excludes_other_process"},
-                             {"outcome", "deviation"},
-                             {"expected", true},
-                             {"observed", false},
-                             {"source", "Linux flock(2)"},
-                             {"where", "platforms/linux.toml:40:1"}},
-                            {{"fact", "locks.fcntl.excludes_other_process"},
-                             {"pattern", "locks.*.excludes_other_process"},
-                             {"outcome", "match"},
-                             {"expected", true},
-                             {"observed", true},
-                             {"source", "POSIX fcntl"},
-                             {"where", "platforms/linux.toml:40:1"}},
-                            {{"fact", "locks.slow-release.handover_ms"},
-                             {"pattern", "locks.*.handover_ms"},
-                             {"outcome", "deviation"},
-                             {"expected", {{"at_most", 100}}},
-                             {"observed", 1503.96},
-                             {"source", "Linux fs/locks.c"},
-                             {"where", "platforms/linux.toml:53:1"}},
-                            {{"fact", "locks.flock.conflicts_with.fcntl"},
-                             {"pattern", "locks.flock.conflicts_with.fcntl"},
-                             {"outcome", "known_deviation"},
-                             {"expected", false},
-                             {"observed", true},
-                             {"source", "Linux flock(2) NOTES"},
-                             {"where", "platforms/linux.toml:140:1"},
-                             {"known_deviation", "NFS emulates flock with fcntl"}}})}}}};
+Fact fact(const std::string& id, json value, json evidence = json::object()) {
+    Fact f;
+    f.id = id;
+    f.measured = true;
+    f.value = std::move(value);
+    f.evidence = std::move(evidence);
+    return f;
+}
+
+Fact unmeasured(const std::string& id, const std::string& reason) {
+    Fact f;
+    f.id = id;
+    f.reason = reason;
+    return f;
+}
+
+Comparison comparison(const std::string& fact, const std::string& pattern, Outcome outcome, json expected, json observed,
+                      const std::string& source, int line, const std::string& known = "") {
+    return {{pattern, std::move(expected), source, "", known, {"platforms/linux.toml", line, 1}}, fact, outcome, std::move(observed), ""};
+}
+
+ProbeReport probe_with(std::vector<Fact> facts, std::vector<Comparison> comparisons) {
+    ProbeReport p;
+    for (Fact& f : facts) p.facts.emplace(f.id, std::move(f));
+    p.profile = "linux";
+    p.profile_file = "platforms/linux.toml";
+    p.comparisons = std::move(comparisons);
+    return p;
+}
+
+ProbeReport probe() {
+    return probe_with({fact("locks.fcntl.excludes_other_process", true),
+                       fact("locks.flock.excludes_other_process", false, {{"note", "lock <forwarded> & lost"}}),
+                       fact("locks.slow-release.handover_ms", 1503.96), fact("locks.flock.conflicts_with.fcntl", true),
+                       unmeasured("segments.sysv.attach_count_visible", "not root")},
+                      {comparison("locks.flock.excludes_other_process", "locks.*.excludes_other_process", Outcome::deviation, true, false,
+                                  "Linux flock(2)", 40),
+                       comparison("locks.fcntl.excludes_other_process", "locks.*.excludes_other_process", Outcome::match, true, true,
+                                  "POSIX fcntl", 40),
+                       comparison("locks.slow-release.handover_ms", "locks.*.handover_ms", Outcome::deviation, {{"at_most", 100}}, 1503.96,
+                                  "Linux fs/locks.c", 53),
+                       comparison("locks.flock.conflicts_with.fcntl", "locks.flock.conflicts_with.fcntl", Outcome::known_deviation, false,
+                                  true, "Linux flock(2) NOTES", 140, "NFS emulates flock with fcntl")});
 }
 
 // The probe of a target where every claim held.
-json conforming_probe_json() {
-    return {{"facts", {{"segments.sysv.attach_count_visible", {{"measured", true}, {"value", true}, {"evidence", json::object()}}}}},
-            {"profile",
-             {{"name", "linux"},
-              {"file", "platforms/linux.toml"},
-              {"comparisons", json::array({{{"fact", "segments.sysv.attach_count_visible"},
-                                            {"pattern", "segments.sysv.attach_count_visible"},
-                                            {"outcome", "match"},
-                                            {"expected", true},
-                                            {"observed", true},
-                                            {"source", "Linux shmctl(2)"},
-                                            {"where", "platforms/linux.toml:120:1"}}})}}}};
+ProbeReport conforming_probe() {
+    return probe_with({fact("segments.sysv.attach_count_visible", true)},
+                      {comparison("segments.sysv.attach_count_visible", "segments.sysv.attach_count_visible", Outcome::match, true, true,
+                                  "Linux shmctl(2)", 120)});
 }
 
 TargetResult target(const std::string& name, const std::string& platform, const std::string& fstype) {
@@ -111,7 +106,7 @@ TargetResult target(const std::string& name, const std::string& platform, const 
     t.host = "host-a";
     t.info = {{"path", "/tmp/ilk-scratch/" + name}, {"fstype", fstype}, {"mount_options", "rw,relatime"}};
     t.elapsed_ms = 12345;
-    t.probe = probe_json();
+    t.probe = probe();
     return t;
 }
 
@@ -148,10 +143,10 @@ MatrixReport sample_matrix(bool merged) {
     };
     TargetResult xfs = target("xfs", linux61, "");
     xfs.unsupported = "mkfs.xfs is not installed: apt-get install xfsprogs";
-    xfs.probe = nullptr;
+    xfs.probe.reset();
     TargetResult huge = target("hugetlbfs", linux61, "hugetlbfs");
     huge.segments_only = true;
-    huge.probe = conforming_probe_json();
+    huge.probe = conforming_probe();
     huge.cells = {cell("tom-2004", {unsupported("concurrent-stale", "hugetlbfs holds segments only, not a data directory")})};
     huge.cells[0].scenarios[0].matters = false;
     fold_cell(huge.cells[0]);

@@ -8,8 +8,10 @@
 # plugins/skeleton against that prefix only, proves the compile read the
 # prefix's headers (not the source tree's), then runs the installed ilk:
 # list plugins (skeleton loads; without --plugin-dir, its own plugins load) and
-# probe --primitive skeleton (the lock excludes another process). Every step
-# that fails stops the test with a non-zero exit and the reason.
+# probe --primitive skeleton (the lock excludes another process), and its
+# target kind: listed, and as root a whole cell on the ramfs it mounts, the
+# mount gone afterwards. Every step that fails stops the test with a non-zero
+# exit and the reason.
 set -euo pipefail
 
 me="sdk.out_of_tree"
@@ -158,5 +160,46 @@ measured = sorted(k for k, v in facts.items() if k.startswith("locks.skeleton.")
 print(f"sdk.out_of_tree: {len(measured)} skeleton facts measured: " +
       ", ".join(f"{k.removeprefix('locks.skeleton.')}={facts[k]['value']}" for k in measured))
 EOF
+
+# --- 6. ...and provides a target kind through the SDK ------------------------
+step "ilk --plugin-dir $skel/plugins list targets"
+rc=0
+"$ilk" --plugin-dir "$skel/plugins" list targets >"$work/targets.txt" 2>&1 || rc=$?
+cat "$work/targets.txt"
+[[ $rc -eq 0 ]] || fail "installed ilk list targets exited $rc"
+grep -Eq '^skeleton-ramfs +template: ramfs mounted by the skeleton plugin' "$work/targets.txt" ||
+    fail "target kind 'skeleton-ramfs' is not listed"
+grep -Eq '^tmpfs ' "$work/targets.txt" || fail "the kit's own target kinds are not listed beside the plugin's"
+if [[ $(id -u) -ne 0 ]]; then
+    step "not root: skeleton-ramfs is mounted by the plugin, which needs root; its run is skipped"
+else
+    own_plugins=$(dirname "$(find "$prefix" -name 'ilk-bsd-flock.so' -print -quit)")
+    [[ -d $own_plugins ]] || fail "the install has no ilk-bsd-flock.so"
+    step "ilk run --target skeleton-ramfs --strategy lifetime-flock --scenario clean-restart"
+    rc=0
+    TMPDIR=$work "$ilk" --plugin-dir "$skel/plugins" --plugin-dir "$own_plugins" run --target skeleton-ramfs \
+        --strategy lifetime-flock --scenario clean-restart --format json --output "$work/run.json" \
+        --report-dir "$work/report" -q >"$work/run.log" 2>&1 || rc=$?
+    cat "$work/run.log"
+    [[ $rc -eq 0 ]] || fail "installed ilk run --target skeleton-ramfs exited $rc"
+    python3 - "$work/run.json" <<'EOF' || fail "the run on skeleton-ramfs did not give a SAFE cell on a ramfs (see above)"
+import json, sys
+t = json.load(open(sys.argv[1]))["targets"][0]
+problems = []
+if t.get("unsupported"):
+    problems.append(f"unsupported: {t['unsupported']}")
+if t.get("info", {}).get("fstype") != "ramfs":
+    problems.append(f"fstype {t.get('info', {}).get('fstype')!r}, expected 'ramfs'")
+if t.get("info", {}).get("plugin") != "skeleton":
+    problems.append(f"info.plugin {t.get('info', {}).get('plugin')!r}, expected 'skeleton'")
+verdicts = [c["verdict"] for c in t.get("cells", [])]
+if verdicts != ["SAFE"]:
+    problems.append(f"cells {verdicts}, expected ['SAFE']")
+for p in problems:
+    print(f"sdk.out_of_tree: {p}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+EOF
+    ! grep -q "ilk-skeleton-ramfs" /proc/self/mounts || fail "the skeleton's ramfs is still mounted after the run"
+fi
 
 step "PASS"

@@ -140,4 +140,42 @@ TEST(Descriptor, MissingSupportedHookIsRejected) {
     EXPECT_NE(ilk::validate_descriptor(&d).find("no supported() hook"), std::string::npos);
 }
 
+// Target kinds (API version 2): one case per message, and what is allowed.
+ilk::OpResult kind_setup(const ilk::ProbeContext*, ilk::TargetSetup*) { return ilk::op_ok(); }
+
+std::string validate_kind(const ilk::TargetKindDescriptor& k, std::uint32_t version = ilk::kPluginApiVersion) {
+    const ilk::PluginDescriptor d{version, "p", "1", 0, nullptr, 1, &k};
+    return ilk::validate_descriptor(&d);
+}
+
+TEST(Descriptor, PluginWithOnlyATargetKindIsAccepted) {
+    EXPECT_EQ(validate_kind({"ramfs", "ramfs", 0, 0, nullptr, kind_setup}), "");
+}
+
+TEST(Descriptor, TargetKindsOfAVersionOnePluginAreNotRead) {
+    // A version-1 descriptor has no such fields: what stands there is not read,
+    // so a plugin with only target kinds still declares 0 primitives.
+    EXPECT_NE(validate_kind({"ramfs", "ramfs", 0, 0, nullptr, kind_setup}, 1).find("declares 0 primitives"), std::string::npos);
+}
+
+TEST(Descriptor, TargetKindThatLooksLikeAPathIsRejected) {
+    EXPECT_NE(validate_kind({"../etc", "", 0, 0, nullptr, kind_setup}).find("looks like a path"), std::string::npos);
+    EXPECT_NE(validate_kind({"..", "", 0, 0, nullptr, kind_setup}).find("looks like a path"), std::string::npos);
+    EXPECT_NE(validate_kind({"", "", 0, 0, nullptr, kind_setup}).find("has no name"), std::string::npos);
+}
+
+TEST(Descriptor, TargetKindWithoutSetupIsRejected) {
+    EXPECT_NE(validate_kind({"k", "", 0, 0, nullptr, nullptr}).find("no setup() hook"), std::string::npos);
+}
+
+TEST(Descriptor, TargetKindWithUnknownFlagsIsRejected) {
+    EXPECT_NE(validate_kind({"k", "", ilk::kTargetFlagsSentinel, 0, nullptr, kind_setup}).find("unknown flags"), std::string::npos);
+}
+
+TEST(Descriptor, TargetToolWithoutItsPackageIsRejected) {
+    const ilk::TargetToolRef tools[] = {{"mkfs.k", "k-progs"}, {"mount.k", ""}};
+    EXPECT_NE(validate_kind({"k", "", 0, 2, tools, kind_setup}).find("tool 1 lacks a binary or a Debian package"), std::string::npos);
+    EXPECT_NE(validate_kind({"k", "", 0, 2, nullptr, kind_setup}).find("declares 2 tools"), std::string::npos);
+}
+
 }  // namespace

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "probe.h"  // measured_fact, unmeasured_fact
 #include "report.h"
 
 namespace {

@@ -20,7 +20,12 @@
 namespace ilk {
 
 // Bump on any change to the layout or meaning of the structs below.
-inline constexpr std::uint32_t kPluginApiVersion = 1;
+//   1  primitives (locks, segments)
+//   2  PluginDescriptor gains target kinds (appended: a version-1 plugin's
+//      descriptor is the prefix of a version-2 one, so ilk still loads it)
+inline constexpr std::uint32_t kPluginApiVersion = 2;
+// The oldest version this ilk still loads.
+inline constexpr std::uint32_t kPluginApiOldest = 1;
 
 enum class PrimitiveKind : std::uint32_t {
     lock = 1,     // an advisory lock on an open file
@@ -126,12 +131,57 @@ struct PrimitiveDescriptor {
     const SegmentOps* segment;  // when kind == segment
 };
 
+// A tool a target kind needs, and the Debian package that brings it.
+struct TargetToolRef {
+    const char* binary;   // "mkfs.ext4": looked up in PATH and the sbin directories
+    const char* package;  // "e2fsprogs": named in the message when the tool is missing
+};
+
+enum TargetFlags : std::uint64_t {
+    kTargetNeedsRoot = 1u << 0,      // set-up mounts or attaches: without root the target is UNSUPPORTED, with the reason
+    kTargetSegmentsOnly = 1u << 1,   // holds segments, not a data directory (as hugetlbfs)
+    kTargetFlagsSentinel = 1u << 2
+};
+
+// What a target kind's set-up made.
+struct TargetSetup {
+    char dir[512];    // where the local host works: a directory on the target, inside ctx->scratch_dir
+    char info[1024];  // optional: a JSON object of what was set up ({"export": "..."}), merged into the
+                      // target's info in reports; empty for none
+};
+
+// A target kind a plugin provides (API version 2): a filesystem or mount the
+// kit sets up for a run, next to the kit's own (tmpfs, ext4, overlayfs, ...).
+// `ilk run --target <name>` and `ilk list targets` know it by its name.
+//
+// There is no tear-down hook, on purpose: everything setup() makes — a mount,
+// a loop device, a sysctl — is journaled through ctx->journal *before* it is
+// made and undone by the journal at the end of the run, and by the next run or
+// `ilk clean` after a crash of the kit. A tear-down hook would run only when
+// nothing went wrong.
+struct TargetKindDescriptor {
+    const char* name;     // "ramfs", "cifs", "zfs": no '/', not one of the kit's own kinds
+    const char* summary;  // one line for `ilk list targets`
+    std::uint64_t flags;  // TargetFlags
+    std::size_t tool_count;
+    const TargetToolRef* tools;  // checked before setup(): a missing one makes the target UNSUPPORTED
+    // Set up the target under ctx->scratch_dir (target_dir is the same
+    // directory) and name in out->dir where to work. Runs in a sandboxed child
+    // of the harness with a timeout: a crash or hang costs the target, not the
+    // run. unsupported/error carry the reason and the fix.
+    OpResult (*setup)(const ProbeContext* ctx, TargetSetup* out);
+};
+
 struct PluginDescriptor {
     std::uint32_t api_version;  // kPluginApiVersion the plugin was built against
     const char* name;           // plugin folder name, e.g. "posix-fcntl"
     const char* version;
-    std::size_t primitive_count;
+    std::size_t primitive_count;  // 0 to 64; 0 only in a plugin that provides target kinds
     const PrimitiveDescriptor* primitives;
+    // Since API version 2 (read only from plugins that say so); defaulted, so
+    // a descriptor written for version 1 still compiles, warning-free:
+    std::size_t target_kind_count = 0;  // 0 to 16
+    const TargetKindDescriptor* target_kinds = nullptr;
 };
 
 // Helpers for plugin authors: build results without touching the struct by hand.

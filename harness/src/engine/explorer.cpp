@@ -14,34 +14,6 @@ namespace ilk {
 
 using json = nlohmann::json;
 
-std::string_view to_string(Verdict v) {
-    switch (v) {
-    case Verdict::SAFE: return "SAFE";
-    case Verdict::UNSAFE: return "UNSAFE";
-    case Verdict::STUCK: return "STUCK";
-    case Verdict::UNSUPPORTED: return "UNSUPPORTED";
-    case Verdict::ERROR: return "ERROR";
-    }
-    return "?";
-}
-
-int severity(Verdict v) {
-    switch (v) {
-    case Verdict::UNSAFE: return 4;
-    case Verdict::STUCK: return 3;
-    case Verdict::ERROR: return 2;
-    case Verdict::SAFE: return 1;
-    case Verdict::UNSUPPORTED: return 0;
-    }
-    return 0;
-}
-
-Verdict verdict_from_string(std::string_view name) {
-    for (Verdict v : {Verdict::SAFE, Verdict::UNSAFE, Verdict::STUCK, Verdict::UNSUPPORTED, Verdict::ERROR})
-        if (to_string(v) == name) return v;
-    throw std::runtime_error(fmt::format("unknown verdict '{}' (known: SAFE, UNSAFE, STUCK, UNSUPPORTED, ERROR)", name));
-}
-
 Verdict verdict_of(const Violation& v) {
     if (v.kind == "exclusion" || v.kind == "collateral") return Verdict::UNSAFE;
     if (v.kind == "liveness") return Verdict::STUCK;
@@ -73,10 +45,15 @@ Counterexample Counterexample::from_json(const json& j) {
     cx.schedule = j.at("schedule").get<Schedule>();
     cx.mode = j.value("mode", "");
     cx.seed = j.value("seed", 0ull);
-    // Only a failure has a counterexample: anything else is a broken file, not a verdict to replay towards.
+    // Only a finding has a counterexample: anything else is a broken file, not a verdict to replay towards.
     cx.verdict = verdict_from_string(j.at("verdict").get<std::string>());
-    if (cx.verdict != Verdict::UNSAFE && cx.verdict != Verdict::STUCK)
-        throw std::runtime_error(fmt::format("verdict '{}' cannot have a counterexample (only UNSAFE or STUCK)", to_string(cx.verdict)));
+    if (!has_counterexample(cx.verdict)) {
+        std::vector<std::string_view> can;
+        for (const VerdictRow& row : kVerdictTable)
+            if (row.counterexample) can.push_back(row.name);
+        throw std::runtime_error(
+            fmt::format("verdict '{}' cannot have a counterexample (only {})", to_string(cx.verdict), fmt::join(can, " or ")));
+    }
     cx.violation = {j["violation"].value("kind", ""), j["violation"].value("explanation", "")};
     cx.transcript = j.value("transcript", json::object());
     cx.shrunk_from = j.value("shrunk_from", 0);

@@ -12,14 +12,9 @@
 
 #include "engine/scenario.h"
 #include "engine/trial.h"
+#include "verdict.h"
 
 namespace ilk {
-
-enum class Verdict { SAFE, UNSAFE, STUCK, UNSUPPORTED, ERROR };
-std::string_view to_string(Verdict v);
-int severity(Verdict v);
-// Verdict from its name ("SAFE", ...); throws std::runtime_error on anything else.
-Verdict verdict_from_string(std::string_view name);  // UNSAFE > STUCK > ERROR > SAFE > UNSUPPORTED
 
 struct ScheduleOptions {
     enum class Mode { exhaustive, random, stress } mode = Mode::exhaustive;

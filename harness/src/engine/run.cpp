@@ -20,6 +20,7 @@
 #include "interrupt.h"
 #include "journal.h"
 #include "probe.h"
+#include "probe_target.h"
 #include "registry.h"
 #include "report.h"
 
@@ -164,14 +165,9 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
     if (o.probe) {
         const fs::path probe_dir = target.dir / "probe";
         fs::create_directories(probe_dir);
-        ProbeReport probe = run_probe(registry, journal, {probe_dir, {}, target.segments_only, target.lower_dir});
-        if (!o.profile.name.empty()) {
-            probe.profile = o.profile.name;
-            probe.profile_file = o.profile.file;
-            probe.comparisons = compare(o.profile, probe.facts);
-        }
+        ProbeReport probe = probe_target(registry, journal, target, probe_dir, {}, o.profile);
         for (const PrimitiveStatus& p : probe.primitives) prims[p.name] = p;
-        result.probe = probe_report_json(probe);
+        result.probe = probe;
         if (probe.interrupted) {
             result.elapsed_ms = target.setup_ms + ms_since(t0);
             return result;
@@ -214,6 +210,7 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
     env.journal = &journal;
     env.workdir = target.dir / "trials";
     fs::create_directories(env.workdir);
+    for (const auto& [host, dir] : target.views) env.views[host] = dir / "trials";
     const fs::path cx_dir = o.counterexample_dir.empty() || !o.counterexamples_per_target
                                 ? o.counterexample_dir : o.counterexample_dir / file_safe(target.name);
     {

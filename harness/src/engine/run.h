@@ -1,6 +1,6 @@
 // `ilk run`: every chosen strategy x scenario on every target, with verdicts,
 // counterexample files, and the probe of each target; the result is the
-// compatibility matrix (reports/matrix.h).
+// compatibility matrix (model/matrix.h).
 #pragma once
 
 #include <filesystem>

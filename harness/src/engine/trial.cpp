@@ -21,6 +21,11 @@ namespace ilk {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
+fs::path TrialEnv::workdir_on(const Host& h) const {
+    const auto it = views.find(h.name());
+    return it == views.end() ? workdir : it->second;
+}
+
 Host& TrialEnv::host_for(const std::string& contender) const {
     auto it = placement.find(contender == "L" ? "B" : contender);
     return it != placement.end() && it->second ? *it->second : *host;
@@ -119,7 +124,9 @@ Contender& Trial::spawn(const std::string& name, const SpawnOptions& o, bool wai
     c->proc = spawned.proc;
     c->parent = spawned.parent;
     c->link = std::move(spawned.link);
-    c->link->send({{"spec", strategy_}, {"datadir", datadir_.string()}, {"libraries", libraries_}, {"free", o.free_running}});
+    // The data directory as the contender's host sees it.
+    const fs::path datadir = env_.workdir_on(*c->host) / datadir_.filename();
+    c->link->send({{"spec", strategy_}, {"datadir", datadir.string()}, {"libraries", libraries_}, {"free", o.free_running}});
     contenders_.push_back(std::move(c));
     Contender& ref = *contenders_.back();
     if (wait) pump(ref);

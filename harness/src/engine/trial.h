@@ -32,10 +32,14 @@ struct TrialEnv {
     const Registry* registry = nullptr;
     const Journal* journal = nullptr;
     std::filesystem::path workdir;            // trials make their data directories here
+    // Where a host sees `workdir`, by host name, when not at the same path (the
+    // target's view per host: an NFS export mounted on each client, say).
+    std::map<std::string, std::filesystem::path> views;
     Host* host = nullptr;                     // where contenders run, unless placed elsewhere
     std::map<std::string, Host*> placement;   // contender name ("B") -> another host; L goes where B does
     std::chrono::milliseconds step_timeout{3000};
     Host& host_for(const std::string& contender) const;
+    std::filesystem::path workdir_on(const Host& host) const;
 };
 
 struct Contender {

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "engine/server.h"
+#include "exec_child.h"
 #include "fdpass.h"
 #include "journal.h"
 #include "pid_choice.h"
@@ -130,19 +131,15 @@ Zygote::Zygote(const std::filesystem::path& binary, const json& libraries, const
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
-    const std::string path = binary.string();
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
-    if (pid_ == 0) {
-        dup2(sv[1], 3);
-        const std::string parent = std::to_string(getppid());
-        execl(path.c_str(), path.c_str(), "contender", "--zygote", "--fd", "3", "--parent", parent.c_str(),
-              static_cast<char*>(nullptr));
-        _exit(6);
+    try {
+        pid_ = exec_child({binary.string(), "contender", "--zygote", "--fd", "3", "--parent", std::to_string(getpid())}, sv[1], journal);
+    } catch (...) {
+        close(sv[0]);
+        close(sv[1]);
+        throw;
     }
     close(sv[1]);
     control_ = sv[0];
-    if (journal) journal->record("proc", fmt::format("{} {}", pid_, process_start_time(pid_)));
     const std::string hello = libraries.dump();
     if (!send_with_fd(control_, hello.data(), hello.size(), -1)) throw std::runtime_error("cannot reach the zygote");
 }

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "exec_child.h"
 #include "host/agent_protocol.h"
 #include "journal.h"
 
@@ -60,23 +61,15 @@ AgentHost::AgentHost(std::string name, const std::vector<std::string>& command, 
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         throw std::runtime_error(fmt::format("agent {}: socketpair: {}", name_, std::strerror(errno)));
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error(fmt::format("agent {}: fork: {}", name_, std::strerror(errno)));
-    if (pid_ == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the harness
-        if (getppid() != parent) _exit(127);
-        dup2(sv[1], 3);  // dup2 clears close-on-exec on the copy
-        close_range(4, ~0U, 0);
-        std::vector<char*> argv;
-        for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        execvp(argv[0], argv.data());
-        _exit(127);
+    try {
+        pid_ = exec_child(command, sv[1], journal, {.search_path = true, .die_with_parent = true});  // never outlives the harness
+    } catch (const std::exception& e) {
+        close(sv[0]);
+        close(sv[1]);
+        throw std::runtime_error(fmt::format("agent {}: {}", name_, e.what()));
     }
     close(sv[1]);
     stream_ = Channel(sv[0]);
-    if (journal) journal->record("proc", fmt::format("{} {}", pid_, process_start_time(pid_)));
     const auto hello = call(agent::op::hello, {{"version", agent::kProtocolVersion}});
     if (!hello)
         throw std::runtime_error(fmt::format("agent {} ({}) did not answer hello: {}", name_, fmt::join(command, " "), error_));

@@ -19,7 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/explorer.h"  // Verdict
+#include "probe_report.h"
+#include "verdict.h"
 
 namespace ilk {
 
@@ -54,7 +55,8 @@ struct StrategyCell {
     std::vector<ScenarioResult> scenarios;
 };
 
-// Fold scenario results into the cell verdict: UNSAFE > STUCK > ERROR > SAFE;
+// Fold scenario results into the cell verdict: the failure of highest
+// severity (verdict.h: UNSAFE > STUCK > ERROR) decides;
 // SAFE only when every scenario is SAFE or UNSUPPORTED for a reason that does
 // not matter; a cell with a scenario that could not run for a reason that
 // matters (not root, a primitive missing) is UNSUPPORTED, deciding = that scenario.
@@ -71,9 +73,9 @@ struct TargetResult {
     std::string unsupported; // non-empty: the target could not be set up here: why, and the fix (package to install)
     bool segments_only = false;  // hugetlbfs: holds segments, not a data directory
     double elapsed_ms = 0;   // time spent on this target (set-up, probe, cells)
-    // The probe on this target: the `ilk probe` JSON (facts, primitives,
-    // comparisons with the profile); null when no probe ran.
-    nlohmann::json probe;
+    // The probe on this target (facts, primitives, comparisons with the
+    // profile), written as the `ilk probe` JSON; nullopt when no probe ran.
+    std::optional<ProbeReport> probe;
     std::vector<StrategyCell> cells;
 };
 

@@ -15,7 +15,7 @@ void fold_cell(StrategyCell& cell) {
     cell.reason.clear();
     const ScenarioResult* worst = nullptr;
     for (const ScenarioResult& s : cell.scenarios)
-        if (s.verdict != Verdict::SAFE && s.verdict != Verdict::UNSUPPORTED && (!worst || severity(s.verdict) > severity(worst->verdict)))
+        if (is_failure(s.verdict) && (!worst || severity(s.verdict) > severity(worst->verdict)))
             worst = &s;
     if (worst) {
         cell.verdict = worst->verdict;
@@ -64,6 +64,11 @@ struct Reader {
     // Only from matrix_from_json(json&&), whose document is ours to take
     // apart: large subtrees (probe, transcript) are moved out, not copied.
     bool steal = false;
+    const json* member(const char* key) const {
+        if (!j.is_object()) return nullptr;
+        const auto it = j.find(key);
+        return it == j.end() ? nullptr : &*it;
+    }
     const json& at(const char* key) const {
         if (!j.is_object()) throw std::runtime_error(fmt::format("{}: not an object", where));
         if (!j.contains(key)) throw std::runtime_error(fmt::format("{}: no key '{}'", where, key));
@@ -112,7 +117,8 @@ TargetResult read_target(const Reader& t) {
     tr.unsupported = t.opt<std::string>("unsupported", "");
     tr.segments_only = t.opt<bool>("segments_only", false);
     tr.elapsed_ms = t.opt<double>("elapsed_ms", 0);
-    tr.probe = t.opt<json>("probe", nullptr);
+    if (const json* probe = t.member("probe"))
+        tr.probe = t.steal ? probe_from_json(std::move(const_cast<json&>(*probe))) : probe_from_json(*probe);
     for (size_t k = 0; k < t.size("cells"); ++k) {
         const Reader c = t.sub("cells", k);
         StrategyCell cell;
@@ -162,7 +168,7 @@ json to_json(const TargetResult& t) {
     return {{"name", t.name},       {"kind", t.kind},         {"platform", t.platform},
             {"host", t.host},       {"source", t.source},     {"info", t.info},
             {"unsupported", t.unsupported}, {"segments_only", t.segments_only}, {"elapsed_ms", t.elapsed_ms},
-            {"probe", t.probe},     {"cells", cells}};
+            {"probe", t.probe ? to_json(*t.probe) : json(nullptr)},     {"cells", cells}};
 }
 
 json to_json(const MatrixReport& r) {

@@ -1,5 +1,5 @@
-// The result model of `ilk probe`: measured facts with their evidence.
-// Every report writer and the profile comparison read this, nothing else.
+// The probe's measured facts with their evidence: the vocabulary of `ilk probe`,
+// of platform profiles and of every report (model/probe_report.h holds them).
 #pragma once
 
 #include <map>

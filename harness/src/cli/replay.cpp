@@ -1,0 +1,74 @@
+// ilk replay: run a counterexample file again and check it reaches the same
+// verdict.
+#include <sys/prctl.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+#include "engine/explorer.h"
+#include "engine/trial.h"
+#include "host/local_host.h"
+#include "interrupt.h"
+#include "journal.h"
+#include "probe.h"
+
+namespace fs = std::filesystem;
+
+namespace ilk::cli {
+
+CLI::App* add_replay_command(CLI::App& app, ReplayArgs& a) {
+    CLI::App* replay = app.add_subcommand("replay", "Run a counterexample file again and check it reaches the same verdict");
+    replay->add_option("file", a.file, "Counterexample file (from ilk run)")->required();
+    replay->add_option("--times", a.times, "Replay this many times")->check(CLI::Range(1, 1000));
+    return replay;
+}
+
+int cmd_replay(const ReplayArgs& a, const std::vector<std::string>& plugin_dirs) {
+    const std::string& file = a.file;
+    const int times = a.times;
+    ilk::Counterexample cx;
+    try {
+        std::ifstream in(file);
+        if (!in) throw std::runtime_error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
+        cx = ilk::Counterexample::from_json(nlohmann::json::parse(in));
+    } catch (const std::exception& e) {
+        std::cerr << "ilk replay: " << file << ": " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    ilk::Registry registry = load_registry(plugin_dirs);
+    ilk::install_interrupt_handlers();
+    ilk::clean_stale_journals(registry);
+    ilk::Journal journal = ilk::Journal::begin(tmpdir());
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    ilk::Lab lab(registry, journal, journal.scratch());
+    for (const auto& p : registry.primitives())
+        if (p.desc->name == cx.strategy.lock || p.desc->name == cx.strategy.segment) ilk::check_primitive(lab, p);
+    ilk::TrialEnv env;
+    env.registry = &registry;
+    env.journal = &journal;
+    env.workdir = journal.scratch();
+    ilk::LocalHost local(registry, &journal, fs::read_symlink("/proc/self/exe"));
+    env.host = &local;
+    int same = 0;
+    for (int i = 0; i < times && !ilk::g_interrupted; ++i) {
+        std::optional<ilk::Violation> v;
+        const ilk::Verdict got = ilk::replay(env, cx, &v);
+        same += got == cx.verdict;
+        std::cout << fmt::format("replay {}: {}{}\n", i + 1, ilk::to_string(got), v ? ": " + v->explanation : "");
+    }
+    journal.finish(registry);
+    std::cout << fmt::format("{} of {} replays reached {} ({} under {}{}, schedule [{}])\n", same, times, ilk::to_string(cx.verdict),
+                             cx.strategy.name, cx.scenario, cx.variant.empty() ? "" : "/" + cx.variant, fmt::join(cx.schedule, " "));
+    if (ilk::g_interrupted) return kExitInterrupted;
+    return same == times ? kExitOk : kExitFailed;
+}
+
+}  // namespace ilk::cli

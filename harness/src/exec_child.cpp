@@ -1,0 +1,42 @@
+#include "exec_child.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "journal.h"  // process_start_time
+
+namespace ilk {
+
+pid_t exec_child(const std::vector<std::string>& argv, int channel, const Journal* journal, const ExecChildOptions& options) {
+    if (argv.empty()) throw std::runtime_error("exec_child: no program");
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const pid_t parent = getpid();
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid == 0) {
+        if (options.die_with_parent) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent) _exit(127);  // the parent died before the line above
+        }
+        if (channel != 3 && dup2(channel, 3) != 3) _exit(127);  // dup2 clears close-on-exec on the copy
+        if (channel == 3) fcntl(3, F_SETFD, 0);
+        close_range(4, ~0U, 0);
+        if (options.search_path) execvp(args[0], args.data());
+        else execv(args[0], args.data());
+        _exit(127);
+    }
+    if (journal) journal->record("proc", fmt::format("{} {}", pid, process_start_time(pid)));
+    return pid;
+}
+
+}  // namespace ilk
