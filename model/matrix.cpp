@@ -9,6 +9,13 @@ namespace ilk {
 
 using json = nlohmann::json;
 
+bool safe_is_partial(const StrategyCell& cell) {
+    if (cell.verdict != Verdict::SAFE) return false;
+    for (const ScenarioResult& s : cell.scenarios)
+        if (s.verdict == Verdict::SAFE && !s.complete) return true;
+    return false;
+}
+
 void fold_cell(StrategyCell& cell) {
     cell.verdict = Verdict::SAFE;
     cell.deciding_scenario.clear();
@@ -52,6 +59,7 @@ json scenario_json(const ScenarioResult& s) {
     if (s.verdict == Verdict::UNSUPPORTED) j["matters"] = s.matters;
     if (!s.variant.empty()) j["variant"] = s.variant;
     if (s.found_ms >= 0) j["found_ms"] = s.found_ms;
+    if (!s.coverage.empty()) j["coverage"] = s.coverage;
     if (!s.schedule.empty()) j["schedule"] = s.schedule;
     if (!s.transcript.is_null()) j["transcript"] = s.transcript;
     return j;
@@ -134,6 +142,7 @@ TargetResult read_target(const Reader& t) {
             sr.schedules = s.opt<int>("schedules", 0);
             sr.faults = s.opt<int>("faults", 0);
             sr.complete = s.opt<bool>("complete", true);
+            sr.coverage = s.opt<std::string>("coverage", "");
             sr.matters = s.opt<bool>("matters", true);
             sr.reason = s.opt<std::string>("reason", "");
             sr.variant = s.opt<std::string>("variant", "");

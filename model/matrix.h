@@ -34,7 +34,8 @@ struct ScenarioResult {
     Verdict verdict = Verdict::SAFE;
     int schedules = 0;             // schedules run (SAFE: the evidence)
     int faults = 0;                // crash faults injected over them
-    bool complete = true;          // exhaustive search finished within the cap
+    bool complete = true;          // exhaustive search finished within the cap (false: a SAFE is partial)
+    std::string coverage;          // how far the search went ("complete: every schedule with up to 2 preemptions ...")
     bool matters = true;           // UNSUPPORTED only: false when the reason does not matter for this cell
     std::string reason;            // UNSUPPORTED/ERROR: why (and the fix); UNSAFE/STUCK: the explanation
     std::string variant;           // the scenario variant of the counterexample, if any
@@ -61,6 +62,10 @@ struct StrategyCell {
 // not matter; a cell with a scenario that could not run for a reason that
 // matters (not root, a primitive missing) is UNSUPPORTED, deciding = that scenario.
 void fold_cell(StrategyCell& cell);
+
+// A SAFE cell whose search did not finish somewhere (cap, budget, sampling):
+// "not found", not "cannot happen". Marked on every matrix.
+bool safe_is_partial(const StrategyCell& cell);
 
 // One column of the matrix: a target on one platform.
 struct TargetResult {

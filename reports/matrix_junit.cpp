@@ -138,8 +138,9 @@ std::string testcase(const std::string& classname, const std::string& strategy, 
         ++n.skipped;
         out += fmt::format("      <skipped message=\"{}\"/>\n", attr(s.matters ? message : message + " (does not matter for this cell)"));
     } else {
-        out += fmt::format("      <system-out>SAFE: {} schedule(s), {} crash fault(s){}</system-out>\n", s.schedules, s.faults,
-                           s.complete ? "" : "; the schedule cap was reached: SAFE within the schedules run (raise --max-schedules)");
+        out += fmt::format("      <system-out>SAFE: {} schedule(s), {} crash fault(s){}{}</system-out>\n", s.schedules, s.faults,
+                           s.complete ? "" : "; partial: SAFE within the schedules run (raise --max-schedules or --budget)",
+                           s.coverage.empty() ? "" : xml("; " + s.coverage, false));
     }
     return out + "    </testcase>\n";
 }

@@ -89,6 +89,7 @@ std::string verdict_md(Verdict v) {
 
 std::string cell_md(const StrategyCell& c) {
     std::string out = verdict_md(c.verdict);
+    if (safe_is_partial(c)) out += "\\*";  // SAFE as far as the search went (footnote)
     if (!c.deciding_scenario.empty()) out += " (" + md(c.deciding_scenario) + ")";
     return out;
 }
@@ -306,7 +307,8 @@ std::string matrix_markdown(const MatrixReport& r, const WriteOptions&) {
         for (const StrategyCell& c : t.cells)
             for (const ScenarioResult& s : c.scenarios) incomplete += s.verdict == Verdict::SAFE && !s.complete;
     if (incomplete)
-        out += fmt::format("\n{} SAFE scenario result(s) reached the schedule cap: SAFE within the schedules run (raise `--max-schedules`).\n",
+        out += fmt::format("\nSAFE\\*: SAFE as far as the search went. {} SAFE scenario result(s) are partial: the search hit its cap or budget, or sampled (each one's coverage "
+                           "is in report.json; raise `--max-schedules` or `--budget`).\n",
                            incomplete);
 
     const std::vector<Finding> found = findings(r);

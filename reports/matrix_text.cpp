@@ -147,6 +147,7 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
                 } else if (const StrategyCell* c = cells.front()) {
                     shown = c->verdict;
                     text = glyph(c->verdict);
+                    if (safe_is_partial(*c)) text += "*";  // SAFE as far as the search went
                     if (!c->deciding_scenario.empty() && c->verdict != Verdict::UNSUPPORTED)
                         text += fmt::format(" {}", scenario_no[c->deciding_scenario]);
                 } else {
@@ -222,7 +223,8 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
             for (const ScenarioResult& s : c.scenarios) incomplete += s.verdict == Verdict::SAFE && !s.complete;
         }
     if (incomplete)
-        out += fmt::format("\n{} SAFE scenario results reached the schedule cap (SAFE within the schedules run; raise --max-schedules).\n",
+        out += fmt::format("\nok*: SAFE as far as the search went. {} SAFE scenario results are partial: the search hit its cap or budget, "
+                           "or sampled (each one's coverage is in report.json; raise --max-schedules or --budget).\n",
                            incomplete);
     out += fmt::format("\n{} cells over {} target(s), {} SAFE, in {:.1f} s{}\n", cells, r.targets.size(), safe, r.elapsed_ms / 1000,
                        r.interrupted ? " (interrupted: partial report)" : "");

@@ -6,6 +6,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -253,6 +255,83 @@ TEST_F(Engine, RandomScheduleIsReproducible) {
     if (a.counterexample) {
         EXPECT_EQ(a.counterexample->seed, b.counterexample->seed);
     }
+}
+
+// PCT's plan is the paper's: priorities d..d+n-1 in a random order, d-1
+// change points in 1..k; the same seed gives the same plan.
+TEST(Pct, PlanAndBoundFollowThePaper) {
+    const ilk::PctPlan a = ilk::make_pct_plan(42, 3, 20, 4, 1);
+    std::vector<int> sorted = a.priority;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, (std::vector<int>{4, 5, 6}));
+    ASSERT_EQ(a.change_points.size(), 3u);
+    for (int c : a.change_points) EXPECT_TRUE(c >= 1 && c <= 20) << c;
+    ASSERT_EQ(a.fault_points.size(), 1u);
+    const ilk::PctPlan b = ilk::make_pct_plan(42, 3, 20, 4, 1);
+    EXPECT_EQ(a.priority, b.priority);
+    EXPECT_EQ(a.change_points, b.change_points);
+    bool differs = false;
+    for (std::uint64_t seed = 1; seed < 20 && !differs; ++seed) differs = ilk::make_pct_plan(seed, 3, 20, 4, 1).change_points != a.change_points;
+    EXPECT_TRUE(differs) << "the seed does not change the plan";
+    // One run: 1/(n k^(d-1)); a crash costs 1/(n k) more; N runs: 1-(1-p)^N.
+    EXPECT_DOUBLE_EQ(ilk::pct_probability(2, 10, 3, 0, 1), 1.0 / 200);
+    EXPECT_DOUBLE_EQ(ilk::pct_probability(2, 10, 3, 1, 1), 1.0 / 4000);
+    EXPECT_NEAR(ilk::pct_probability(2, 10, 3, 0, 100), 1 - std::pow(1 - 1.0 / 200, 100), 1e-12);
+    EXPECT_DOUBLE_EQ(ilk::pct_probability(1, 1, 1, 0, 1), 1.0);
+}
+
+// PCT finds the step-7 race of tom-2004 on its own, and its counterexample
+// (a full schedule, as every mode writes) replays.
+TEST_F(Engine, PctFindsTheStep7Race) {
+    ilk::ScheduleOptions pct;
+    pct.mode = ilk::ScheduleOptions::Mode::pct;
+    pct.trials = 300;
+    const ilk::CellResult c = run(strategy("tom-2004"), "concurrent-stale", pct);
+    ASSERT_EQ(c.verdict, ilk::Verdict::UNSAFE) << c.reason << "\n" << c.coverage;
+    ASSERT_TRUE(c.counterexample);
+    EXPECT_EQ(c.counterexample->mode, "pct");
+    EXPECT_EQ(ilk::replay(*env_, *c.counterexample), ilk::Verdict::UNSAFE) << c.counterexample->to_json().dump();
+}
+
+// A STUCK does not end the search: it goes on to its cap looking for an
+// UNSAFE, then samples beyond the cap with PCT, and says so.
+TEST_F(Engine, AStuckDoesNotEndTheSearch) {
+    ilk::ScheduleOptions bounded;
+    bounded.pct_runs = 0;
+    const ilk::CellResult b = run(strategy("tom-2004+startup-lock"), "concurrent-stale", bounded);
+    ASSERT_EQ(b.verdict, ilk::Verdict::STUCK) << b.reason;
+    EXPECT_EQ(b.schedules, 2 * bounded.max_schedules) << "both variants run to the cap";
+    EXPECT_FALSE(b.complete);
+    EXPECT_EQ(b.coverage.rfind("partial: the cap of 50 schedules was hit (variant 2, 3)", 0), 0u) << b.coverage;
+
+    ilk::ScheduleOptions mixed;
+    mixed.pct_runs = 10;
+    const ilk::CellResult m = run(strategy("tom-2004+startup-lock"), "concurrent-stale", mixed);
+    EXPECT_EQ(m.schedules, 2 * (mixed.max_schedules + mixed.pct_runs));
+    EXPECT_NE(m.coverage.find("; then 20 PCT runs of depth 3 (seed 1"), std::string::npos) << m.coverage;
+}
+
+// Every result says how far the search went.
+TEST_F(Engine, EveryResultSaysWhatItCovered) {
+    const ilk::CellResult full = run(strategy("lifetime-flock"), "clean-restart");
+    ASSERT_EQ(full.verdict, ilk::Verdict::SAFE) << full.reason;
+    EXPECT_TRUE(full.complete);
+    EXPECT_EQ(full.coverage.rfind("complete: every schedule with up to 2 preemptions and ", 0), 0u) << full.coverage;
+
+    ilk::ScheduleOptions budget;
+    budget.budget_ms = 1;
+    const ilk::CellResult cut = run(strategy("lifetime-flock"), "concurrent-start", budget);
+    EXPECT_FALSE(cut.complete);
+    EXPECT_EQ(cut.coverage.rfind("partial: the time budget of 0.001 s was spent after", 0), 0u) << cut.coverage;
+
+    ilk::ScheduleOptions pct;
+    pct.mode = ilk::ScheduleOptions::Mode::pct;
+    pct.trials = 10;
+    const ilk::CellResult sampled = run(strategy("lifetime-flock"), "concurrent-start", pct);
+    ASSERT_EQ(sampled.verdict, ilk::Verdict::SAFE) << sampled.reason;
+    EXPECT_FALSE(sampled.complete);
+    EXPECT_NE(sampled.coverage.find("PCT runs of depth 3"), std::string::npos) << sampled.coverage;
+    EXPECT_NE(sampled.coverage.find("found with probability at least"), std::string::npos) << sampled.coverage;
 }
 
 }  // namespace

@@ -52,6 +52,34 @@ TEST(MatrixCell, NothingShownSafeIsNotSafe) {
     EXPECT_EQ(c.reason, "a reason");
 }
 
+// A SAFE whose search stopped at a cap or budget, or sampled, is "not found",
+// not "cannot happen": the cell says so on every matrix.
+TEST(MatrixCell, PartialSafeIsMarked) {
+    StrategyCell c{"s", Verdict::SAFE, "", "", {result("a", Verdict::SAFE), result("b", Verdict::SAFE)}};
+    fold_cell(c);
+    EXPECT_FALSE(safe_is_partial(c));
+    c.scenarios[1].complete = false;
+    c.scenarios[1].coverage = "partial: the cap of 50 schedules was hit (variant 2)";
+    fold_cell(c);
+    EXPECT_TRUE(safe_is_partial(c));
+    c.scenarios[0].verdict = Verdict::UNSAFE;
+    fold_cell(c);
+    EXPECT_FALSE(safe_is_partial(c)) << "only a SAFE cell can be partial";
+
+    MatrixReport r = testing::sample_matrix(false);
+    for (TargetResult& t : r.targets)
+        for (StrategyCell& cell : t.cells)
+            if (cell.verdict == Verdict::SAFE) {
+                for (ScenarioResult& s : cell.scenarios) s.complete = false;
+                break;
+            }
+    const std::string text = matrix_text(r, {false, 100, ""});
+    EXPECT_NE(text.find("ok*"), std::string::npos) << text;
+    EXPECT_NE(text.find("ok*: SAFE as far as the search went"), std::string::npos) << text;
+    const std::string md = matrix_markdown(r, {false, 100, ""});
+    EXPECT_NE(md.find("SAFE\\*"), std::string::npos) << md;
+}
+
 TEST(MatrixJson, RoundTripKeepsEverything) {
     const MatrixReport r = testing::sample_matrix(true);
     const nlohmann::json j = to_json(r);

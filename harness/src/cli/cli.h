@@ -17,6 +17,7 @@
 
 namespace CLI {
 class App;
+class Validator;
 }
 
 namespace ilk::cli {
@@ -42,6 +43,10 @@ std::filesystem::path tmpdir();
 // own kinds or the registry's plugins') must exist (did-you-mean), a directory
 // must be usable. Returns false after saying why.
 bool check_target_specs(const char* who, const std::vector<std::string>& specs, const Registry& registry);
+// "2s", "500ms", "1.5s", "1m" -> milliseconds; nullopt when it is not one.
+std::optional<double> parse_duration_ms(const std::string& text);
+// A CLI11 check for such an option, naming the forms it takes.
+CLI::Validator duration_validator();
 // The profile to compare with: named, or the running OS's. Throws ProfileError.
 PlatformProfile pick_profile(const std::string& name);
 // The report directory, made before the run (counterexamples are written as
@@ -64,7 +69,8 @@ struct RunArgs {
     std::vector<std::string> strategies, scenarios, targets;
     std::string format = "text", output, schedule = "exhaustive", counterexample_dir, report_dir = "ilk-report", platform;
     std::uint64_t seed = 1;
-    int trials = 200, bound = 2, faults = 1, max_schedules = 50, jobs = 0;
+    int trials = 200, bound = 2, faults = 1, max_schedules = 50, jobs = 0, depth = 3, pct_runs = 50;
+    std::string budget;  // "2s", "500ms"; empty: none
     bool no_color = false, quiet = false, no_probe = false;
     bool check = false;  // exit code by verdict (for CTest)
 };

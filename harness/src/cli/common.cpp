@@ -9,6 +9,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/cli.h"
@@ -78,6 +79,31 @@ bool check_target_specs(const char* who, const std::vector<std::string>& specs, 
         }
     }
     return true;
+}
+
+std::optional<double> parse_duration_ms(const std::string& text) {
+    std::size_t used = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    const std::string unit = text.substr(used);
+    double scale = 0;
+    if (unit == "ms") scale = 1;
+    else if (unit == "s") scale = 1000;
+    else if (unit == "m" || unit == "min") scale = 60000;
+    if (scale == 0 || !(value > 0) || value > 1e6) return std::nullopt;
+    return value * scale;
+}
+
+CLI::Validator duration_validator() {
+    return CLI::Validator(
+        [](std::string& text) {
+            return parse_duration_ms(text) ? std::string() : fmt::format("'{}' is not a duration: write it as 2s, 500ms or 1m", text);
+        },
+        "DURATION");
 }
 
 PlatformProfile pick_profile(const std::string& name) {

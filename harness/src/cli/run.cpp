@@ -62,9 +62,19 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
         "A directory (a scratch subdirectory is made and removed) or a kit-made target: {}, or a plugin's (ilk list targets); "
         "repeatable. Default: the platform profile's targets", fmt::join(ilk::target_kind_names(), ", "));
     run->add_option("--target", a.targets, target_help);
-    run->add_option("--schedule", a.schedule, "How contenders' steps interleave")->check(CLI::IsMember({"exhaustive", "random", "stress"}));
-    run->add_option("--seed", a.seed, "Random schedule: seed");
-    run->add_option("--trials", a.trials, "Random and stress schedules: trials per scenario variant");
+    run->add_option("--schedule", a.schedule,
+                    "How contenders' steps interleave: exhaustive (within --bound, then PCT runs where --max-schedules is hit), "
+                    "random, pct (priority-based random, with a probability bound for bugs of --depth), stress (free-running)")
+        ->check(CLI::IsMember({"exhaustive", "random", "pct", "stress"}));
+    run->add_option("--seed", a.seed, "Random and PCT schedules: seed");
+    run->add_option("--trials", a.trials, "Random, PCT and stress schedules: trials per scenario variant");
+    run->add_option("--depth", a.depth, "PCT: the bug depth (ordering constraints) its probability bound is for")->check(CLI::Range(1, 10));
+    run->add_option("--pct-runs", a.pct_runs,
+                    "Exhaustive schedule: PCT runs per scenario variant whose --max-schedules cap is hit without UNSAFE (0: none)")
+        ->check(CLI::Range(0, 100000));
+    run->add_option("--budget", a.budget,
+                    "Time per scenario of each cell, e.g. 2s or 500ms (default: none); when spent, the search stops and a SAFE is partial")
+        ->check(duration_validator());
     run->add_option("--bound", a.bound, "Exhaustive schedule: preemption bound")->check(CLI::Range(0, 10));
     run->add_option("--faults", a.faults, "Crashes (SIGKILL at a step) per schedule")->check(CLI::Range(0, 4));
     run->add_option("--max-schedules", a.max_schedules, "Exhaustive schedule: cap per scenario variant")->check(CLI::PositiveNumber);
@@ -127,8 +137,12 @@ std::optional<SavedRun> run_and_save(const RunArgs& a, const std::vector<std::st
     o.scenarios = a.scenarios;
     o.schedule.mode = a.schedule == "random"   ? ilk::ScheduleOptions::Mode::random
                       : a.schedule == "stress" ? ilk::ScheduleOptions::Mode::stress
+                      : a.schedule == "pct"    ? ilk::ScheduleOptions::Mode::pct
                                                : ilk::ScheduleOptions::Mode::exhaustive;
     o.schedule.seed = a.seed;
+    o.schedule.depth = a.depth;
+    o.schedule.pct_runs = a.pct_runs;
+    o.schedule.budget_ms = a.budget.empty() ? 0 : *parse_duration_ms(a.budget);
     o.schedule.trials = a.trials;
     o.schedule.preemption_bound = a.bound;
     o.schedule.max_faults = a.faults;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
 
 #include <fmt/format.h>
@@ -117,13 +118,34 @@ std::vector<Contender*> stage(Trial& t, const Scenario& scenario, const std::str
 
 }  // namespace
 
+PctPlan make_pct_plan(std::uint64_t seed, int contenders, int steps, int depth, int faults) {
+    std::uint64_t state = seed;
+    PctPlan plan;
+    const int n = std::max(1, contenders), k = std::max(1, steps), d = std::max(1, depth);
+    for (int i = 0; i < n; ++i) plan.priority.push_back(d + i);
+    for (int i = n - 1; i > 0; --i)  // Fisher-Yates: a uniformly random order
+        std::swap(plan.priority[static_cast<size_t>(i)], plan.priority[next_random(&state) % static_cast<std::uint64_t>(i + 1)]);
+    for (int i = 0; i < d - 1; ++i) plan.change_points.push_back(1 + static_cast<int>(next_random(&state) % static_cast<std::uint64_t>(k)));
+    for (int i = 0; i < faults; ++i) plan.fault_points.push_back(1 + static_cast<int>(next_random(&state) % static_cast<std::uint64_t>(k)));
+    return plan;
+}
+
+double pct_probability(int contenders, int steps, int depth, int faults, int runs) {
+    const double n = std::max(1, contenders), k = std::max(1, steps);
+    const double one = 1.0 / (n * std::pow(k, std::max(0, depth - 1)) * std::pow(n * k, std::max(0, faults)));
+    if (runs <= 0) return 0;
+    if (one >= 1) return 1;
+    return -std::expm1(runs * std::log1p(-one));  // 1 - (1 - one)^runs without the rounding of 1 - tiny
+}
+
 ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
                              const std::string& variant, const Schedule& prefix, int max_faults, std::uint64_t* rng,
-                             int trial_index) {
+                             int trial_index, const PctPlan* pct) {
     return in_trial(env, strategy, trial_index, [&](Trial& t, ScheduleOutcome& out) {
         const std::vector<Contender*> starters = stage(t, scenario, variant, false, out);
         std::string last;
         int preemptions = 0;
+        std::vector<int> priority = pct ? pct->priority : std::vector<int>{};
         while (!out.violation) {
             throw_if_interrupted();
             std::vector<std::string> enabled;
@@ -145,6 +167,20 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
                     break;
                 }
                 p.chosen = static_cast<size_t>(it - p.options.begin());
+            } else if (pct) {
+                // The highest-priority enabled contender moves (or is killed at a fault point).
+                const int step = static_cast<int>(pos) + 1;
+                size_t best = 0;
+                int best_priority = -1;
+                for (size_t i = 0; i < starters.size(); ++i)
+                    if (starters[i]->enabled() && i < priority.size() && priority[i] > best_priority) best = i, best_priority = priority[i];
+                const std::string who = starters[best]->name;
+                const bool fault = out.faults < max_faults &&
+                                   std::find(pct->fault_points.begin(), pct->fault_points.end(), step) != pct->fault_points.end();
+                const auto it = std::find(p.options.begin(), p.options.end(), fault ? "!" + who : who);
+                p.chosen = it == p.options.end() ? 0 : static_cast<size_t>(it - p.options.begin());
+                for (size_t j = 0; j < pct->change_points.size(); ++j)  // the j-th change point's priority is j + 1, below every initial one
+                    if (pct->change_points[j] == step) priority[best] = static_cast<int>(j) + 1;
             } else if (rng) {
                 const bool fault = out.faults < max_faults && next_random(rng) % 10 == 0;
                 const std::string who = enabled[next_random(rng) % enabled.size()];
@@ -210,15 +246,26 @@ std::optional<Schedule> next_prefix(const ScheduleOutcome& o, const ScheduleOpti
 
 }  // namespace
 
+namespace {
+
+std::string percent(double p) { return p >= 0.9995 ? "100%" : fmt::format("{:.3g}%", p * 100); }
+
+}  // namespace
+
 CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario, const ScheduleOptions& options) {
     const auto t0 = std::chrono::steady_clock::now();
+    auto elapsed_ms = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); };
     ScheduleOptions opt = options;
     opt.max_faults = std::min(options.max_faults, scenario.faults);
     CellResult cell;
     cell.strategy = strategy.name;
     cell.scenario = scenario.name;
-    bool unsupported = false;
-    auto consider = [&](const ScheduleOutcome& o, const std::string& variant, std::uint64_t seed) {
+    bool unsupported = false, budget_spent = false;
+    auto out_of_time = [&] {
+        if (opt.budget_ms > 0 && elapsed_ms() >= opt.budget_ms) budget_spent = true;
+        return budget_spent;
+    };
+    auto consider = [&](const ScheduleOutcome& o, const std::string& variant, std::uint64_t seed, const char* mode) {
         cell.schedules += 1;
         cell.faults += o.faults;
         if (!o.violation) return;
@@ -231,45 +278,76 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         if (severity(v) <= severity(cell.verdict)) return;
         cell.verdict = v;
         cell.reason = o.violation->explanation;
-        cell.found_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        Counterexample cx{strategy, scenario.name, variant, o.schedule,
-                          opt.mode == ScheduleOptions::Mode::random ? "random"
-                          : opt.mode == ScheduleOptions::Mode::stress ? "stress" : "exhaustive",
-                          seed, v, *o.violation,
-                          o.transcript, static_cast<int>(o.schedule.size())};
-        cell.counterexample = std::move(cx);
+        cell.found_ms = elapsed_ms();
+        cell.counterexample = Counterexample{strategy, scenario.name, variant, o.schedule, mode, seed, v, *o.violation,
+                                             o.transcript, static_cast<int>(o.schedule.size())};
     };
+    auto done = [&] { return cell.verdict == Verdict::UNSAFE || unsupported; };
+    // PCT runs on one variant; k grows with the longest run seen. Returns the
+    // bounds reached (for bugs needing no crash, and needing opt.max_faults).
     int trial_index = 0;
+    double pct_bound = 1, pct_bound_crash = 1;
+    int pct_runs_total = 0, pct_steps = 0;
+    auto run_pct = [&](const std::string& variant, int runs, int steps) {
+        const int n = starters_for(scenario, variant);
+        int clean = 0, crashed = 0;
+        for (int i = 0; i < runs && !done() && !out_of_time(); ++i) {
+            const std::uint64_t seed = opt.seed * 1000003ULL + static_cast<std::uint64_t>(i);
+            const int faults = (i % 2 == 1) ? opt.max_faults : 0;  // every other run crashes a contender at a random step
+            const PctPlan plan = make_pct_plan(seed, n, steps, opt.depth, faults);
+            const ScheduleOutcome o = run_schedule(env, strategy, scenario, variant, {}, faults, nullptr, trial_index++, &plan);
+            consider(o, variant, seed, "pct");
+            steps = std::max(steps, static_cast<int>(o.schedule.size()));
+            ++(faults ? crashed : clean);
+        }
+        pct_runs_total += clean + crashed;
+        pct_steps = std::max(pct_steps, steps);
+        pct_bound = std::min(pct_bound, pct_probability(n, steps, opt.depth, 0, clean));
+        pct_bound_crash = std::min(pct_bound_crash, opt.max_faults ? pct_probability(n, steps, opt.depth, opt.max_faults, crashed) : 1.0);
+    };
+    std::vector<std::string> capped;  // exhaustive: variants whose cap was hit
     try {
     for (const std::string& variant : scenario.variants) {
+        if (done() || out_of_time()) break;
         if (opt.mode == ScheduleOptions::Mode::stress) {
-            for (int i = 0; i < opt.trials && cell.verdict != Verdict::UNSAFE && !unsupported; ++i)
-                consider(run_free(env, strategy, scenario, variant, trial_index++), variant, 0);
+            for (int i = 0; i < opt.trials && !done() && !out_of_time(); ++i)
+                consider(run_free(env, strategy, scenario, variant, trial_index++), variant, 0, "stress");
             continue;
         }
         if (opt.mode == ScheduleOptions::Mode::random) {
-            for (int i = 0; i < opt.trials; ++i) {
+            for (int i = 0; i < opt.trials && !done() && !out_of_time(); ++i) {
                 std::uint64_t state = opt.seed * 1000003ULL + static_cast<std::uint64_t>(i);
                 const std::uint64_t seed = state;
-                consider(run_schedule(env, strategy, scenario, variant, {}, opt.max_faults, &state, trial_index++), variant, seed);
-                if (cell.verdict == Verdict::UNSAFE || unsupported) break;
+                consider(run_schedule(env, strategy, scenario, variant, {}, opt.max_faults, &state, trial_index++), variant, seed, "random");
             }
             continue;
         }
-        int n = 0;
-        bool stop = false, limited = true;
+        if (opt.mode == ScheduleOptions::Mode::pct) {
+            // One run of the default policy first: k, the steps of a run.
+            const ScheduleOutcome first = run_schedule(env, strategy, scenario, variant, {}, 0, nullptr, trial_index++);
+            consider(first, variant, 0, "pct");
+            run_pct(variant, opt.trials, static_cast<int>(first.schedule.size()));
+            continue;
+        }
+        int n = 0, longest = 0;
+        bool stop = false, limited = true, cap_hit = false;
         for (int budget = 0; budget <= opt.preemption_bound + opt.max_faults && !stop && limited; ++budget) {
             limited = false;
             Schedule prefix;
             for (;;) {
                 if (n++ >= opt.max_schedules) {
-                    cell.complete = false;
+                    cap_hit = true;
+                    stop = true;
+                    break;
+                }
+                if (out_of_time()) {
                     stop = true;
                     break;
                 }
                 const ScheduleOutcome o = run_schedule(env, strategy, scenario, variant, prefix, opt.max_faults, nullptr, trial_index++);
-                consider(o, variant, 0);
-                if (cell.verdict == Verdict::UNSAFE || unsupported || (o.violation && o.violation->kind == "error")) {
+                consider(o, variant, 0, "exhaustive");
+                longest = std::max(longest, static_cast<int>(o.schedule.size()));
+                if (done() || (o.violation && o.violation->kind == "error")) {
                     stop = true;
                     break;
                 }
@@ -278,22 +356,58 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
                 prefix = std::move(*next);
             }
         }
-        if (cell.verdict == Verdict::UNSAFE || unsupported) break;
+        if (cap_hit) {
+            cell.complete = false;
+            capped.push_back(variant);
+            // The bound did not finish: what lies beyond the cap is sampled with PCT.
+            if (!done() && opt.pct_runs > 0) run_pct(variant, opt.pct_runs, longest);
+        }
     }
     } catch (const Interrupted&) {
         // Keep what was explored; the caller sees the flag and stops the run.
         cell.complete = false;
         cell.reason = cell.reason.empty() ? "interrupted: partial exploration" : cell.reason;
-        cell.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        cell.coverage = fmt::format("partial: interrupted after {} schedules", cell.schedules);
+        cell.elapsed_ms = elapsed_ms();
         return cell;
     }
     if (unsupported && !cell.counterexample) {
         cell.verdict = Verdict::UNSUPPORTED;
         cell.schedules = 0;
     }
+    // How far the search went: what a SAFE here means.
+    const std::string crash = opt.max_faults == 0   ? "no crash"
+                              : opt.max_faults == 1 ? "1 crash"
+                                                    : fmt::format("{} crashes", opt.max_faults);
+    const std::string pct_text =
+        pct_runs_total == 0 ? ""
+                            : fmt::format("{} PCT runs of depth {} (seed {}, runs of up to {} steps): a given bug of depth {} is found "
+                                          "with probability at least {}{}",
+                                          pct_runs_total, opt.depth, opt.seed, pct_steps, opt.depth, percent(pct_bound),
+                                          opt.max_faults ? fmt::format(", {} if it needs {}", percent(pct_bound_crash), crash) : "");
+    if (budget_spent) cell.complete = false;
+    if (opt.mode == ScheduleOptions::Mode::stress) {
+        cell.complete = false;
+        cell.coverage = fmt::format("sampled: {} free-running trials", cell.schedules);
+    } else if (opt.mode == ScheduleOptions::Mode::random) {
+        cell.complete = false;
+        cell.coverage = fmt::format("sampled: {} random schedules (seed {})", cell.schedules, opt.seed);
+    } else if (opt.mode == ScheduleOptions::Mode::pct) {
+        cell.complete = false;
+        cell.coverage = "sampled: " + pct_text;
+    } else if (capped.empty() && !budget_spent) {
+        cell.coverage = fmt::format("complete: every schedule with up to {} preemptions and {} ({} schedule{})", opt.preemption_bound,
+                                    crash, cell.schedules, cell.schedules == 1 ? "" : "s");
+    } else if (!capped.empty()) {
+        cell.coverage = fmt::format("partial: the cap of {} schedules was hit (variant {}){}", opt.max_schedules, fmt::join(capped, ", "),
+                                    pct_text.empty() ? "" : "; then " + pct_text);
+    }
+    if (budget_spent)
+        cell.coverage = fmt::format("partial: the time budget of {:g} s was spent after {} schedules{}", opt.budget_ms / 1000, cell.schedules,
+                                    cell.coverage.empty() ? "" : "; " + cell.coverage);
     // Free-running findings have no step schedule to shrink or replay.
     if (cell.counterexample && opt.mode != ScheduleOptions::Mode::stress) cell.counterexample = shrink(env, *cell.counterexample, scenario);
-    cell.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    cell.elapsed_ms = elapsed_ms();
     return cell;
 }
 

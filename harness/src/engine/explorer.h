@@ -17,13 +17,31 @@
 namespace ilk {
 
 struct ScheduleOptions {
-    enum class Mode { exhaustive, random, stress } mode = Mode::exhaustive;
+    enum class Mode { exhaustive, random, stress, pct } mode = Mode::exhaustive;
     int preemption_bound = 2;   // exhaustive: context switches away from a contender that could go on
     int max_faults = 1;         // crashes (SIGKILL of a starter at a step boundary) per schedule
     int max_schedules = 50;     // per scenario variant; beyond it the exploration is incomplete (reported)
-    std::uint64_t seed = 1;     // random
-    int trials = 200;           // random and stress: trials per variant
+    std::uint64_t seed = 1;     // random and PCT
+    int trials = 200;           // random, stress and PCT: trials per variant
+    int depth = 3;              // PCT: the bug depth d it gives a probability bound for
+    int pct_runs = 50;          // exhaustive: PCT runs per variant after the cap is hit without UNSAFE (0: none)
+    double budget_ms = 0;       // time per scenario (a cell's row); 0: none. Spent: the search stops, partial
 };
+
+// PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010): the
+// contenders get distinct random priorities d..d+n-1, the highest enabled one
+// moves, and at d-1 random steps the one that moves drops to priority 1..d-1.
+// A given bug of depth d is found by one run with probability at least
+// 1/(n k^(d-1)), k the steps of a run; each crash it needs (a SIGKILL at a
+// random step, of the contender moving then) costs another 1/(n k).
+struct PctPlan {
+    std::vector<int> priority;       // by starter index (B = 0)
+    std::vector<int> change_points;  // step numbers (1-based): at the j-th, the mover's priority drops to j + 1
+    std::vector<int> fault_points;   // step numbers where the mover is killed instead
+};
+PctPlan make_pct_plan(std::uint64_t seed, int contenders, int steps, int depth, int faults);
+// The bound above, for `runs` runs; in [0, 1].
+double pct_probability(int contenders, int steps, int depth, int faults, int runs);
 
 // A schedule is the list of decisions: "B" = let B take its next step, "!B" = SIGKILL B.
 using Schedule = std::vector<std::string>;
@@ -47,7 +65,8 @@ struct CellResult {
     Verdict verdict = Verdict::SAFE;
     int schedules = 0;        // schedules run
     int faults = 0;           // crash faults injected over them
-    bool complete = true;     // exhaustive search finished within max_schedules
+    bool complete = true;     // exhaustive search finished within max_schedules (and the time budget)
+    std::string coverage;     // how far the search went, for people: what a SAFE means
     std::string reason;       // UNSUPPORTED/ERROR: why; UNSAFE/STUCK: the explanation
     std::optional<Counterexample> counterexample;
     std::string counterexample_file;
@@ -75,7 +94,7 @@ struct ScheduleOutcome {
 
 ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
                              const std::string& variant, const Schedule& prefix, int max_faults, std::uint64_t* rng_state,
-                             int trial_index);
+                             int trial_index, const PctPlan* pct = nullptr);
 
 // Stress: starters run free (no gates), really concurrently; the oracle judges the end state.
 ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,

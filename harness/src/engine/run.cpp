@@ -83,6 +83,7 @@ ScenarioResult scenario_result(const CellResult& c, const fs::path& link_base) {
     s.schedules = c.schedules;
     s.faults = c.faults;
     s.complete = c.complete;
+    s.coverage = c.coverage;
     s.reason = c.reason;
     s.elapsed_ms = c.elapsed_ms;
     s.found_ms = c.found_ms;
@@ -104,10 +105,15 @@ ScenarioResult scenario_result(const CellResult& c, const fs::path& link_base) {
 std::string schedule_text(const ScheduleOptions& o) {
     if (o.mode == ScheduleOptions::Mode::stress)
         return fmt::format("stress (free-running starters, {} trials per variant)", o.trials);
+    const std::string budget = o.budget_ms > 0 ? fmt::format(", at most {:g} s per scenario", o.budget_ms / 1000) : "";
     if (o.mode == ScheduleOptions::Mode::random)
-        return fmt::format("random (seed {}, {} trials per variant, up to {} fault)", o.seed, o.trials, o.max_faults);
-    return fmt::format("exhaustive (preemption bound {}, up to {} fault, at most {} schedules per variant)", o.preemption_bound,
-                       o.max_faults, o.max_schedules);
+        return fmt::format("random (seed {}, {} trials per variant, up to {} fault{})", o.seed, o.trials, o.max_faults, budget);
+    if (o.mode == ScheduleOptions::Mode::pct)
+        return fmt::format("PCT (depth {}, seed {}, {} runs per variant, up to {} fault{})", o.depth, o.seed, o.trials, o.max_faults, budget);
+    return fmt::format("exhaustive (preemption bound {}, up to {} fault, at most {} schedules per variant{}{})", o.preemption_bound,
+                       o.max_faults, o.max_schedules,
+                       o.pct_runs > 0 ? fmt::format(", then {} PCT runs of depth {} where that cap is hit", o.pct_runs, o.depth) : "",
+                       budget);
 }
 
 std::string platform_label(const json& host) {
