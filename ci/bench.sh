@@ -72,6 +72,21 @@ c = json.load(open(sys.argv[1]))["targets"][0]["cells"][0]["scenarios"][0]
 print(f"tom-2004 / concurrent-stale (exhaustive, tmpfs): {c['verdict']}, counterexample found after {c['found_ms']:.0f} ms "
       f"({c['schedules']} schedules; cell with shrinking {c['elapsed_ms']:.0f} ms)")
 PY
+# The bounded search with and without the partial-order reduction, on one cell
+# whose bound completes: schedules, seconds, schedules per second per CPU.
+for reduce in "" --no-reduce; do
+  build/bin/ilk run --strategy legacy-pid --scenario concurrent-start --target "$shm" --format json --output "$shm/por.json" \
+    --report-dir "$shm/report" -q --no-probe --max-schedules 5000 --pct-runs 0 --jobs 1 $reduce
+  python3 - "$shm/por.json" "${reduce:-reduced}" "$floor" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["targets"][0]["cells"][0]["scenarios"][0]
+secs = c["elapsed_ms"] / 1000
+floor = float(sys.argv[3])
+print(f"legacy-pid / concurrent-start, bound 2 + 1 crash, {sys.argv[2]}: {c['verdict']}, {c['schedules']} schedules in {secs:.1f} s "
+      f"= {c['schedules'] / secs:.0f} schedules/s (a schedule costs {secs * 1000 / c['schedules']:.1f} ms = "
+      f"{secs * 1000 / c['schedules'] / floor:.1f} x fork+exit+wait); {'complete' if c['complete'] else 'cap hit'}")
+PY
+done
 t0=$(now)
 build/bin/ilk run --target "$shm" --format json --output "$shm/full.json" --report-dir "$shm/report" -q
 t1=$(now)

@@ -62,6 +62,16 @@ json scenario_json(const ScenarioResult& s) {
     if (!s.coverage.empty()) j["coverage"] = s.coverage;
     if (!s.schedule.empty()) j["schedule"] = s.schedule;
     if (!s.transcript.is_null()) j["transcript"] = s.transcript;
+    if (!s.findings.empty()) {
+        j["findings"] = json::array();
+        for (const FoundViolation& f : s.findings)
+            j["findings"].push_back({{"kind", f.kind},
+                                     {"verdict", std::string(to_string(f.verdict))},
+                                     {"variant", f.variant},
+                                     {"schedule", f.schedule},
+                                     {"explanation", f.explanation},
+                                     {"counterexample", f.counterexample.empty() ? json(nullptr) : json(f.counterexample)}});
+    }
     return j;
 }
 
@@ -150,7 +160,13 @@ TargetResult read_target(const Reader& t) {
             sr.counterexample = s.opt<std::string>("counterexample", "");
             sr.transcript = s.opt<json>("transcript", nullptr);
             sr.elapsed_ms = s.opt<double>("elapsed_ms", 0);
-        sr.found_ms = s.opt<double>("found_ms", -1);
+            sr.found_ms = s.opt<double>("found_ms", -1);
+            for (size_t q = 0; q < s.size("findings"); ++q) {
+                const Reader f = s.sub("findings", q);
+                sr.findings.push_back({f.get<std::string>("kind"), read_verdict(f), f.opt<std::string>("variant", ""),
+                                       f.opt<std::vector<std::string>>("schedule", {}), f.opt<std::string>("explanation", ""),
+                                       f.opt<std::string>("counterexample", "")});
+            }
             cell.scenarios.push_back(std::move(sr));
         }
         tr.cells.push_back(std::move(cell));

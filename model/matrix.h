@@ -28,6 +28,16 @@ namespace ilk {
 inline constexpr int kMatrixSchemaVersion = 1;
 
 
+// One kind of violation a scenario's search found, with its own counterexample.
+struct FoundViolation {
+    std::string kind;              // "exclusion", "collateral", "liveness"
+    Verdict verdict = Verdict::UNSAFE;
+    std::string variant;
+    std::vector<std::string> schedule;
+    std::string explanation;
+    std::string counterexample;    // file, as ScenarioResult::counterexample
+};
+
 // One strategy x target x scenario.
 struct ScenarioResult {
     std::string scenario;
@@ -44,6 +54,7 @@ struct ScenarioResult {
     nlohmann::json transcript;     // what each contender saw in the counterexample (null when none)
     double elapsed_ms = 0;
     double found_ms = -1;          // when the counterexample was first found, from the scenario's start (-1: none)
+    std::vector<FoundViolation> findings; // every kind of violation found, the worst (above) among them
 };
 
 // One strategy x target: the matrix cell. Its verdict is the worst over its

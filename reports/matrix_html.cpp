@@ -160,6 +160,15 @@ std::string scenario_html(const ScenarioResult& s) {
     if (!s.counterexample.empty())
         out += fmt::format("<dt>counterexample</dt><dd><a class=\"counterexample\" href=\"{}\">{}</a></dd>", file_href(s.counterexample),
                            esc(s.counterexample));
+    for (const FoundViolation& v : s.findings) {
+        if (v.schedule == s.schedule && v.verdict == s.verdict && v.variant == s.variant) continue;  // the one above
+        out += fmt::format("<dt>also found</dt><dd class=\"also\"><span class=\"tag {}\">{}</span> {}{}: {} <code>{}</code>", vclass(v.verdict),
+                           to_string(v.verdict), esc(v.kind), v.variant.empty() ? "" : ", variant " + esc(v.variant), esc(v.explanation),
+                           esc(fmt::format("{}", fmt::join(v.schedule, " "))));
+        if (!v.counterexample.empty())
+            out += fmt::format(" <a class=\"counterexample\" href=\"{}\">{}</a>", file_href(v.counterexample), esc(v.counterexample));
+        out += "</dd>";
+    }
     out += fmt::format("<dt>elapsed</dt><dd>{}</dd></dl>", duration(s.elapsed_ms));
     return out + transcript_html(s.transcript) + "</div>";
 }

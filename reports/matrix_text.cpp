@@ -204,10 +204,21 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
     for (const auto& [key, f] : findings) {
         out += fmt::format("  {} on {}\n", paint(o.color, f.first->verdict, key), fmt::join(f.targets, ", "));
         out += wrap(f.first->reason, o.width, 6);
+        auto in_dir = [&](const std::string& file) {
+            return o.report_dir.empty() || file.front() == '/' ? file : o.report_dir + "/" + file;
+        };
         if (!f.first->counterexample.empty())
             out += fmt::format("      schedule [{}]; replay:\n        ilk replay {}\n", fmt::join(f.first->schedule, " "),
-                               o.report_dir.empty() || f.first->counterexample.front() == '/' ? f.first->counterexample
-                                                                                             : o.report_dir + "/" + f.first->counterexample);
+                               in_dir(f.first->counterexample));
+        // The other kinds of violation the same search found, each with its own counterexample.
+        for (const FoundViolation& v : f.first->findings) {
+            if (v.schedule == f.first->schedule && v.verdict == f.first->verdict && v.variant == f.first->variant) continue;  // the one above
+            out += fmt::format("      also {} ({}):\n", to_string(v.verdict), v.kind);
+            out += wrap(v.explanation, o.width, 8);
+            if (!v.counterexample.empty())
+                out += fmt::format("        schedule [{}]; replay:\n          ilk replay {}\n", fmt::join(v.schedule, " "),
+                                   in_dir(v.counterexample));
+        }
     }
     out += deviations_text(r, o, several_platforms);
     if (!r.not_run.empty()) {

@@ -147,9 +147,13 @@ MatrixReport read_matrix_file(const std::string& path) {
     const std::filesystem::path base = std::filesystem::absolute(std::filesystem::path(path), ec).parent_path();
     for (TargetResult& t : r.targets)
         for (StrategyCell& c : t.cells)
-            for (ScenarioResult& s : c.scenarios)
-                if (!s.counterexample.empty() && std::filesystem::path(s.counterexample).is_relative())
-                    s.counterexample = (base / s.counterexample).lexically_normal().string();
+            for (ScenarioResult& s : c.scenarios) {
+                auto absolute = [&](std::string& file) {
+                    if (!file.empty() && std::filesystem::path(file).is_relative()) file = (base / file).lexically_normal().string();
+                };
+                absolute(s.counterexample);
+                for (FoundViolation& v : s.findings) absolute(v.counterexample);
+            }
     return r;
 }
 

@@ -27,6 +27,11 @@ ScenarioResult failing(const std::string& scenario, Verdict v, const std::string
     s.counterexample = "counterexamples/tom-2004--concurrent-stale--2.json";
     s.transcript = {{"B", json::array({{{"step", "1 create postmaster.pid"}, {"saw", "EEXIST"}}})},
                     {"C", json::array({{{"step", "7 delete postmaster.pid"}, {"saw", "deleted <old> & \"stale\""}}})}};
+    s.coverage = "stopped at the first UNSAFE, after 17 schedules";
+    s.findings = {{"exclusion", v, s.variant, s.schedule, why, s.counterexample}};
+    if (v == Verdict::UNSAFE)  // the same search also met a lone starter refused
+        s.findings.push_back({"liveness", Verdict::STUCK, "2", {"B", "!B", "C"}, "a lone starter L refused: <corrupt> & \"empty\"",
+                              "counterexamples/tom-2004--concurrent-stale--2--liveness.json"});
     return s;
 }
 

@@ -133,8 +133,11 @@ TEST_F(MergeReadFile, ReadsAReport) {
     MatrixReport expected = r;  // counterexample paths become absolute, under the report's directory
     for (TargetResult& t : expected.targets)
         for (StrategyCell& c : t.cells)
-            for (ScenarioResult& s : c.scenarios)
+            for (ScenarioResult& s : c.scenarios) {
                 if (!s.counterexample.empty()) s.counterexample = (dir_ / s.counterexample).string();
+                for (FoundViolation& v : s.findings)
+                    if (!v.counterexample.empty()) v.counterexample = (dir_ / v.counterexample).string();
+            }
     EXPECT_EQ(to_json(read_matrix_file(write("r.json", to_json(r).dump(2)))), to_json(expected));
 }
 

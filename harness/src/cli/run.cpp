@@ -76,6 +76,8 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
                     "Time per scenario of each cell, e.g. 2s or 500ms (default: none); when spent, the search stops and a SAFE is partial")
         ->check(duration_validator());
     run->add_option("--bound", a.bound, "Exhaustive schedule: preemption bound")->check(CLI::Range(0, 10));
+    run->add_flag("--no-reduce", a.no_reduce,
+                  "Exhaustive schedule: run every interleaving, not one order of steps that commute (slower; for checking the reduction)");
     run->add_option("--faults", a.faults, "Crashes (SIGKILL at a step) per schedule")->check(CLI::Range(0, 4));
     run->add_option("--max-schedules", a.max_schedules, "Exhaustive schedule: cap per scenario variant")->check(CLI::PositiveNumber);
     run->add_option("--jobs,-j", a.jobs, "Targets run at the same time (default: the number of CPUs)")->check(CLI::Range(1, 64));
@@ -142,6 +144,7 @@ std::optional<SavedRun> run_and_save(const RunArgs& a, const std::vector<std::st
     o.schedule.seed = a.seed;
     o.schedule.depth = a.depth;
     o.schedule.pct_runs = a.pct_runs;
+    o.schedule.reduce = !a.no_reduce;
     o.schedule.budget_ms = a.budget.empty() ? 0 : *parse_duration_ms(a.budget);
     o.schedule.trials = a.trials;
     o.schedule.preemption_bound = a.bound;

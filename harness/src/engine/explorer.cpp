@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -140,20 +141,22 @@ double pct_probability(int contenders, int steps, int depth, int faults, int run
 
 ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
                              const std::string& variant, const Schedule& prefix, int max_faults, std::uint64_t* rng,
-                             int trial_index, const PctPlan* pct) {
+                             int trial_index, const PctPlan* pct, const StopAt* stop_at) {
     return in_trial(env, strategy, trial_index, [&](Trial& t, ScheduleOutcome& out) {
         const std::vector<Contender*> starters = stage(t, scenario, variant, false, out);
         std::string last;
         int preemptions = 0;
+        std::map<std::string, std::vector<std::string>> wrote;  // by contender: the objects its steps may have changed
         std::vector<int> priority = pct ? pct->priority : std::vector<int>{};
         while (!out.violation) {
             throw_if_interrupted();
             std::vector<std::string> enabled;
+            std::vector<Access> next;
             for (Contender* c : starters)
-                if (c->enabled()) enabled.push_back(c->name);
+                if (c->enabled()) enabled.push_back(c->name), next.push_back(c->next);
             if (enabled.empty()) break;
             const bool last_enabled = std::find(enabled.begin(), enabled.end(), last) != enabled.end();
-            ScheduleOutcome::Point p{{}, 0, preemptions, out.faults, last, enabled};
+            ScheduleOutcome::Point p{{}, 0, preemptions, out.faults, last, enabled, next, {}, true};
             p.options.push_back(last_enabled ? last : enabled.front());
             for (const auto& e : enabled)
                 if (e != p.options.front()) p.options.push_back(e);
@@ -167,6 +170,11 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
                     break;
                 }
                 p.chosen = static_cast<size_t>(it - p.options.begin());
+            } else if (stop_at && (*stop_at)(out, p)) {
+                p.executed = false;
+                out.points.push_back(p);
+                out.blocked = true;
+                break;
             } else if (pct) {
                 // The highest-priority enabled contender moves (or is killed at a fault point).
                 const int step = static_cast<int>(pos) + 1;
@@ -190,17 +198,29 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
             out.points.push_back(p);
             out.schedule.push_back(choice);
             if (choice[0] == '!') {
+                // What others can see of the killed one: its PID, and the locks
+                // and attachments it held (on what it wrote before).
+                std::vector<std::string> on = wrote[choice.substr(1)];
+                on.push_back("pids");
+                out.points.back().effect = Access{on, true};
                 t.crash(*t.find(choice.substr(1)), false);
                 ++out.faults;
                 last.clear();
             } else {
                 if (last_enabled && choice != last) ++preemptions;
-                t.advance(*t.find(choice));
+                Contender& c = *t.find(choice);
+                const Access announced = c.next;
+                t.advance(c);
+                // A step that ended its contender (running, refused, died) changed what
+                // others see of it (liveness, locks, attach counts): it commutes with nothing.
+                if (c.enabled()) out.points.back().effect = Access{announced.on, announced.write && c.changed};
+                if (announced.write && c.changed)
+                    for (const auto& x : announced.on) wrote[choice].push_back(x);
                 last = choice;
             }
             out.violation = t.check();
         }
-        if (!out.violation && !out.diverged) out.violation = t.check_liveness(scenario.starter(t, variant, 0));
+        if (!out.violation && !out.diverged && !out.blocked) out.violation = t.check_liveness(scenario.starter(t, variant, 0));
     });
 }
 
@@ -218,31 +238,148 @@ ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, cons
 
 namespace {
 
-// The next prefix of a depth-first walk within the bounds, or nullopt when done.
-// budget caps preemptions + faults together: passes with a growing budget find
-// the simplest interleavings first (iterative deepening, as in CHESS).
-// *limited is set when some option was left out only because of the budget.
-std::optional<Schedule> next_prefix(const ScheduleOutcome& o, const ScheduleOptions& opt, int budget, bool* limited) {
-    for (size_t i = o.points.size(); i-- > 0;) {
-        const auto& p = o.points[i];
-        const bool last_enabled = std::find(p.enabled.begin(), p.enabled.end(), p.last) != p.enabled.end();
-        for (size_t j = p.chosen + 1; j < p.options.size(); ++j) {
-            const std::string& c = p.options[j];
-            const bool fault = c[0] == '!';
-            const int faults = p.faults_before + (fault ? 1 : 0);
-            const int preemptions = p.preemptions_before + (!fault && last_enabled && c != p.last ? 1 : 0);
-            if (faults > opt.max_faults || preemptions > opt.preemption_bound) continue;
-            if (faults + preemptions > budget) {
-                *limited = true;
-                continue;
+// The exhaustive search: a depth-first walk over the decision points of
+// replayed schedules within the bounds. Each pass caps preemptions + faults
+// together (budget): passes with a growing budget find the simplest
+// interleavings first (iterative deepening, as in CHESS).
+//
+// With reduction on, the walk keeps a sleep set per point (Godefroid,
+// "Partial-Order Methods for the Verification of Concurrent Systems", 1996;
+// as in Flanagan & Godefroid, POPL 2005): a decision that was explored from
+// an ancestor, and that commutes with everything done since (different
+// objects, or reads of the same one, as the gates announced; a crash touches
+// the PIDs and what the killed contender wrote), leads only to schedules
+// equivalent to ones already run, so it is not taken again. A crash right
+// after the crashed contender's own read is the same as the crash one point
+// earlier (a read changes nothing others see), which the walk also offers, at
+// no more preemptions. And a schedule already run in an earlier pass is not
+// run again: its outcome is kept.
+class Search {
+public:
+    Search(const ScheduleOptions& opt) : opt_(opt) {}
+
+    void begin_variant() { cache_.clear(); }
+    void begin_pass() { nodes_.clear(); }
+    int pruned() const { return pruned_; }
+
+    // The outcome of the schedule that starts with `prefix`: from an earlier
+    // pass when it ran there (and nothing now stops it earlier than it
+    // stopped then), else by running it. *ran tells which.
+    template <typename Run>
+    ScheduleOutcome outcome(const Schedule& prefix, Run&& run, bool* ran) {
+        nodes_.resize(std::min(nodes_.size(), prefix.size()));
+        *ran = false;
+        if (opt_.reduce) {
+            if (auto it = cache_.find(prefix); it != cache_.end()) {
+                ScheduleOutcome o = it->second;
+                if (replay_stops(o, prefix.size())) return o;
             }
-            Schedule prefix(o.schedule.begin(), o.schedule.begin() + static_cast<long>(i));
-            prefix.push_back(c);
-            return prefix;
         }
+        *ran = true;
+        const StopAt stop = [this](const ScheduleOutcome& so_far, const ScheduleOutcome::Point& here) {
+            return asleep(so_far, here);
+        };
+        ScheduleOutcome o = run(opt_.reduce ? &stop : nullptr);
+        if (o.blocked) ++pruned_;
+        if (opt_.reduce) {
+            ScheduleOutcome kept = o;
+            kept.transcript = nullptr;  // its findings were taken when it ran
+            kept.violation.reset();
+            cache_.emplace(prefix, std::move(kept));
+        }
+        return o;
     }
-    return std::nullopt;
-}
+
+    // The next prefix, or nullopt when this pass is done. *limited is set when
+    // some option was left out only because of the budget.
+    std::optional<Schedule> next(const ScheduleOutcome& o, int budget, bool* limited) {
+        for (size_t i = o.points.size(); i-- > 0;) {
+            const auto& p = o.points[i];
+            node(i, o);
+            if (p.executed) nodes_[i].done.push_back({p.options[p.chosen], p.effect});
+            const bool last_enabled = std::find(p.enabled.begin(), p.enabled.end(), p.last) != p.enabled.end();
+            for (size_t j = p.chosen + 1; j < p.options.size(); ++j) {
+                const std::string& c = p.options[j];
+                const bool fault = c[0] == '!';
+                const int faults = p.faults_before + (fault ? 1 : 0);
+                const int preemptions = p.preemptions_before + (!fault && last_enabled && c != p.last ? 1 : 0);
+                if (faults > opt_.max_faults || preemptions > opt_.preemption_bound) continue;
+                if (opt_.reduce && (sleeping(nodes_[i], c) || (fault && crash_after_own_read(o, i, c.substr(1))))) {
+                    ++pruned_;
+                    continue;
+                }
+                if (faults + preemptions > budget) {
+                    *limited = true;
+                    continue;
+                }
+                nodes_.resize(i + 1);
+                Schedule prefix(o.schedule.begin(), o.schedule.begin() + static_cast<long>(i));
+                prefix.push_back(c);
+                return prefix;
+            }
+        }
+        return std::nullopt;
+    }
+
+private:
+    struct Entry {
+        std::string who;
+        Access effect;
+    };
+    struct Node {
+        std::vector<Entry> sleep;  // moves not to take here
+        std::vector<Entry> done;   // moves taken here already, with what they touched
+    };
+
+    static bool sleeping(const Node& n, const std::string& who) {
+        return std::any_of(n.sleep.begin(), n.sleep.end(), [&](const Entry& e) { return e.who == who; });
+    }
+    static bool crash_after_own_read(const ScheduleOutcome& o, size_t i, const std::string& who) {
+        if (i == 0) return false;
+        const auto& before = o.points[i - 1];
+        return before.executed && before.options[before.chosen] == who && !before.effect.global() && !before.effect.write;
+    }
+    // The node of point k (made from its parent's when new): what slept or was
+    // done at k - 1 and commutes with the decision taken there sleeps at k.
+    Node& node(size_t k, const ScheduleOutcome& o) {
+        while (nodes_.size() <= k) {
+            const size_t at = nodes_.size();
+            Node n;
+            if (at > 0) {
+                const Node& parent = nodes_[at - 1];
+                const Access& taken = o.points[at - 1].effect;
+                for (const auto* list : {&parent.sleep, &parent.done})
+                    for (const Entry& e : *list)
+                        if (e.effect.independent_of(taken)) n.sleep.push_back(e);
+            }
+            nodes_.push_back(std::move(n));
+        }
+        return nodes_[k];
+    }
+    bool asleep(const ScheduleOutcome& so_far, const ScheduleOutcome::Point& here) {
+        return sleeping(node(so_far.points.size(), so_far), here.options.front());
+    }
+    // A kept outcome walked with this pass's sleep sets: true when it stands
+    // (cut where it now stops), false when it stopped earlier than it would now.
+    bool replay_stops(ScheduleOutcome& o, size_t from) {
+        for (size_t k = from; k < o.points.size(); ++k) {
+            if (sleeping(node(k, o), o.points[k].options.front())) {
+                o.points.resize(k + 1);
+                o.points[k].executed = false;
+                o.schedule.resize(k);
+                o.blocked = true;
+                return true;
+            }
+            if (!o.points[k].executed) return false;
+        }
+        return true;
+    }
+
+    const ScheduleOptions& opt_;
+    std::vector<Node> nodes_;
+    std::map<Schedule, ScheduleOutcome> cache_;
+    int pruned_ = 0;
+};
 
 }  // namespace
 
@@ -275,12 +412,17 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
             return;
         }
         const Verdict v = verdict_of(*o.violation);
+        const Counterexample cx{strategy, scenario.name, variant, o.schedule, mode, seed, v, *o.violation,
+                                o.transcript, static_cast<int>(o.schedule.size())};
+        const bool new_kind = has_counterexample(v) && std::none_of(cell.findings.begin(), cell.findings.end(), [&](const CellResult::Finding& f) {
+                                  return f.counterexample.violation.kind == o.violation->kind;
+                              });
+        if (new_kind) cell.findings.push_back({cx, {}});
         if (severity(v) <= severity(cell.verdict)) return;
         cell.verdict = v;
         cell.reason = o.violation->explanation;
         cell.found_ms = elapsed_ms();
-        cell.counterexample = Counterexample{strategy, scenario.name, variant, o.schedule, mode, seed, v, *o.violation,
-                                             o.transcript, static_cast<int>(o.schedule.size())};
+        cell.counterexample = cx;
     };
     auto done = [&] { return cell.verdict == Verdict::UNSAFE || unsupported; };
     // PCT runs on one variant; k grows with the longest run seen. Returns the
@@ -306,6 +448,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         pct_bound_crash = std::min(pct_bound_crash, opt.max_faults ? pct_probability(n, steps, opt.depth, opt.max_faults, crashed) : 1.0);
     };
     std::vector<std::string> capped;  // exhaustive: variants whose cap was hit
+    Search search(opt);
     try {
     for (const std::string& variant : scenario.variants) {
         if (done() || out_of_time()) break;
@@ -331,11 +474,13 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         }
         int n = 0, longest = 0;
         bool stop = false, limited = true, cap_hit = false;
+        search.begin_variant();
         for (int budget = 0; budget <= opt.preemption_bound + opt.max_faults && !stop && limited; ++budget) {
             limited = false;
+            search.begin_pass();
             Schedule prefix;
             for (;;) {
-                if (n++ >= opt.max_schedules) {
+                if (n >= opt.max_schedules) {
                     cap_hit = true;
                     stop = true;
                     break;
@@ -344,14 +489,24 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
                     stop = true;
                     break;
                 }
-                const ScheduleOutcome o = run_schedule(env, strategy, scenario, variant, prefix, opt.max_faults, nullptr, trial_index++);
-                consider(o, variant, 0, "exhaustive");
+                bool ran = false;
+                const ScheduleOutcome o = search.outcome(
+                    prefix,
+                    [&](const StopAt* stop_at) {
+                        return run_schedule(env, strategy, scenario, variant, prefix, opt.max_faults, nullptr, trial_index++, nullptr,
+                                            stop_at);
+                    },
+                    &ran);
+                if (ran) {
+                    ++n;
+                    consider(o, variant, 0, "exhaustive");
+                }
                 longest = std::max(longest, static_cast<int>(o.schedule.size()));
                 if (done() || (o.violation && o.violation->kind == "error")) {
                     stop = true;
                     break;
                 }
-                auto next = next_prefix(o, opt, budget, &limited);
+                auto next = search.next(o, budget, &limited);
                 if (!next) break;
                 prefix = std::move(*next);
             }
@@ -371,6 +526,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         cell.elapsed_ms = elapsed_ms();
         return cell;
     }
+    cell.pruned = search.pruned();
     if (unsupported && !cell.counterexample) {
         cell.verdict = Verdict::UNSUPPORTED;
         cell.schedules = 0;
@@ -395,9 +551,14 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     } else if (opt.mode == ScheduleOptions::Mode::pct) {
         cell.complete = false;
         cell.coverage = "sampled: " + pct_text;
+    } else if (cell.verdict == Verdict::UNSAFE) {
+        cell.coverage = fmt::format("stopped at the first UNSAFE, after {} schedule{}", cell.schedules, cell.schedules == 1 ? "" : "s");
     } else if (capped.empty() && !budget_spent) {
-        cell.coverage = fmt::format("complete: every schedule with up to {} preemptions and {} ({} schedule{})", opt.preemption_bound,
-                                    crash, cell.schedules, cell.schedules == 1 ? "" : "s");
+        cell.coverage = fmt::format("complete: every schedule with up to {} preemptions and {}{} ({} schedule{}{})", opt.preemption_bound,
+                                    crash, opt.reduce ? ", one order of the steps that commute" : "", cell.schedules,
+                                    cell.schedules == 1 ? "" : "s",
+                                    cell.pruned ? fmt::format("; {} equivalent one{} cut short or skipped", cell.pruned, cell.pruned == 1 ? "" : "s")
+                                                : "");
     } else if (!capped.empty()) {
         cell.coverage = fmt::format("partial: the cap of {} schedules was hit (variant {}){}", opt.max_schedules, fmt::join(capped, ", "),
                                     pct_text.empty() ? "" : "; then " + pct_text);
@@ -406,7 +567,14 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         cell.coverage = fmt::format("partial: the time budget of {:g} s was spent after {} schedules{}", opt.budget_ms / 1000, cell.schedules,
                                     cell.coverage.empty() ? "" : "; " + cell.coverage);
     // Free-running findings have no step schedule to shrink or replay.
-    if (cell.counterexample && opt.mode != ScheduleOptions::Mode::stress) cell.counterexample = shrink(env, *cell.counterexample, scenario);
+    if (opt.mode != ScheduleOptions::Mode::stress) {
+        for (CellResult::Finding& f : cell.findings) {
+            const bool worst = cell.counterexample && f.counterexample.violation.kind == cell.counterexample->violation.kind;
+            f.counterexample = shrink(env, f.counterexample, scenario);
+            if (worst) cell.counterexample = f.counterexample;
+        }
+    }
+    if (cell.counterexample) cell.reason = cell.counterexample->violation.explanation;
     cell.elapsed_ms = elapsed_ms();
     return cell;
 }

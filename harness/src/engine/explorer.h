@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,11 @@ struct ScheduleOptions {
     int depth = 3;              // PCT: the bug depth d it gives a probability bound for
     int pct_runs = 50;          // exhaustive: PCT runs per variant after the cap is hit without UNSAFE (0: none)
     double budget_ms = 0;       // time per scenario (a cell's row); 0: none. Spent: the search stops, partial
+    // Exhaustive: explore one order of steps that commute (sleep sets, Godefroid 1996; the
+    // footprints come from the contenders' gates), skip a crash right after the crashed
+    // contender's own read (the same as crashing it before), and replay no schedule twice
+    // across the deepening passes. false: every interleaving (the reference the reduction is checked against).
+    bool reduce = true;
 };
 
 // PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010): the
@@ -66,10 +72,18 @@ struct CellResult {
     int schedules = 0;        // schedules run
     int faults = 0;           // crash faults injected over them
     bool complete = true;     // exhaustive search finished within max_schedules (and the time budget)
+    int pruned = 0;           // exhaustive: runs the reduction cut short or skipped (covered by an equivalent schedule)
     std::string coverage;     // how far the search went, for people: what a SAFE means
     std::string reason;       // UNSUPPORTED/ERROR: why; UNSAFE/STUCK: the explanation
-    std::optional<Counterexample> counterexample;
+    std::optional<Counterexample> counterexample;  // of the worst verdict
     std::string counterexample_file;
+    // Every kind of violation found (exclusion, collateral, liveness), the
+    // first of each, shrunk on its own; one of them is `counterexample`.
+    struct Finding {
+        Counterexample counterexample;
+        std::string file;
+    };
+    std::vector<Finding> findings;
     double elapsed_ms = 0;
     double found_ms = -1;     // when the counterexample was first found (before shrinking), from the cell's start
 };
@@ -82,19 +96,27 @@ struct ScheduleOutcome {
     nlohmann::json transcript;
     int faults = 0;
     bool diverged = false;  // the prefix asked for a move that was not possible
+    bool blocked = false;   // stopped where `stop_at` said every way on is covered elsewhere (no liveness check)
     struct Point {
         std::vector<std::string> options;
         size_t chosen = 0;
         int preemptions_before = 0, faults_before = 0;
         std::string last;            // contender that moved last
         std::vector<std::string> enabled;
+        std::vector<Access> next;    // what each enabled contender's next step touches (parallel to enabled)
+        Access effect;               // what the chosen decision touched: a crash, or a step that ended its contender, is global
+        bool executed = true;        // false: the point where the run was blocked
     };
     std::vector<Point> points;
 };
 
+// Asked at each point past the prefix before the default policy moves: true
+// stops the run there (the partial-order reduction's sleep set holds the move).
+using StopAt = std::function<bool(const ScheduleOutcome& so_far, const ScheduleOutcome::Point& here)>;
+
 ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
                              const std::string& variant, const Schedule& prefix, int max_faults, std::uint64_t* rng_state,
-                             int trial_index, const PctPlan* pct = nullptr);
+                             int trial_index, const PctPlan* pct = nullptr, const StopAt* stop_at = nullptr);
 
 // Stress: starters run free (no gates), really concurrently; the oracle judges the end state.
 ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,

@@ -92,11 +92,16 @@ ScenarioResult scenario_result(const CellResult& c, const fs::path& link_base) {
         s.schedule = c.counterexample->schedule;
         s.transcript = c.counterexample->transcript;
     }
-    if (!c.counterexample_file.empty()) {
+    auto linked = [&](const std::string& file) {
+        if (file.empty()) return file;
         std::error_code ec;
-        const fs::path rel = link_base.empty() ? fs::path() : fs::relative(c.counterexample_file, link_base, ec);
-        s.counterexample = (!ec && !rel.empty() && *rel.begin() != "..") ? rel.string() : c.counterexample_file;
-    }
+        const fs::path rel = link_base.empty() ? fs::path() : fs::relative(file, link_base, ec);
+        return (!ec && !rel.empty() && *rel.begin() != "..") ? rel.string() : file;
+    };
+    s.counterexample = linked(c.counterexample_file);
+    for (const CellResult::Finding& f : c.findings)
+        s.findings.push_back({f.counterexample.violation.kind, f.counterexample.verdict, f.counterexample.variant,
+                              f.counterexample.schedule, f.counterexample.violation.explanation, linked(f.file)});
     return s;
 }
 
@@ -143,11 +148,22 @@ std::vector<NotRunPlatform> platforms_not_run(const std::vector<fs::path>& dirs,
     return out;
 }
 
-fs::path write_counterexample(const Counterexample& cx, const fs::path& dir) {
+fs::path write_counterexample(const Counterexample& cx, const fs::path& dir, const std::string& suffix) {
     fs::create_directories(dir);
-    const fs::path file = dir / fmt::format("{}--{}{}.json", cx.strategy.name, cx.scenario, cx.variant.empty() ? "" : "--" + cx.variant);
+    const fs::path file =
+        dir / fmt::format("{}--{}{}{}.json", cx.strategy.name, cx.scenario, cx.variant.empty() ? "" : "--" + cx.variant, suffix);
     std::ofstream(file) << cx.to_json().dump(2) << "\n";
     return file;
+}
+
+// The worst finding under its usual name; each other kind of violation
+// found gets its kind in the name (…--2--liveness.json).
+void write_counterexamples(CellResult& c, const fs::path& dir) {
+    if (c.counterexample) c.counterexample_file = write_counterexample(*c.counterexample, dir).string();
+    for (CellResult::Finding& f : c.findings) {
+        const bool worst = c.counterexample && f.counterexample.violation.kind == c.counterexample->violation.kind;
+        f.file = worst ? c.counterexample_file : write_counterexample(f.counterexample, dir, "--" + f.counterexample.violation.kind).string();
+    }
 }
 
 TargetResult run_target(const Registry& registry, const Journal& journal, const std::vector<StrategySpec>& strategies,
@@ -239,7 +255,7 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
                         c.reason = why;
                     } else {
                         c = explore(env, s, sc, o.schedule);
-                        if (c.counterexample && !cx_dir.empty()) c.counterexample_file = write_counterexample(*c.counterexample, cx_dir).string();
+                        if (!cx_dir.empty()) write_counterexamples(c, cx_dir);
                     }
                     cell.scenarios.push_back(scenario_result(c, o.link_base));
                     if (c.verdict == Verdict::UNSUPPORTED) mark_whether_it_matters(cell.scenarios.back(), s, sc, prims);

@@ -48,7 +48,8 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
                         const std::function<void(const StrategyCell&)>& on_cell);
 
 // A counterexample as a file; returns the path written.
-std::filesystem::path write_counterexample(const Counterexample& cx, const std::filesystem::path& dir);
+// DIR/STRATEGY--SCENARIO[--VARIANT][SUFFIX].json
+std::filesystem::path write_counterexample(const Counterexample& cx, const std::filesystem::path& dir, const std::string& suffix = "");
 
 // "exhaustive (preemption bound 2, up to 1 fault, at most 50 schedules per variant)"
 std::string schedule_text(const ScheduleOptions& o);

@@ -33,10 +33,11 @@ Server::Server(Channel& channel, StrategySpec spec, std::string datadir, json li
     : channel_(channel), spec_(std::move(spec)), datadir_(std::move(datadir)), spec_libraries_(std::move(libraries)),
       free_running_(free_running) {}
 
-void Server::gate(const std::string& step) {
+void Server::gate(const std::string& step, const std::string& on, bool write) {
     if (free_running_) return;
-    json m{{"at", step}};
+    json m{{"at", step}, {"on", on}, {"w", write}};
     if (!pending_saw_.empty()) m["saw"] = std::exchange(pending_saw_, {});
+    if (std::exchange(unchanged_, false)) m["unchanged"] = true;  // of the step before: it only read, after all
     channel_.send(m);
     for (;;) {
         auto m = channel_.receive(kGateTimeout);
@@ -90,7 +91,7 @@ const PrimitiveDescriptor* Server::load_primitive(const std::string& name, Primi
 }
 
 PidfileRead Server::read_pidfile(const std::string& step, const std::string& name) {
-    gate(step);
+    gate(step, "file:" + name, false);
     PidfileRead r;
     std::ifstream in(path(name));
     if (!in) {
@@ -120,15 +121,17 @@ PidfileRead Server::read_pidfile(const std::string& step, const std::string& nam
 }
 
 bool Server::create_excl(const std::string& step, const std::string& name, int* fd_out) {
-    gate(step);
+    gate(step, "file:" + name, true);
     const int fd = ::open(path(name).c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
+        unchanged_ = true;
         saw(fmt::format("failed: {}", strerrorname_np(errno) ? strerrorname_np(errno) : "?"));
         return false;
     }
     saw("created");
     if (fd_out) {
         *fd_out = fd;
+        created_[fd] = name;
     } else {
         const std::string line = fmt::format("{}\n", getpid());
         (void)!::write(fd, line.data(), line.size());
@@ -138,25 +141,27 @@ bool Server::create_excl(const std::string& step, const std::string& name, int* 
 }
 
 bool Server::unlink_file(const std::string& step, const std::string& name) {
-    gate(step);
+    gate(step, "file:" + name, true);
     if (::unlink(path(name).c_str()) == 0) {
         saw("deleted");
         return true;
     }
+    unchanged_ = true;
     saw(fmt::format("failed: {}", strerrorname_np(errno) ? strerrorname_np(errno) : "?"));
     return false;
 }
 
 int Server::kill0(const std::string& step, long pid) {
     require(kReadsPids, step);
-    gate(step);
+    gate(step, "pids", false);  // which process a number names depends on the PID namespace: one object for all
     const int err = ::kill(static_cast<pid_t>(pid), 0) == 0 ? 0 : errno;
     saw(err == 0 ? "alive" : strerrorname_np(err));
     return err;
 }
 
 bool Server::write_pidfile(const std::string& step, int fd, long long key, long long id) {
-    gate(step);
+    const auto made = created_.find(fd);  // the file's name when it was made: it may have been replaced since (conservative)
+    gate(step, made == created_.end() ? "*" : "file:" + made->second, true);
     const std::string text = fmt::format("{}\n{}\n{}\n5432\n/tmp\n*\n{} {}\n", getpid(), datadir_, time(nullptr), key, id);
     const bool ok = ::ftruncate(fd, 0) == 0 && ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
                     ::fsync(fd) == 0;
@@ -166,7 +171,7 @@ bool Server::write_pidfile(const std::string& step, int fd, long long key, long 
 
 Server::Lock Server::open_and_lock(const std::string& step, const std::string& name) {
     if (!lock_) lock_ = load_primitive(spec_.lock, PrimitiveKind::lock);
-    gate(step);
+    gate(step, "file:" + name, true);
     lockfile_ = path(name);
     const int fd = ::open(lockfile_.c_str(), O_RDWR | O_CREAT, 0600);
     if (fd < 0) {
@@ -196,7 +201,7 @@ long long Server::datadir_key() const {
 Server::Attach Server::attach_segment(const std::string& step, long long key, long long id) {
     require(kReadsSegments, step);
     if (!segment_) segment_ = load_primitive(spec_.segment, PrimitiveKind::segment);
-    gate(step);
+    gate(step, "segments", true);
     const ProbeContext ctx{datadir_.c_str(), datadir_.c_str(), geteuid() == 0, nullptr, nullptr};
     SegmentRef ref{};
     OpResult r = segment_->segment->lookup(&ctx, key, &ref);
@@ -216,7 +221,7 @@ Server::Attach Server::attach_segment(const std::string& step, long long key, lo
 
 bool Server::segment_header_matches(const std::string& step, long pid) {
     require(kReadsSegments, step);
-    gate(step);
+    gate(step, "segments", false);
     struct stat st {};
     ::stat(datadir_.c_str(), &st);
     const auto* h = static_cast<const SegmentHeader*>(attached_addr_);
@@ -228,7 +233,7 @@ bool Server::segment_header_matches(const std::string& step, long pid) {
 
 long long Server::attach_count(const std::string& step) {
     require(kReadsSegments, step);
-    gate(step);
+    gate(step, "segments", false);
     std::int64_t count = -1;
     if (!segment_ || !attached_ref_ || !segment_->segment->attach_count ||
         segment_->segment->attach_count(&*attached_ref_, &count).status != OpStatus::ok) {
@@ -240,7 +245,7 @@ long long Server::attach_count(const std::string& step) {
 }
 
 void Server::detach_segment(const std::string& step) {
-    gate(step);
+    gate(step, "segments", true);
     if (attached_ref_ && attached_addr_) segment_->segment->detach(&*attached_ref_, attached_addr_);
     attached_ref_.reset();
     attached_addr_ = nullptr;
@@ -249,7 +254,7 @@ void Server::detach_segment(const std::string& step) {
 
 bool Server::remove_segment(const std::string& step) {
     require(kReadsSegments, step);
-    gate(step);
+    gate(step, "segments", true);
     if (!attached_ref_) {
         saw("nothing attached");
         return false;
@@ -286,7 +291,7 @@ std::string no_resource_text(const std::string& primitive, const OpResult& r) {
 Server::Create Server::create_segment(const std::string& step, long long key, bool search, long long* key_out, long long* id_out) {
     require(kReadsSegments, step);
     if (!segment_) segment_ = load_primitive(spec_.segment, PrimitiveKind::segment);
-    gate(step);
+    gate(step, "segments", true);
     const ProbeContext ctx{datadir_.c_str(), datadir_.c_str(), geteuid() == 0, nullptr, nullptr};
     const long long first = key;
     for (int attempt = 0; attempt < (search ? 16 : 1); ++attempt, ++key) {

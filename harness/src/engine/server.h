@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -51,8 +52,12 @@ public:
     std::string path(const std::string& name) const { return datadir_ + "/" + name; }
 
     // Wait at a step boundary until the harness says go; then the caller acts
-    // and reports what it saw with saw().
-    void gate(const std::string& step);
+    // and reports what it saw with saw(). `on` names the shared object the step
+    // touches ("file:NAME", "pids", "segments"; "*": anything) and `write`
+    // whether it may change it: the explorer's partial-order reduction treats
+    // steps of different contenders on different objects, or both reading, as
+    // commuting. Say too little here and the reduction is unsound.
+    void gate(const std::string& step, const std::string& on = "*", bool write = true);
     void saw(const std::string& what);
 
     // --- gated operations (each is one step) ---
@@ -109,7 +114,9 @@ private:
     void* attached_addr_ = nullptr;
     std::optional<SegmentRef> own_segment_;
     std::string lockfile_;             // the file a lifetime lock is on
+    std::map<int, std::string> created_;  // fd -> the name it was created under (create_excl)
     std::string pending_saw_;          // what the last step saw, sent with the next message
+    bool unchanged_ = false;           // the last step changed nothing (a failed create or delete, a busy lock): sent with the next gate
 };
 
 // `ilk contender --fd N`: the contender role's main.

@@ -162,6 +162,9 @@ bool Trial::handle(Contender& c, const json& msg) {
         c.transcript.push_back({{"step", c.gate}, {"saw", saw}, {"decision", decisions_}});
     if (m->contains("at")) {
         c.gate = (*m)["at"].get<std::string>();
+        const std::string on = m->value("on", "*");
+        c.next = on == "*" ? Access{} : Access{{on}, m->value("w", true)};
+        c.changed = !m->value("unchanged", false);
         c.state = Contender::State::at_gate;
         return true;
     }

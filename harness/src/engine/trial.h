@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -42,6 +43,24 @@ struct TrialEnv {
     std::filesystem::path workdir_on(const Host& host) const;
 };
 
+// What a step touches, as the contender announced it at its gate: the
+// explorer's partial-order reduction treats two steps of different
+// contenders as commuting when neither is global and they share no object,
+// or both only read. A crash of a contender at its gate touches its PID and
+// what it wrote before (the locks it held go with it).
+struct Access {
+    std::vector<std::string> on;  // "file:NAME", "pids", "segments"; empty: anything (a step that ended a contender)
+    bool write = true;
+    bool global() const { return on.empty(); }
+    bool independent_of(const Access& o) const {
+        if (global() || o.global()) return false;
+        if (!write && !o.write) return true;
+        for (const auto& x : on)
+            if (std::find(o.on.begin(), o.on.end(), x) != o.on.end()) return false;
+        return true;
+    }
+};
+
 struct Contender {
     std::string name;  // "A", "B", ...
     Host* host = nullptr;
@@ -50,6 +69,8 @@ struct Contender {
     std::unique_ptr<Link> link;
     enum class State { at_gate, running, refused, error, crashed } state = State::at_gate;
     std::string gate;                  // step it waits at
+    Access next;                       // what that step touches (its announcement)
+    bool changed = true;               // its last step may have changed what it touched (false: it failed, and only read)
     std::string why;                   // refused/error: its words
     std::vector<ProcessId> backends;   // the children it started as backends, and only those
     std::vector<ProcessId> others;     // its other children (a primitive's helper, say): never hold for it
