@@ -239,9 +239,11 @@ ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, cons
 namespace {
 
 // The exhaustive search: a depth-first walk over the decision points of
-// replayed schedules within the bounds. Each pass caps preemptions + faults
-// together (budget): passes with a growing budget find the simplest
-// interleavings first (iterative deepening, as in CHESS).
+// replayed schedules within the bounds. Each pass caps preemptions and
+// faults: crash-free passes with a growing preemption budget come first, then
+// the same with crashes, so the simplest interleavings are found first
+// (iterative deepening, as in CHESS) and the cap is not spent on crash
+// placements before the races without one.
 //
 // With reduction on, the walk keeps a sleep set per point (Godefroid,
 // "Partial-Order Methods for the Verification of Concurrent Systems", 1996;
@@ -292,7 +294,7 @@ public:
 
     // The next prefix, or nullopt when this pass is done. *limited is set when
     // some option was left out only because of the budget.
-    std::optional<Schedule> next(const ScheduleOutcome& o, int budget, bool* limited) {
+    std::optional<Schedule> next(const ScheduleOutcome& o, int fault_budget, int preemption_budget, bool* limited) {
         for (size_t i = o.points.size(); i-- > 0;) {
             const auto& p = o.points[i];
             node(i, o);
@@ -308,7 +310,7 @@ public:
                     ++pruned_;
                     continue;
                 }
-                if (faults + preemptions > budget) {
+                if (faults > fault_budget || preemptions > preemption_budget) {
                     *limited = true;
                     continue;
                 }
@@ -475,7 +477,12 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         int n = 0, longest = 0;
         bool stop = false, limited = true, cap_hit = false;
         search.begin_variant();
-        for (int budget = 0; budget <= opt.preemption_bound + opt.max_faults && !stop && limited; ++budget) {
+        // Passes: crash-free first, each with a growing preemption budget, then with crashes.
+        std::vector<std::pair<int, int>> passes;
+        for (int f = 0; f <= opt.max_faults; ++f)
+            for (int p = 0; p <= opt.preemption_bound; ++p) passes.emplace_back(f, p);
+        for (size_t pass = 0; pass < passes.size() && !stop && limited; ++pass) {
+            const auto [fault_budget, preemption_budget] = passes[pass];
             limited = false;
             search.begin_pass();
             Schedule prefix;
@@ -506,7 +513,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
                     stop = true;
                     break;
                 }
-                auto next = search.next(o, budget, &limited);
+                auto next = search.next(o, fault_budget, preemption_budget, &limited);
                 if (!next) break;
                 prefix = std::move(*next);
             }
