@@ -72,6 +72,15 @@ c = json.load(open(sys.argv[1]))["targets"][0]["cells"][0]["scenarios"][0]
 print(f"tom-2004 / concurrent-stale (exhaustive, tmpfs): {c['verdict']}, counterexample found after {c['found_ms']:.0f} ms "
       f"({c['schedules']} schedules; cell with shrinking {c['elapsed_ms']:.0f} ms)")
 PY
+build/bin/ilk run --strategy tom-2004+startup-lock --scenario concurrent-stale --target "$shm" --format json --output "$shm/window.json" \
+  --report-dir "$shm/report" -q --no-probe
+python3 - "$shm/window.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["targets"][0]["cells"][0]["scenarios"][0]
+print(f"tom-2004+startup-lock / concurrent-stale (the startup lock's window, default search): {c['verdict']}"
+      + (f", found after {c['found_ms']:.0f} ms" if c.get("found_ms", -1) >= 0 else "")
+      + f" ({c['schedules']} schedules; cell {c['elapsed_ms']:.0f} ms)")
+PY
 # The bounded search with and without the partial-order reduction, on one cell
 # whose bound completes: schedules, seconds, schedules per second per CPU.
 for reduce in "" --no-reduce; do

@@ -144,9 +144,12 @@ std::string scenario_html(const ScenarioResult& s) {
     std::string out = fmt::format(
         "<div class=\"scenario\" data-scenario=\"{}\"><h4><span class=\"tag {}\">{}</span> {}</h4><dl class=\"info\">", esc(s.scenario),
         vclass(s.verdict), to_string(s.verdict), esc(s.scenario));
-    out += fmt::format("<dt>schedules</dt><dd>{}</dd><dt>faults</dt><dd>{}</dd><dt>complete</dt><dd>{}</dd>", s.schedules, s.faults,
-                       s.complete ? "yes" : "no: a SAFE here is partial (SAFE within the schedules run)");
-    if (!s.coverage.empty()) out += fmt::format("<dt>coverage</dt><dd class=\"coverage\">{}</dd>", esc(s.coverage));
+    out += fmt::format("<dt>schedules</dt><dd>{}</dd><dt>faults</dt><dd>{}</dd>", s.schedules, s.faults);
+    // The coverage says how far the search went; older reports have only the flag.
+    if (!s.coverage.empty())
+        out += fmt::format("<dt>coverage</dt><dd class=\"coverage\">{}</dd>", esc(s.coverage));
+    else
+        out += fmt::format("<dt>complete</dt><dd>{}</dd>", s.complete ? "yes" : "no: a SAFE here is partial (SAFE within the schedules run)");
     if (s.verdict == Verdict::UNSUPPORTED && !s.matters) out += "<dt>matters</dt><dd>no: does not count against this cell</dd>";
     if (!s.reason.empty()) out += fmt::format("<dt>reason</dt><dd class=\"reason\">{}</dd>", esc(s.reason));
     if (!s.variant.empty()) out += fmt::format("<dt>variant</dt><dd>{}</dd>", esc(s.variant));

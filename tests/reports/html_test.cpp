@@ -137,7 +137,9 @@ TEST(HtmlMatrix, CellOpensToItsScenariosAndEvidence) {
         EXPECT_NE(c.find(std::string("data-scenario=\"") + s + "\""), std::string::npos) << s;
     const std::string failing = element(c, c.find("<div class=\"scenario\" data-scenario=\"concurrent-stale\""), "div");
     for (const char* shown :
-         {"<dt>schedules</dt><dd>17</dd>", "<dt>faults</dt><dd>1</dd>", "<dt>complete</dt><dd>yes</dd>", "<dt>variant</dt><dd>2</dd>",
+         {"<dt>schedules</dt><dd>17</dd>", "<dt>faults</dt><dd>1</dd>", "<dd class=\"coverage\">stopped at the first UNSAFE, after 17 schedules</dd>",
+          "<dt>variant</dt><dd>2</dd>", "<dt>also found</dt>", "STUCK</span> liveness, variant 2: a lone starter L refused: &lt;corrupt&gt;",
+          "href=\"counterexamples/tom-2004--concurrent-stale--2--liveness.json\"",
           "C reached RUNNING first", "<a class=\"counterexample\" href=\"counterexamples/tom-2004--concurrent-stale--2.json\">",
           "<li class=\"kill\" title=\"SIGKILL B\">!B</li>", "1 create postmaster.pid", "EEXIST", "7 delete postmaster.pid",
           "<caption>B</caption>", "<caption>C</caption>"})
