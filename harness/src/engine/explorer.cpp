@@ -151,12 +151,11 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
         while (!out.violation) {
             throw_if_interrupted();
             std::vector<std::string> enabled;
-            std::vector<Access> next;
             for (Contender* c : starters)
-                if (c->enabled()) enabled.push_back(c->name), next.push_back(c->next);
+                if (c->enabled()) enabled.push_back(c->name);
             if (enabled.empty()) break;
             const bool last_enabled = std::find(enabled.begin(), enabled.end(), last) != enabled.end();
-            ScheduleOutcome::Point p{{}, 0, preemptions, out.faults, last, enabled, next, {}, true};
+            ScheduleOutcome::Point p{{}, 0, preemptions, out.faults, last, enabled, {}, true};
             p.options.push_back(last_enabled ? last : enabled.front());
             for (const auto& e : enabled)
                 if (e != p.options.front()) p.options.push_back(e);
@@ -215,7 +214,8 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
                 // others see of it (liveness, locks, attach counts): it commutes with nothing.
                 if (c.enabled()) out.points.back().effect = Access{announced.on, announced.write && c.changed};
                 if (announced.write && c.changed)
-                    for (const auto& x : announced.on) wrote[choice].push_back(x);
+                    for (const auto& x : announced.on)
+                        if (std::find(wrote[choice].begin(), wrote[choice].end(), x) == wrote[choice].end()) wrote[choice].push_back(x);
                 last = choice;
             }
             out.violation = t.check();
@@ -287,7 +287,7 @@ public:
             ScheduleOutcome kept = o;
             kept.transcript = nullptr;  // its findings were taken when it ran
             kept.violation.reset();
-            cache_.emplace(prefix, std::move(kept));
+            cache_.insert_or_assign(prefix, std::move(kept));  // replaces one that stopped earlier than this pass would
         }
         return o;
     }

@@ -103,7 +103,6 @@ struct ScheduleOutcome {
         int preemptions_before = 0, faults_before = 0;
         std::string last;            // contender that moved last
         std::vector<std::string> enabled;
-        std::vector<Access> next;    // what each enabled contender's next step touches (parallel to enabled)
         Access effect;               // what the chosen decision touched: a crash, or a step that ended its contender, is global
         bool executed = true;        // false: the point where the run was blocked
     };
