@@ -49,6 +49,13 @@ void fold_cell(StrategyCell& cell) {
     }
 }
 
+std::vector<const FoundViolation*> other_findings(const ScenarioResult& s) {
+    std::vector<const FoundViolation*> out;
+    for (const FoundViolation& v : s.findings)
+        if (!(v.schedule == s.schedule && v.verdict == s.verdict && v.variant == s.variant)) out.push_back(&v);
+    return out;
+}
+
 namespace {
 
 json scenario_json(const ScenarioResult& s) {

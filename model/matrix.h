@@ -78,6 +78,10 @@ void fold_cell(StrategyCell& cell);
 // "not found", not "cannot happen". Marked on every matrix.
 bool safe_is_partial(const StrategyCell& cell);
 
+// The kinds of violation a result found besides the one it shows (its own
+// schedule, verdict and variant): what reports list as "also found".
+std::vector<const FoundViolation*> other_findings(const ScenarioResult& s);
+
 // One column of the matrix: a target on one platform.
 struct TargetResult {
     std::string name;        // "tmpfs", "ext4", ... or the directory the user named

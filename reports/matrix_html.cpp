@@ -163,8 +163,8 @@ std::string scenario_html(const ScenarioResult& s) {
     if (!s.counterexample.empty())
         out += fmt::format("<dt>counterexample</dt><dd><a class=\"counterexample\" href=\"{}\">{}</a></dd>", file_href(s.counterexample),
                            esc(s.counterexample));
-    for (const FoundViolation& v : s.findings) {
-        if (v.schedule == s.schedule && v.verdict == s.verdict && v.variant == s.variant) continue;  // the one above
+    for (const FoundViolation* found : other_findings(s)) {
+        const FoundViolation& v = *found;
         out += fmt::format("<dt>also found</dt><dd class=\"also\"><span class=\"tag {}\">{}</span> {}{}: {} <code>{}</code>", vclass(v.verdict),
                            to_string(v.verdict), esc(v.kind), v.variant.empty() ? "" : ", variant " + esc(v.variant), esc(v.explanation),
                            esc(fmt::format("{}", fmt::join(v.schedule, " "))));

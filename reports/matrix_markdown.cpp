@@ -175,8 +175,8 @@ std::string finding_md(const Finding& f, const Labels& labels) {
         if (!s->counterexample.empty())
             out += fmt::format("- counterexample: {}; replay with {}\n", code_span(s->counterexample),
                                code_span("ilk replay " + shell_quoted(s->counterexample)));
-        for (const FoundViolation& v : s->findings) {
-            if (v.schedule == s->schedule && v.verdict == s->verdict && v.variant == s->variant) continue;  // the one above
+        for (const FoundViolation* found : other_findings(*s)) {
+            const FoundViolation& v = *found;
             out += fmt::format("- also found: {} ({}){}, schedule {}: {}{}\n", to_string(v.verdict), md(v.kind),
                                v.variant.empty() ? "" : ", variant " + md(v.variant),
                                code_span(fmt::format("{}", fmt::join(v.schedule, " "))), md(v.explanation),

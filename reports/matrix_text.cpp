@@ -211,8 +211,8 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
             out += fmt::format("      schedule [{}]; replay:\n        ilk replay {}\n", fmt::join(f.first->schedule, " "),
                                in_dir(f.first->counterexample));
         // The other kinds of violation the same search found, each with its own counterexample.
-        for (const FoundViolation& v : f.first->findings) {
-            if (v.schedule == f.first->schedule && v.verdict == f.first->verdict && v.variant == f.first->variant) continue;  // the one above
+        for (const FoundViolation* found : other_findings(*f.first)) {
+            const FoundViolation& v = *found;
             out += fmt::format("      also {} ({}):\n", to_string(v.verdict), v.kind);
             out += wrap(v.explanation, o.width, 8);
             if (!v.counterexample.empty())
