@@ -4,10 +4,12 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -20,6 +22,20 @@ pid_t exec_child(const std::vector<std::string>& argv, int channel, const Journa
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    // The environment is built before the fork: the child only execs.
+    std::vector<std::string> keep;
+    for (char** e = environ; *e; ++e) {
+        const std::string_view var(*e);
+        const bool replaced = std::any_of(options.env.begin(), options.env.end(), [&](const std::string& v) {
+            const size_t eq = v.find('=');
+            return var.substr(0, var.find('=')) == std::string_view(v).substr(0, eq);
+        });
+        if (!replaced) keep.emplace_back(var);
+    }
+    keep.insert(keep.end(), options.env.begin(), options.env.end());
+    std::vector<char*> envp;
+    for (std::string& v : keep) envp.push_back(v.data());
+    envp.push_back(nullptr);
     const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
@@ -31,8 +47,8 @@ pid_t exec_child(const std::vector<std::string>& argv, int channel, const Journa
         if (channel != 3 && dup2(channel, 3) != 3) _exit(127);  // dup2 clears close-on-exec on the copy
         if (channel == 3) fcntl(3, F_SETFD, 0);
         close_range(4, ~0U, 0);
-        if (options.search_path) execvp(args[0], args.data());
-        else execv(args[0], args.data());
+        if (options.search_path) execvpe(args[0], args.data(), envp.data());
+        else execve(args[0], args.data(), envp.data());
         _exit(127);
     }
     if (journal) journal->record("proc", fmt::format("{} {}", pid, process_start_time(pid)));

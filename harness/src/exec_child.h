@@ -14,6 +14,7 @@ class Journal;
 struct ExecChildOptions {
     bool search_path = false;      // execvp: argv[0] may be a bare name ("unshare")
     bool die_with_parent = false;  // PR_SET_PDEATHSIG SIGKILL: never outlives the forking thread
+    std::vector<std::string> env;  // "NAME=value" set in the child's environment (replacing NAME), the rest inherited
 };
 
 // Fork; in the child, `channel` becomes fd 3, every descriptor above 3 is

@@ -269,6 +269,57 @@ TEST_F(TargetTest, DeadWorkerIsThatTargetsErrorAndTheRunGoesOn) {
     expect_nothing_left();
 }
 
+// One target, two CPUs: its strategies are shared out among two workers. A
+// shard that dies costs its own cells only; the report has every cell, in order.
+TEST_F(TargetTest, DeadShardIsItsCellsErrorAndTheOtherShardStands) {
+    const fs::path dir = root_ / "one";
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms(0755));
+    const std::vector<std::string> argv{ILK_BINARY, "run", "--target", dir.string(), "--jobs", "2", "--strategy", "legacy-pid",
+                                        "--strategy", "tom-2004", "--scenario", "concurrent-start", "--schedule", "random",
+                                        "--trials", "500", "--format", "json", "--output", (root_ / "r.json").string(),
+                                        "--report-dir", (root_ / "report").string(), "-q"};
+    const pid_t pid = spawn(argv, env(), root_ / "out", root_ / "err");
+    std::vector<pid_t> workers;  // children of ilk whose own child is a zygote
+    const bool found = eventually([&] {
+        workers.clear();
+        const std::vector<ProcStat> all = descendants_of(pid);
+        for (const ProcStat& p : all) {
+            const std::string cmd = read_text(fs::path("/proc") / std::to_string(p.pid) / "cmdline");
+            if (cmd.find("--zygote") == std::string::npos) continue;
+            for (const ProcStat& q : all)
+                if (q.pid == p.ppid && q.ppid == pid) workers.push_back(q.pid);
+        }
+        return workers.size() == 2;
+    }, 30s);
+    if (!found) kill(pid, SIGKILL);
+    ASSERT_TRUE(found) << "not two workers for one target on --jobs 2\n" << err();
+    ASSERT_EQ(kill(workers.back(), SIGKILL), 0);
+    const Exit e = wait_for(pid, 120s);
+    if (!e.finished) kill(pid, SIGKILL);
+    ASSERT_TRUE(e.exited && e.code == 1) << e.describe() << "\n" << err();
+    const json r = json::parse(std::ifstream(root_ / "r.json"));
+    ASSERT_EQ(r["targets"].size(), 1u) << r.dump();
+    const json& cells = r["targets"][0]["cells"];
+    ASSERT_EQ(cells.size(), 2u) << cells.dump();
+    EXPECT_EQ(cells[0]["strategy"], "legacy-pid");
+    EXPECT_EQ(cells[1]["strategy"], "tom-2004");
+    int errors = 0;
+    for (const json& c : cells) {
+        if (c["verdict"] == "ERROR") {
+            ++errors;
+            EXPECT_NE(c["reason"].get<std::string>().find("ended without a result (killed by signal 9)"), std::string::npos) << c.dump();
+        } else {
+            EXPECT_GT(c["scenarios"][0]["schedules"].get<int>(), 0) << c.dump();
+        }
+    }
+    EXPECT_EQ(errors, 1) << cells.dump();
+    EXPECT_TRUE(eventually([&] { return processes_mentioning(root_).empty(); }, 10s)) << processes_mentioning(root_).front();
+    std::error_code ec;
+    EXPECT_TRUE(fs::is_empty(dir, ec)) << "scratch left in " << dir;
+    expect_nothing_left();
+}
+
 // Target kinds from a plugin (API version 2): listed with the kit's own, set
 // up through the plugin, journaled and undone; a plugin's crash, a directory
 // outside the scratch directory, a refusal and a missing tool each cost only

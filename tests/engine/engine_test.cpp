@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,8 @@
 #include <fmt/format.h>
 
 #include "engine/explorer.h"
+#include "engine/run.h"
+#include "exec_child.h"
 #include "host/local_host.h"
 #include "ilk/hugepage_support.h"
 #include "journal.h"
@@ -388,3 +391,50 @@ TEST_F(Engine, TheReductionRunsLessAndFindsTheSame) {
 
 
 }  // namespace
+
+// Shards of one target come back as one: cells in the strategies' order (not
+// in the order the shards finished), the probe of the first, the time of the slowest.
+TEST(Shards, MergeKeepsTheStrategyOrderAndTheFirstsProbe) {
+    std::vector<ilk::StrategySpec> strategies(3);
+    strategies[0].name = "a";
+    strategies[1].name = "b";
+    strategies[2].name = "c";
+    ilk::TargetResult first, second;
+    first.name = second.name = "tmpfs";
+    first.elapsed_ms = 10;
+    second.elapsed_ms = 30;
+    first.probe = ilk::ProbeReport{};
+    first.cells.resize(2);
+    first.cells[0].strategy = "a";
+    first.cells[1].strategy = "c";
+    second.cells.resize(1);
+    second.cells[0].strategy = "b";
+    const ilk::TargetResult merged = ilk::merge_shards({first, second}, strategies);
+    ASSERT_EQ(merged.cells.size(), 3u);
+    EXPECT_EQ(merged.cells[0].strategy, "a");
+    EXPECT_EQ(merged.cells[1].strategy, "b");
+    EXPECT_EQ(merged.cells[2].strategy, "c");
+    EXPECT_TRUE(merged.probe.has_value());
+    EXPECT_EQ(merged.elapsed_ms, 30);
+}
+
+// A helper program's environment: the variables asked for replace the
+// inherited ones of the same name, the rest is inherited.
+TEST(ExecChild, EnvironmentReplacesWhatItNames) {
+    setenv("ILK_TEST_KEEP", "kept", 1);
+    setenv("ILK_TEST_SET", "old", 1);
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const pid_t pid = ilk::exec_child({"/bin/sh", "-c", "echo \"$ILK_TEST_KEEP $ILK_TEST_SET\" >&3"}, fds[1], nullptr,
+                                 {.search_path = false, .die_with_parent = false, .env = {"ILK_TEST_SET=new"}});
+    close(fds[1]);
+    char buf[64] = {};
+    const ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "kept new\n");
+    EXPECT_STREQ(getenv("ILK_TEST_SET"), "old") << "the harness's own environment changed";
+    unsetenv("ILK_TEST_KEEP");
+    unsetenv("ILK_TEST_SET");
+}

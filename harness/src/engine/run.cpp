@@ -168,8 +168,13 @@ void write_counterexamples(CellResult& c, const fs::path& dir) {
 
 TargetResult run_target(const Registry& registry, const Journal& journal, const std::vector<StrategySpec>& strategies,
                         const PreparedTarget& target, const RunOptions& o, const std::function<void(const std::string&)>& on_start,
-                        const std::function<void(const StrategyCell&)>& on_cell) {
+                        const std::function<void(const StrategyCell&)>& on_cell, Shard shard) {
     const auto t0 = std::chrono::steady_clock::now();
+    std::vector<const StrategySpec*> mine;  // this shard's strategies
+    for (const StrategySpec& s : strategies)
+        if (wanted(o.strategies, s.name)) mine.push_back(&s);
+    for (size_t i = mine.size(); i-- > 0;)
+        if (static_cast<int>(i) % shard.count != shard.index) mine.erase(mine.begin() + static_cast<long>(i));
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     TargetResult result;
     result.name = target.name;
@@ -184,7 +189,8 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
 
     // The probe first: its primitive checks also decide which cells can run.
     std::map<std::string, PrimitiveStatus> prims;
-    if (o.probe) {
+    const bool probe = o.probe && shard.index == 0;
+    if (probe) {
         const fs::path probe_dir = target.dir / "probe";
         fs::create_directories(probe_dir);
         ProbeReport probe = probe_target(registry, journal, target, probe_dir, {}, o.profile);
@@ -197,10 +203,9 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
     }
 
     if (target.segments_only) {
-        for (const StrategySpec& s : strategies) {
-            if (!wanted(o.strategies, s.name)) continue;
+        for (const StrategySpec* s : mine) {
             StrategyCell cell;
-            cell.strategy = s.name;
+            cell.strategy = s->name;
             fold_cell(cell);
             cell.reason = fmt::format("{} holds segments only, not a data directory: its segment facts are in the probe", target.name);
             result.cells.push_back(std::move(cell));
@@ -220,8 +225,10 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
         CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
         sched_setaffinity(0, sizeof one, &one);
     }
-    if (!o.probe) {  // no probe to say which primitives work here: check them alone
-        const Lab lab(registry, journal, target.dir);
+    if (!probe) {  // no probe (here) to say which primitives work: check them alone
+        const fs::path check_dir = shard.index == 0 ? target.dir : target.dir / fmt::format("check-{}", shard.index);
+        fs::create_directories(check_dir);
+        const Lab lab(registry, journal, check_dir);
         for (const Primitive& p : registry.primitives()) {
             PrimitiveStatus s = check_primitive(lab, p);
             prims[s.name] = s;
@@ -230,17 +237,18 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
     TrialEnv env;
     env.registry = &registry;
     env.journal = &journal;
-    env.workdir = target.dir / "trials";
+    const std::string trials = shard.index == 0 ? "trials" : fmt::format("trials-{}", shard.index);
+    env.workdir = target.dir / trials;
     fs::create_directories(env.workdir);
-    for (const auto& [host, dir] : target.views) env.views[host] = dir / "trials";
+    for (const auto& [host, dir] : target.views) env.views[host] = dir / trials;
     const fs::path cx_dir = o.counterexample_dir.empty() || !o.counterexamples_per_target
                                 ? o.counterexample_dir : o.counterexample_dir / file_safe(target.name);
     {
         LocalHost local(registry, &journal, o.contender_binary.empty() ? fs::read_symlink("/proc/self/exe") : o.contender_binary);
         env.host = &local;
         try {
-            for (const StrategySpec& s : strategies) {
-                if (!wanted(o.strategies, s.name)) continue;
+            for (const StrategySpec* sp : mine) {
+                const StrategySpec& s = *sp;
                 StrategyCell cell;
                 cell.strategy = s.name;
                 if (on_start) on_start(s.name);
@@ -276,14 +284,20 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
 
 namespace {
 
-// A target's worker process and what it has said so far.
+// A worker process (a target, or one shard of it) and what it has said so far.
 struct Worker {
-    size_t target = 0;
+    size_t unit = 0;
     pid_t pid = -1;
     int fd = -1;
     std::string buffer;
     std::optional<TargetResult> result;
     std::string current;  // the strategy it is on
+};
+
+// What one worker runs.
+struct Unit {
+    size_t target = 0;
+    Shard shard;
 };
 
 bool write_all(int fd, const std::string& s) {
@@ -308,7 +322,7 @@ std::vector<int> allowed_cpus() {
 }
 
 [[noreturn]] void worker_main(int fd, int cpu, pid_t parent, const Registry& registry, const Journal& journal,
-                              const std::vector<StrategySpec>& strategies, const PreparedTarget& target, const RunOptions& o) {
+                              const std::vector<StrategySpec>& strategies, const PreparedTarget& target, const RunOptions& o, Shard shard) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(3);
     // SysV keys derive from data-directory inodes, which repeat across
@@ -323,7 +337,7 @@ std::vector<int> allowed_cpus() {
         const auto started = [&](const std::string& strategy) { write_all(fd, json{{"start", strategy}}.dump() + "\n"); };
         const TargetResult r = run_target(registry, journal, strategies, target, o, started, [&](const StrategyCell& c) {
             write_all(fd, json{{"cell", {{"strategy", c.strategy}, {"verdict", to_string(c.verdict)}, {"deciding", c.deciding_scenario}}}}.dump() + "\n");
-        });
+        }, shard);
         rc = write_all(fd, json{{"result", to_json(r)}}.dump() + "\n") ? 0 : 4;
     } catch (const std::exception& e) {
         write_all(fd, json{{"error", e.what()}}.dump() + "\n");
@@ -400,26 +414,40 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
         for (const Primitive& p : registry.primitives()) check_primitive(lab, p);
     }
 
-    size_t total = 0;
+    size_t total = 0, runnable = 0;
     for (const PreparedTarget& t : targets)
-        if (t.unsupported.empty() && !t.segments_only) total += report.strategies.size();
+        if (t.unsupported.empty() && !t.segments_only) {
+            total += report.strategies.size();
+            ++runnable;
+        }
     ProgressView view(o.progress, total);
     const std::vector<int> cpus = allowed_cpus();
     const size_t jobs = static_cast<size_t>(std::max(1, o.jobs));
+    // Fewer targets than CPUs: each target's strategies are shared out among shards.
+    const size_t shards = runnable == 0 ? 1 : std::clamp((jobs + runnable - 1) / runnable, size_t{1}, std::max<size_t>(1, report.strategies.size()));
+    std::vector<Unit> units;
+    for (size_t i = 0; i < targets.size(); ++i) {
+        const int count = targets[i].unsupported.empty() && !targets[i].segments_only ? static_cast<int>(shards) : 1;
+        for (int k = 0; k < count; ++k) units.push_back({i, {k, count}});
+    }
     std::vector<Worker> running;
-    std::vector<std::optional<TargetResult>> results(targets.size());
+    std::vector<std::optional<TargetResult>> results(units.size());
+    auto target_done = [&](size_t target) {
+        return std::all_of(units.begin(), units.end(), [&](const Unit& u) { return u.target != target || results[static_cast<size_t>(&u - units.data())]; });
+    };
     size_t next = 0;
     const pid_t self = getpid();
     std::vector<bool> cpu_busy(cpus.size(), false);
     std::map<pid_t, size_t> cpu_of;
     bool stopping = false;
-    while (next < targets.size() || !running.empty()) {
+    while (next < units.size() || !running.empty()) {
         if (g_interrupted && !stopping) {
             stopping = true;  // a SIGINT to the group reached the workers too; a SIGTERM to us alone did not
             for (const Worker& w : running) kill(w.pid, SIGINT);
         }
-        while (!stopping && next < targets.size() && running.size() < jobs) {
-            const size_t i = next++;
+        while (!stopping && next < units.size() && running.size() < jobs) {
+            const size_t u = next++;
+            const PreparedTarget& target = targets[units[u].target];
             int pipefd[2];
             if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
             const size_t slot = static_cast<size_t>(std::find(cpu_busy.begin(), cpu_busy.end(), false) - cpu_busy.begin()) % cpus.size();
@@ -429,14 +457,14 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
             if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
             if (pid == 0) {
                 close(pipefd[0]);
-                worker_main(pipefd[1], cpus[slot], self, registry, journal, strategies, targets[i], o);
+                worker_main(pipefd[1], cpus[slot], self, registry, journal, strategies, target, o, units[u].shard);
             }
             close(pipefd[1]);
             journal.record("proc", fmt::format("{} {}", pid, process_start_time(pid)));
             cpu_busy[slot] = true;
             cpu_of[pid] = slot;
-            running.push_back({i, pid, pipefd[0], {}, {}, {}});
-            if (targets[i].unsupported.empty()) view.draw(running);
+            running.push_back({u, pid, pipefd[0], {}, {}, {}});
+            if (target.unsupported.empty()) view.draw(running);
         }
         if (running.empty()) break;
         std::vector<pollfd> fds;
@@ -445,6 +473,8 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
         for (size_t k = 0; k < running.size(); ++k) {
             if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             Worker& w = running[k];
+            const Unit& unit = units[w.unit];
+            const PreparedTarget& target = targets[unit.target];
             char buf[65536];
             const ssize_t n = read(w.fd, buf, sizeof buf);
             if (n > 0) {
@@ -454,14 +484,14 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
                     const json msg = json::parse(w.buffer.substr(0, nl), nullptr, false);
                     w.buffer.erase(0, nl + 1);
                     if (msg.contains("start")) {
-                        w.current = fmt::format("{}: {}", targets[w.target].name, msg["start"].get<std::string>());
+                        w.current = fmt::format("{}: {}", target.name, msg["start"].get<std::string>());
                     } else if (msg.contains("cell")) {
                         w.current.clear();
-                        view.cell(targets[w.target].name, msg["cell"], running);
+                        view.cell(target.name, msg["cell"], running);
                     } else if (msg.contains("result")) {
                         w.result = target_from_json(msg["result"]);
                     } else if (msg.contains("error")) {
-                        view.note(fmt::format("target {}: the kit failed: {}", targets[w.target].name, msg["error"].get<std::string>()));
+                        view.note(fmt::format("target {}: the kit failed: {}", target.name, msg["error"].get<std::string>()));
                     }
                 }
                 continue;
@@ -475,15 +505,16 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
             cpu_busy[cpu_of[w.pid]] = false;
             if (!w.result) {
                 TargetResult dead;
-                dead.name = targets[w.target].name;
-                dead.kind = targets[w.target].kind;
+                dead.name = target.name;
+                dead.kind = target.kind;
                 dead.platform = platform_label(report.host);
-                dead.info = targets[w.target].info;
+                dead.info = target.info;
                 const std::string why = WIFSIGNALED(status) ? fmt::format("killed by signal {}", WTERMSIG(status))
                                                             : fmt::format("exit code {}", WEXITSTATUS(status));
-                for (const StrategyInfo& s : report.strategies) {
+                for (size_t i = 0; i < report.strategies.size(); ++i) {
+                    if (static_cast<int>(i) % unit.shard.count != unit.shard.index) continue;  // another shard's
                     StrategyCell c;
-                    c.strategy = s.name;
+                    c.strategy = report.strategies[i].name;
                     c.verdict = Verdict::ERROR;
                     c.reason = fmt::format("the worker for target {} ended without a result ({}): the kit failed", dead.name, why);
                     dead.cells.push_back(std::move(c));
@@ -491,22 +522,49 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
                 if (!g_interrupted) w.result = std::move(dead);
             }
             if (w.result) {
-                view.note(fmt::format("target {:<13} done in {:.1f} s", targets[w.target].name, w.result->elapsed_ms / 1000));
-                results[w.target] = std::move(w.result);
+                results[w.unit] = std::move(w.result);
+                if (target_done(unit.target)) {
+                    double elapsed = 0;
+                    for (size_t i = 0; i < units.size(); ++i)
+                        if (units[i].target == unit.target) elapsed = std::max(elapsed, results[i]->elapsed_ms);
+                    view.note(fmt::format("target {:<13} done in {:.1f} s", target.name, elapsed / 1000));
+                }
             }
             running.erase(running.begin() + static_cast<long>(k));
             break;  // fds no longer matches running
         }
         for (Worker& w : running)  // probing, before its first strategy
-            if (w.current.empty()) w.current = targets[w.target].name + ": probe";
+            if (w.current.empty()) w.current = targets[units[w.unit].target].name + (units[w.unit].shard.index == 0 ? ": probe" : ": checks");
         view.draw(running);
     }
     view.finish();
-    for (auto& r : results)
-        if (r) report.targets.push_back(std::move(*r));
-    report.interrupted = g_interrupted.load() || report.targets.size() < targets.size();
+    bool missing = false;
+    for (size_t t = 0; t < targets.size(); ++t) {
+        std::vector<TargetResult> parts;
+        for (size_t i = 0; i < units.size(); ++i) {
+            if (units[i].target != t) continue;
+            if (results[i]) parts.push_back(std::move(*results[i]));
+            else missing = true;
+        }
+        if (!parts.empty()) report.targets.push_back(merge_shards(std::move(parts), strategies));
+    }
+    report.interrupted = g_interrupted.load() || missing;
     report.elapsed_ms = ms_since(t0);
     return report;
+}
+
+TargetResult merge_shards(std::vector<TargetResult> shards, const std::vector<StrategySpec>& strategies) {
+    TargetResult out = std::move(shards.at(0));
+    for (size_t i = 1; i < shards.size(); ++i) {
+        out.elapsed_ms = std::max(out.elapsed_ms, shards[i].elapsed_ms);
+        if (!out.probe) out.probe = std::move(shards[i].probe);
+        for (StrategyCell& c : shards[i].cells) out.cells.push_back(std::move(c));
+    }
+    auto position = [&](const StrategyCell& c) {
+        return std::find_if(strategies.begin(), strategies.end(), [&](const StrategySpec& s) { return s.name == c.strategy; }) - strategies.begin();
+    };
+    std::stable_sort(out.cells.begin(), out.cells.end(), [&](const StrategyCell& a, const StrategyCell& b) { return position(a) < position(b); });
+    return out;
 }
 
 }  // namespace ilk

@@ -28,24 +28,36 @@ struct RunOptions {
     std::filesystem::path contender_binary;    // default: this executable
     PlatformProfile profile;                   // compared with each target's probe (empty name: none)
     bool probe = true;                         // probe each target's primitives first
-    int jobs = 1;                              // targets run at the same time, each in a worker process
+    int jobs = 1;                              // worker processes at the same time (CPUs to use)
     enum class Progress { none, lines, bar } progress = Progress::none;
 };
 
-// Prepared targets in, the matrix out. Each target runs in a worker process
-// of its own (a crash there is that target's ERROR, the run goes on), at most
-// `jobs` at a time, each pinned to its own CPU and, as root, in an IPC
-// namespace of its own so that concurrent targets never meet each other's
-// SysV keys. Ctrl-C stops every worker at its next step; the partial matrix is returned.
+// Prepared targets in, the matrix out. Each target runs in worker processes
+// of its own (a crash there is those cells' ERROR, the run goes on): one, or
+// when there are fewer targets than `jobs`, a shard per CPU, each taking every
+// k-th strategy (the probe runs in the first). At most `jobs` workers run at a
+// time, each pinned to its own CPU and, as root, in an IPC namespace of its
+// own so that concurrent workers never meet each other's SysV keys. Ctrl-C
+// stops every worker at its next step; the partial matrix is returned.
 MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::vector<StrategySpec>& strategies,
                         const std::vector<PreparedTarget>& targets, const RunOptions& options);
 
-// One target in this process: probe, then every strategy x scenario.
+// Which part of a target's strategies one worker runs: those whose position
+// among the wanted ones is `index` modulo `count`. Shard 0 also probes.
+struct Shard {
+    int index = 0, count = 1;
+};
+
+// One target (or one shard of it) in this process: probe, then every strategy x scenario.
 // on_start is called when a strategy's cell begins, on_cell when it is complete.
 TargetResult run_target(const Registry& registry, const Journal& journal, const std::vector<StrategySpec>& strategies,
                         const PreparedTarget& target, const RunOptions& options,
                         const std::function<void(const std::string&)>& on_start,
-                        const std::function<void(const StrategyCell&)>& on_cell);
+                        const std::function<void(const StrategyCell&)>& on_cell, Shard shard = {});
+
+// The shards' results of one target as one: cells in the order of `strategies`,
+// the probe from shard 0, the time of the slowest shard.
+TargetResult merge_shards(std::vector<TargetResult> shards, const std::vector<StrategySpec>& strategies);
 
 // A counterexample as a file; returns the path written.
 // DIR/STRATEGY--SCENARIO[--VARIANT][SUFFIX].json

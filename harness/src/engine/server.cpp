@@ -82,9 +82,12 @@ const PrimitiveDescriptor* Server::load_primitive(const std::string& name, Primi
     if (name.empty()) return nullptr;
     const std::string library = spec_libraries_.value(name, "");
     if (library.empty()) throw std::runtime_error(fmt::format("no library for primitive '{}'", name));
-    auto lib = std::make_unique<boost::dll::shared_library>(library, boost::dll::load_mode::rtld_now);
+    const boost::dll::shared_library* lib = preloaded_library(library);  // the zygote loaded it: no dlopen here
+    if (!lib) {
+        libraries_.push_back(std::make_unique<boost::dll::shared_library>(library, boost::dll::load_mode::rtld_now));
+        lib = libraries_.back().get();
+    }
     const auto* d = lib->get_alias<const PluginDescriptor*()>("ilk_plugin")();
-    libraries_.push_back(std::move(lib));
     for (size_t i = 0; i < d->primitive_count; ++i)
         if (name == d->primitives[i].name && d->primitives[i].kind == kind) return &d->primitives[i];
     throw std::runtime_error(fmt::format("library {} has no primitive '{}'", library, name));

@@ -10,8 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -35,6 +37,9 @@ namespace {
 // gone (it dies with its harness), so a backend that must outlive its crashed
 // server still never outlives the run, journaled or not.
 int g_lifeline[2] = {-1, -1};
+
+// The plugin libraries the zygote loaded, by path: inherited by every contender.
+std::map<std::string, std::unique_ptr<boost::dll::shared_library>> g_preloaded;
 
 struct SpawnRequest {
     std::int32_t free_running, unshare_flags;
@@ -95,16 +100,21 @@ SpawnReply spawn_one(int channel_fd, const SpawnRequest& r, int control) {
 
 int lifeline_fd() { return g_lifeline[0]; }
 
+const boost::dll::shared_library* preloaded_library(const std::string& path) {
+    const auto it = g_preloaded.find(path);
+    return it == g_preloaded.end() ? nullptr : it->second.get();
+}
+
 int zygote_main(int control, pid_t parent) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) return 3;  // the harness died before the line above took effect
     // Contenders and their orphaned backends come back to us and are reaped by
     // the kernel at once: no zombie ever answers kill(pid, 0) for a dead server.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    unsetenv("LD_BIND_NOW");  // ours (Zygote::Zygote): binding is done; a program a contender execs gets the environment it had
     if (pipe(g_lifeline) != 0) return 3;  // inherited by contenders: no CLOEXEC (they do not exec)
     signal(SIGCHLD, SIG_IGN);
     signal(SIGINT, SIG_IGN);
-    std::vector<std::unique_ptr<boost::dll::shared_library>> preloaded;
     char buf[65536];
     int unused = -1;
     const ssize_t n = recv_with_fd(control, buf, sizeof buf, &unused);
@@ -114,7 +124,7 @@ int zygote_main(int control, pid_t parent) {
         boost::dll::fs::error_code ec;
         auto lib = std::make_unique<boost::dll::shared_library>();
         lib->load(path.get<std::string>(), boost::dll::load_mode::rtld_now, ec);
-        if (!ec) preloaded.push_back(std::move(lib));
+        if (!ec) g_preloaded[path.get<std::string>()] = std::move(lib);
     }
     for (;;) {
         SpawnRequest req{};
@@ -132,7 +142,10 @@ Zygote::Zygote(const std::filesystem::path& binary, const json& libraries, const
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
     try {
-        pid_ = exec_child({binary.string(), "contender", "--zygote", "--fd", "3", "--parent", std::to_string(getpid())}, sv[1], journal);
+        // LD_BIND_NOW: every symbol is bound once, in the zygote, instead of
+        // lazily in each contender (a write to the GOT there is a copied page).
+        pid_ = exec_child({binary.string(), "contender", "--zygote", "--fd", "3", "--parent", std::to_string(getpid())}, sv[1], journal,
+                          {.env = {"LD_BIND_NOW=1"}});
     } catch (...) {
         close(sv[0]);
         close(sv[1]);

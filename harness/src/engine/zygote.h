@@ -7,6 +7,9 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <string>
+
+#include <boost/dll/shared_library.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +40,11 @@ private:
 // In a contender forked by the zygote: a fd that reports hang-up once the
 // zygote (and so the run) is gone; -1 elsewhere.
 int lifeline_fd();
+
+// In a contender forked by the zygote: the plugin library at `path` as the
+// zygote preloaded it (so the contender need not dlopen it again); nullptr
+// elsewhere or when it was not preloaded.
+const boost::dll::shared_library* preloaded_library(const std::string& path);
 
 // `ilk contender --zygote --fd N --parent PID`.
 int zygote_main(int control_fd, pid_t parent);

@@ -62,7 +62,7 @@ AgentHost::AgentHost(std::string name, const std::vector<std::string>& command, 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         throw std::runtime_error(fmt::format("agent {}: socketpair: {}", name_, std::strerror(errno)));
     try {
-        pid_ = exec_child(command, sv[1], journal, {.search_path = true, .die_with_parent = true});  // never outlives the harness
+        pid_ = exec_child(command, sv[1], journal, {.search_path = true, .die_with_parent = true, .env = {}});  // never outlives the harness
     } catch (const std::exception& e) {
         close(sv[0]);
         close(sv[1]);
