@@ -4,6 +4,7 @@
 // in the middle of a run leave nothing that the next `ilk clean` does not
 // remove. The witnesses are /proc/self/mounts, /sys/block/loop*, /proc.
 #include <signal.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -317,6 +318,43 @@ TEST_F(TargetTest, DeadShardIsItsCellsErrorAndTheOtherShardStands) {
     EXPECT_TRUE(eventually([&] { return processes_mentioning(root_).empty(); }, 10s)) << processes_mentioning(root_).front();
     std::error_code ec;
     EXPECT_TRUE(fs::is_empty(dir, ec)) << "scratch left in " << dir;
+    expect_nothing_left();
+}
+
+// Gated schedules run one process at a time, so their worker (and its
+// zygote, whose contenders inherit the mask) keeps to one CPU; free-running
+// contenders race, and a race needs every CPU the run may use. Either way,
+// Ctrl-C ends the run at its next trial.
+TEST_F(TargetTest, StressContendersMayRunOnEveryCpuGatedOnesOnOne) {
+    cpu_set_t mine;
+    ASSERT_EQ(sched_getaffinity(0, sizeof mine, &mine), 0);
+    if (CPU_COUNT(&mine) < 2) GTEST_SKIP() << "one CPU: nothing to tell apart";
+    const fs::path dir = root_ / "cpus";
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms(0755));
+    for (const std::string schedule : {"stress", "random"}) {
+        const std::vector<std::string> argv{ILK_BINARY, "run", "--target", dir.string(), "--strategy", "legacy-pid", "--scenario",
+                                            "concurrent-start", "--schedule", schedule, "--trials", "100000", "--no-probe", "--format",
+                                            "json", "--output", (root_ / "r.json").string(), "--report-dir", (root_ / "report").string(), "-q"};
+        const pid_t pid = spawn(argv, env(), root_ / "out", root_ / "err");
+        int cpus = 0;
+        const bool found = eventually([&] {
+            for (const ProcStat& p : descendants_of(pid)) {
+                if (read_text(fs::path("/proc") / std::to_string(p.pid) / "cmdline").find("--zygote") == std::string::npos) continue;
+                cpu_set_t set;
+                if (sched_getaffinity(p.pid, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+            }
+            return cpus > 0;
+        }, 30s);
+        kill(pid, SIGINT);  // also stops within a trial or two: 100000 trials would take hours
+        const Exit e = wait_for(pid, 60s);
+        if (!e.finished) kill(pid, SIGKILL);
+        ASSERT_TRUE(found) << schedule << ": no zygote appeared\n" << err();
+        EXPECT_TRUE(e.finished && e.exited && e.code == 130) << schedule << ": Ctrl-C did not end the run: " << e.describe();
+        if (schedule == "stress") EXPECT_EQ(cpus, CPU_COUNT(&mine)) << "free-running contenders kept to fewer CPUs than the run has";
+        else EXPECT_EQ(cpus, 1) << "a gated schedule's contenders may wander between CPUs";
+    }
+    EXPECT_TRUE(eventually([&] { return processes_mentioning(root_).empty(); }, 10s)) << processes_mentioning(root_).front();
     expect_nothing_left();
 }
 

@@ -455,8 +455,10 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     for (const std::string& variant : scenario.variants) {
         if (done() || out_of_time()) break;
         if (opt.mode == ScheduleOptions::Mode::stress) {
-            for (int i = 0; i < opt.trials && !done() && !out_of_time(); ++i)
+            for (int i = 0; i < opt.trials && !done() && !out_of_time(); ++i) {
+                throw_if_interrupted();  // a free-running trial has no gate to stop at
                 consider(run_free(env, strategy, scenario, variant, trial_index++), variant, 0, "stress");
+            }
             continue;
         }
         if (opt.mode == ScheduleOptions::Mode::random) {

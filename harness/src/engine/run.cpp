@@ -328,10 +328,14 @@ std::vector<int> allowed_cpus() {
     // SysV keys derive from data-directory inodes, which repeat across
     // filesystems: concurrent targets must not see each other's segments.
     if (geteuid() == 0) unshare(CLONE_NEWIPC);
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    sched_setaffinity(0, sizeof one, &one);
+    // A gated schedule runs one process at a time: its worker keeps to one CPU.
+    // Free-running contenders race, and a race needs every CPU.
+    if (o.schedule.mode != ScheduleOptions::Mode::stress) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        sched_setaffinity(0, sizeof one, &one);
+    }
     int rc = 0;
     try {
         const auto started = [&](const std::string& strategy) { write_all(fd, json{{"start", strategy}}.dump() + "\n"); };

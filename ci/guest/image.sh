@@ -1,0 +1,352 @@
+#!/usr/bin/env bash
+# Build (or find in the cache) a QEMU guest image: a Debian kernel plus a
+# busybox initramfs that runs the host-written /shared/cmd and reports its exit
+# code through isa-debug-exit. See ci/guest/run.sh for booting it.
+#
+#   ci/guest/image.sh SERIES [--ilk BUILD_DIR]
+#     SERIES      6.1 (newest linux-image-6.1.0-N-amd64) or
+#                 6.12 (newest signed linux-image-6.12.*+deb12-amd64)
+#     --ilk DIR   also put DIR/bin/ilk, DIR/lib/ilk/plugins/*.so, the shared
+#                 libraries they need and the source tree's platforms/*.toml into
+#                 the image, at the same absolute paths as on the host
+#
+# Prints the image directory (vmlinuz, initrd.img, manifest.json) on stdout.
+# Packages are fetched with `apt-get download` and unpacked with `dpkg -x`:
+# nothing is installed on the host. The cache is ${ILK_GUEST_CACHE:-/var/cache/ilk-guest}
+# (root-only, 0700); an image is keyed by the package versions, this script and,
+# with --ilk, the hashes of every file copied from the host.
+set -euo pipefail
+
+prog=image.sh
+die() { echo "$prog: $*" >&2; exit 1; }
+note() { echo "$prog: $*" >&2; }
+
+# Modules the guest loads at boot; modules.dep adds what they depend on (virtio
+# core, 9pnet, netfs/fscache, ...). virtio_console gives virtio-serial ports.
+guest_modules=(virtio_pci virtio_console 9pnet_virtio 9p)
+
+usage() { sed -n '6,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+series=""
+ilk_build=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --ilk) [ $# -ge 2 ] || die "--ilk needs a build directory (one holding bin/ilk)"; ilk_build=$2; shift 2 ;;
+    --ilk=*) ilk_build=${1#--ilk=}; shift ;;
+    -h|--help) usage ;;
+    -*) die "unknown option '$1' (known: --ilk BUILD_DIR)" ;;
+    *) [ -z "$series" ] || die "one SERIES only (got '$series' and '$1')"; series=$1; shift ;;
+  esac
+done
+case "$series" in
+  6.1)  kernel_re='^linux-image-6\.1\.0-[0-9]+-amd64$' ;;
+  # The signed image is the one without -unsigned; -dbg/-cloud/-rt never match.
+  6.12) kernel_re='^linux-image-6\.12\.[0-9]+\+deb12-amd64$' ;;
+  "") usage ;;
+  *) die "unknown SERIES '$series' (known: 6.1, 6.12)" ;;
+esac
+
+# dpkg -x must create root-owned files and the cache is root's.
+[ "$(id -u)" -eq 0 ] || die "needs root (the image cache is root-only and dpkg -x must keep file owners); run it with sudo"
+for tool in apt-cache apt-get dpkg-deb sha256sum gzip flock python3 ldd; do
+  command -v "$tool" >/dev/null || die "'$tool' not found; install it (ci/setup.sh lists the packages)"
+done
+
+# --- the cache: root-owned 0700, never a guessable path under /tmp -----------
+cache=${ILK_GUEST_CACHE:-/var/cache/ilk-guest}
+case "$cache" in /*) ;; *) die "ILK_GUEST_CACHE must be an absolute path (got '$cache')" ;; esac
+if [ ! -e "$cache" ]; then
+  install -d -m 0700 -o root -g root "$cache"
+fi
+# Refuse a cache someone else could have planted or can write into.
+[ -d "$cache" ] && [ ! -L "$cache" ] || die "cache '$cache' is not a directory (or is a symlink); remove it or set ILK_GUEST_CACHE"
+read -r c_uid c_mode < <(stat -c '%u %a' "$cache")
+[ "$c_uid" -eq 0 ] || die "cache '$cache' is owned by uid $c_uid, not root; remove it or chown root"
+[ $(( 8#$c_mode & 8#022 )) -eq 0 ] || die "cache '$cache' is group/other-writable (mode $c_mode); chmod 0700 it"
+mkdir -p "$cache/debs" "$cache/images"
+
+# One builder at a time: two runs would download and unpack the same packages.
+exec 9>"$cache/lock"
+flock 9
+
+# Scratch inside the cache: same filesystem (so the finished image is moved into
+# place atomically) and as private as the cache itself.
+scratch=$(mktemp -d "$cache/build.XXXXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- which packages: resolved from the local apt lists (no network) ----------
+candidate() {  # PACKAGE -> candidate version, empty if none
+  apt-cache policy "$1" 2>/dev/null | awk '/^  Candidate:/ { if ($2 != "(none)") print $2; exit }'
+}
+kernel_pkg=""
+for name in $(apt-cache pkgnames linux-image-"$series" | grep -E "$kernel_re" | sort -rV); do
+  if [ -n "$(candidate "$name")" ]; then kernel_pkg=$name; break; fi
+done
+[ -n "$kernel_pkg" ] || die "no package matching $kernel_re in apt's lists; run 'apt-get update' (Debian 12 with bookworm-updates/security enabled)"
+kernel_ver=$(candidate "$kernel_pkg")
+busybox_pkg=busybox-static
+busybox_ver=$(candidate "$busybox_pkg")
+[ -n "$busybox_ver" ] || die "no candidate for $busybox_pkg; run 'apt-get update'"
+note "kernel $kernel_pkg $kernel_ver, $busybox_pkg $busybox_ver"
+
+# --- files from the ilk build (same absolute paths in the guest) -------------
+ilk_files=()  # host paths copied verbatim into the image
+ilk_version=""
+if [ -n "$ilk_build" ]; then
+  [ -d "$ilk_build" ] || die "--ilk '$ilk_build' is not a directory; pass the CMake build directory (the one with bin/ilk)"
+  ilk_build=$(realpath "$ilk_build")  # ilk finds its plugins through /proc/self/exe: a real path
+  ilk_bin=$ilk_build/bin/ilk
+  [ -x "$ilk_bin" ] || die "no executable $ilk_bin; build the project first (cmake --build $ilk_build)"
+  shopt -s nullglob
+  plugins=("$ilk_build"/lib/ilk/plugins/*.so)
+  shopt -u nullglob
+  [ ${#plugins[@]} -gt 0 ] || die "no plugins in $ilk_build/lib/ilk/plugins; build the project first"
+  ilk_files=("$ilk_bin" "${plugins[@]}")
+  # Shared libraries and the dynamic loader, as ldd resolves them on the host.
+  libs=$(
+    for f in "$ilk_bin" "${plugins[@]}"; do
+      ldd "$f" | awk -v f="$f" '
+        /not found/   { print "MISSING " $1 " (needed by " f ")"; next }
+        $2 == "=>" && $3 ~ /^\// { print $3; next }
+        $1 ~ /^\// { print $1 }'
+    done | sort -u)
+  if missing=$(grep '^MISSING' <<<"$libs"); then
+    die "ldd cannot find: ${missing//MISSING /}; install the library's package on the host"
+  fi
+  mapfile -t -O ${#ilk_files[@]} ilk_files <<<"$libs"
+  # The running OS's platform profile: a build-tree ilk reads it from the source
+  # tree (ILK_SOURCE_PLATFORM_DIR), so copy that directory to the same path.
+  src_dir=$(sed -n 's/^ilk_SOURCE_DIR:STATIC=//p' "$ilk_build/CMakeCache.txt" 2>/dev/null || true)
+  if [ -n "$src_dir" ] && [ -d "$src_dir/platforms" ]; then
+    shopt -s nullglob
+    ilk_files+=("$src_dir"/platforms/*.toml)
+    shopt -u nullglob
+  else
+    note "no platforms/ beside $ilk_build's sources: ilk in the guest will have no platform profile"
+  fi
+  ilk_version=$("$ilk_bin" --version 2>/dev/null || echo unknown)
+fi
+
+# --- cache key ---------------------------------------------------------------
+key=$(
+  {
+    echo "series=$series"
+    echo "$kernel_pkg=$kernel_ver"
+    echo "$busybox_pkg=$busybox_ver"
+    echo "modules=${guest_modules[*]}"
+    sha256sum "$0" | cut -d' ' -f1            # a changed builder makes a new image
+    [ ${#ilk_files[@]} -eq 0 ] || sha256sum "${ilk_files[@]}"  # hashes + paths
+  } | sha256sum | cut -c1-16)
+image=$cache/images/$series-$key
+if [ -f "$image/manifest.json" ]; then
+  note "cache hit: $image"
+  echo "$image"
+  exit 0
+fi
+note "cache miss: building $image"
+
+# --- download (verified against apt's signed lists) --------------------------
+fetch_deb() {  # PACKAGE VERSION -> path of the verified .deb in $cache/debs
+  local pkg=$1 ver=$2 want f
+  want=$(apt-cache show "$pkg=$ver" | awk '/^SHA256:/ { print $2; exit }')
+  for f in "$cache/debs/${pkg}_"*.deb; do
+    [ -f "$f" ] || continue
+    if [ "$(dpkg-deb -f "$f" Version)" = "$ver" ] && [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$want" ]; then
+      echo "$f"; return
+    fi
+  done
+  mkdir -p "$scratch/dl"
+  # As root into a root-only directory apt cannot drop to _apt for the
+  # download; say so up front instead of apt's warning. Hashes are checked below.
+  (cd "$scratch/dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >&2) \
+    || die "apt-get download $pkg=$ver failed; check the network to Debian's mirror and run 'apt-get update'"
+  f=$(ls "$scratch/dl/${pkg}_"*.deb)
+  [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$want" ] || die "$f does not match apt's SHA256 for $pkg=$ver; run 'apt-get update' and retry"
+  rm -f "$cache/debs/${pkg}_"*.deb   # older versions: a cache, not an archive
+  mv "$f" "$cache/debs/"
+  echo "$cache/debs/$(basename "$f")"
+}
+t0=$SECONDS
+kernel_deb=$(fetch_deb "$kernel_pkg" "$kernel_ver")
+busybox_deb=$(fetch_deb "$busybox_pkg" "$busybox_ver")
+note "packages ready in $((SECONDS - t0)) s"
+
+# --- unpack ------------------------------------------------------------------
+t1=$SECONDS
+dpkg -x "$kernel_deb" "$scratch/kernel"
+dpkg -x "$busybox_deb" "$scratch/busybox"
+bb=$scratch/busybox/bin/busybox   # the guest's busybox also does depmod/xz/cpio here
+[ -x "$bb" ] || die "$busybox_deb has no bin/busybox"
+
+moddir_rel=""
+for d in lib/modules usr/lib/modules; do
+  [ -d "$scratch/kernel/$d" ] && moddir_rel=$d && break
+done
+[ -n "$moddir_rel" ] || die "$kernel_deb has no lib/modules"
+release=$(ls "$scratch/kernel/$moddir_rel")
+[ "$(wc -w <<<"$release")" -eq 1 ] || die "$kernel_deb holds several module trees: $release"
+kmods=$scratch/kernel/$moddir_rel/$release
+vmlinuz=$scratch/kernel/boot/vmlinuz-$release
+[ -f "$vmlinuz" ] || die "$kernel_deb has no boot/vmlinuz-$release"
+
+# 6.12 ships .ko.xz: busybox modprobe wants plain .ko, so decompress the tree
+# first (depmod then lists .ko paths). This is most of a cold 6.12 build.
+if [ -n "$(find "$kmods" -name '*.ko.xz' -print -quit)" ]; then
+  note "decompressing $(find "$kmods" -name '*.ko.xz' | wc -l) modules"
+  find "$kmods" -name '*.ko.xz' -print0 | xargs -0 -n 64 -P "$(nproc)" "$bb" unxz
+fi
+# Debian's package has no modules.dep (its postinst runs depmod): make one.
+if [ "$moddir_rel" != lib/modules ]; then   # busybox depmod -b looks in BASE/lib/modules
+  mkdir -p "$scratch/kernel/lib" && ln -s ../usr/lib/modules "$scratch/kernel/lib/modules"
+fi
+"$bb" depmod -b "$scratch/kernel" "$release"
+[ -s "$kmods/modules.dep" ] || die "busybox depmod made no modules.dep for $release"
+
+# Resolve the closure of guest_modules through modules.dep (names use _ or -
+# interchangeably; modules.builtin lists what is compiled in).
+norm() { local b=${1##*/}; b=${b%.ko}; REPLY=${b//-/_}; }  # no forks: ~4000 lines
+declare -A path_of=() deps_of=() builtin=()
+while IFS= read -r line; do
+  mod=${line%%:*}
+  norm "$mod"
+  path_of[$REPLY]=$mod
+  deps_of[$REPLY]=${line#*:}
+done <"$kmods/modules.dep"
+if [ -f "$kmods/modules.builtin" ]; then
+  while IFS= read -r b; do norm "$b"; builtin[$REPLY]=1; done <"$kmods/modules.builtin"
+fi
+load=()      # what /init modprobes (modules, not built-ins)
+declare -A want=()
+add_closure() {
+  local m; norm "$1"; m=$REPLY
+  [ -z "${want[$m]:-}" ] || return 0
+  want[$m]=1
+  local d; for d in ${deps_of[$m]}; do add_closure "$d"; done
+}
+for m in "${guest_modules[@]}"; do
+  norm "$m"; n=$REPLY
+  if [ -n "${path_of[$n]:-}" ]; then load+=("$n"); add_closure "${path_of[$n]}"
+  elif [ -n "${builtin[$n]:-}" ]; then note "$m is built into $release"
+  else die "module $m is neither a module nor built into $release; adjust guest_modules in $0"
+  fi
+done
+
+# --- stage the root filesystem ----------------------------------------------
+root=$scratch/root
+mkdir -p "$root"/{bin,dev,etc,proc,sys,tmp,run,root,shared,lib/modules/"$release"}
+for m in "${!want[@]}"; do
+  install -D -m 0644 "$kmods/${path_of[$m]}" "$root/lib/modules/$release/${path_of[$m]}"
+done
+cp "$kmods/modules.builtin" "$kmods/modules.order" "$root/lib/modules/$release/" 2>/dev/null || true
+"$bb" depmod -b "$root" "$release"   # the image's own modules.dep, for modprobe in tests
+
+install -m 0755 "$bb" "$root/bin/busybox"
+for app in $("$bb" --list); do
+  [ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
+done
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\n' >"$root/etc/group"
+
+ilk_path=""
+for f in "${ilk_files[@]}"; do
+  install -D -m "$(stat -L -c %a "$f")" "$f" "$root$f"   # install follows symlinks: a real file at the soname path
+  # A RelWithDebInfo ilk is ~19 MB of mostly DWARF: drop it in the image (the
+  # key still uses the host file's hash). Smaller initrd, faster TCG boot.
+  case "$f" in *.toml) ;; *) command -v objcopy >/dev/null && objcopy --strip-debug "$root$f" ;; esac
+done
+[ -z "$ilk_build" ] || ilk_path=:$ilk_build/bin
+
+# /init: PID 1. Exit code goes out through isa-debug-exit (port 0xf4, rc+1);
+# busybox has no outb, so dd writes the byte at offset 0xf4 of /dev/port.
+cat >"$root/init" <<EOF
+#!/bin/sh
+# ilk guest init ($series, $release). Generated by ci/guest/image.sh.
+export PATH=/bin$ilk_path HOME=/root TMPDIR=/tmp
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+
+guest_exit() {
+  rc=\$1
+  # The port carries 7 bits of rc+1; larger codes are capped and the exact one
+  # is left in /shared/rc for run.sh.
+  if [ "\$rc" -gt 126 ]; then byte=127; else byte=\$((rc + 1)); fi
+  sync
+  echo "ilk-guest: exit \$rc at \$(cut -d' ' -f1 /proc/uptime) s"
+  printf "\\\\\$(printf %03o "\$byte")" | dd of=/dev/port bs=1 seek=244 count=1 conv=notrunc 2>/dev/null
+  echo "ilk-guest: writing to I/O port 0xf4 did not end QEMU (no isa-debug-exit?); powering off"
+  poweroff -f
+}
+
+# run.sh's KVM probe: reaching init is all it asks.
+case " \$(cat /proc/cmdline) " in *" ilk.probe=1 "*) guest_exit 0 ;; esac
+echo "ilk-guest: init at \$(cut -d' ' -f1 /proc/uptime) s"
+
+for m in ${load[*]}; do
+  modprobe "\$m" || echo "ilk-guest: modprobe \$m failed"
+done
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=0755 tmpfs /run
+hostname ilk-guest
+
+shared=""
+for tag in /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag; do
+  [ -f "\$tag" ] && [ "\$(tr -d '\\000' <"\$tag")" = shared ] && shared=yes
+done
+if [ -n "\$shared" ]; then
+  mount -t 9p -o trans=virtio,version=9p2000.L,cache=none shared /shared || echo "ilk-guest: mounting the 9p share failed"
+fi
+if [ -f /shared/cmd ]; then
+  echo "ilk-guest: running /shared/cmd"
+  cd /
+  sh /shared/cmd >/shared/out 2>/shared/err
+  rc=\$?
+  echo "\$rc" >/shared/rc
+else
+  echo "ilk-guest: no /shared/cmd (is the 9p share 'shared' attached?)"
+  rc=127
+fi
+guest_exit "\$rc"
+EOF
+chmod 0755 "$root/init"
+
+# --- pack --------------------------------------------------------------------
+out=$scratch/out
+mkdir -p "$out"
+cp "$vmlinuz" "$out/vmlinuz"
+# -R 0:0: every file root-owned in the guest whoever made it here.
+(cd "$root" && find . -mindepth 1 | sort | "$bb" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -9 >"$out/initrd.img"
+
+modules_json=$(printf '%s\n' "${!want[@]}" | sort | tr '\n' ' ')
+ilk_json=$(for f in "${ilk_files[@]}"; do sha256sum "$f"; done)
+ILK_BUILD=$ilk_build ILK_VERSION=$ilk_version MODULES=$modules_json LOAD="${load[*]}" ILK_FILES=$ilk_json \
+python3 - "$out/manifest.json" "$series" "$release" "$key" \
+  "$kernel_pkg" "$kernel_ver" "$busybox_pkg" "$busybox_ver" <<'PY'
+import json, os, sys
+out, series, release, key, kpkg, kver, bpkg, bver = sys.argv[1:]
+m = {
+    "series": series,
+    "kernel_release": release,
+    "key": key,
+    "packages": [{"name": kpkg, "version": kver}, {"name": bpkg, "version": bver}],
+    "modules_loaded": os.environ["LOAD"].split(),
+    "modules_included": os.environ["MODULES"].split(),
+    "files": {"vmlinuz": "vmlinuz", "initrd": "initrd.img"},
+}
+if os.environ["ILK_BUILD"]:
+    files = {}
+    for line in os.environ["ILK_FILES"].splitlines():
+        digest, path = line.split(None, 1)
+        files[path] = digest
+    m["ilk"] = {"build_dir": os.environ["ILK_BUILD"], "version": os.environ["ILK_VERSION"], "files": files}
+with open(out, "w") as f:
+    json.dump(m, f, indent=2, sort_keys=True)
+    f.write("\n")
+PY
+
+mv "$out" "$image" 2>/dev/null || die "could not move the image to $image"
+note "built in $((SECONDS - t1)) s (after downloads): initrd $(du -h "$image/initrd.img" | cut -f1), kernel $release"
+echo "$image"
