@@ -10,6 +10,8 @@ packages=(
   python3 util-linux procps
   # kit-made targets (ilk run --target ext4|xfs|btrfs|fuse|...): mkfs tools, bindfs
   e2fsprogs xfsprogs btrfs-progs bindfs fuse3
+  # guests (ci/guest/): QEMU; kernels and busybox are unpacked from downloaded .debs
+  qemu-system-x86
   # report tests: JUnit XML schema check, HTML rendered in headless Chromium
   libxml2-utils chromium python3-jsonschema
 )

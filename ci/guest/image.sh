@@ -77,17 +77,21 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- which packages: resolved from the local apt lists (no network) ----------
-candidate() {  # PACKAGE -> candidate version, empty if none
-  apt-cache policy "$1" 2>/dev/null | awk '/^  Candidate:/ { if ($2 != "(none)") print $2; exit }'
-}
-kernel_pkg=""
-for name in $(apt-cache pkgnames linux-image-"$series" | grep -E "$kernel_re" | sort -rV); do
-  if [ -n "$(candidate "$name")" ]; then kernel_pkg=$name; break; fi
-done
-[ -n "$kernel_pkg" ] || die "no package matching $kernel_re in apt's lists; run 'apt-get update' (Debian 12 with bookworm-updates/security enabled)"
-kernel_ver=$(candidate "$kernel_pkg")
+# One `apt-cache policy` for every name (each apt-cache call reads the lists,
+# ~1 s): "NAME VERSION" for those with a candidate.
 busybox_pkg=busybox-static
-busybox_ver=$(candidate "$busybox_pkg")
+mapfile -t names < <(apt-cache pkgnames linux-image-"$series" | grep -E "$kernel_re" | sort -rV)
+[ ${#names[@]} -gt 0 ] || die "no package matching $kernel_re in apt's lists; run 'apt-get update' (Debian 12 with bookworm-updates/security enabled)"
+candidates=$(apt-cache policy "${names[@]}" "$busybox_pkg" | awk '
+  /^[^ ].*:$/ { name = substr($0, 1, length($0) - 1) }
+  /^  Candidate:/ && $2 != "(none)" { print name, $2 }')
+kernel_pkg="" kernel_ver=""
+for name in "${names[@]}"; do   # newest first
+  ver=$(awk -v n="$name" '$1 == n { print $2 }' <<<"$candidates")
+  if [ -n "$ver" ]; then kernel_pkg=$name kernel_ver=$ver; break; fi
+done
+[ -n "$kernel_pkg" ] || die "no installable package matching $kernel_re; run 'apt-get update'"
+busybox_ver=$(awk -v n="$busybox_pkg" '$1 == n { print $2 }' <<<"$candidates")
 [ -n "$busybox_ver" ] || die "no candidate for $busybox_pkg; run 'apt-get update'"
 note "kernel $kernel_pkg $kernel_ver, $busybox_pkg $busybox_ver"
 
@@ -141,6 +145,7 @@ key=$(
   } | sha256sum | cut -c1-16)
 image=$cache/images/$series-$key
 if [ -f "$image/manifest.json" ]; then
+  touch "$image"   # most recently used: kept by the pruning below
   note "cache hit: $image"
   echo "$image"
   exit 0
@@ -160,9 +165,11 @@ fetch_deb() {  # PACKAGE VERSION -> path of the verified .deb in $cache/debs
   mkdir -p "$scratch/dl"
   # As root into a root-only directory apt cannot drop to _apt for the
   # download; say so up front instead of apt's warning. Hashes are checked below.
-  (cd "$scratch/dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >&2) \
+  local t=$EPOCHREALTIME
+  (cd "$scratch/dl" && apt-get download -qq -o APT::Sandbox::User=root "$pkg=$ver" >&2) \
     || die "apt-get download $pkg=$ver failed; check the network to Debian's mirror and run 'apt-get update'"
   f=$(ls "$scratch/dl/${pkg}_"*.deb)
+  note "downloaded $(basename "$f") ($(du -h "$f" | cut -f1)) in $(awk -v a="$t" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
   [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$want" ] || die "$f does not match apt's SHA256 for $pkg=$ver; run 'apt-get update' and retry"
   rm -f "$cache/debs/${pkg}_"*.deb   # older versions: a cache, not an archive
   mv "$f" "$cache/debs/"
@@ -348,5 +355,8 @@ with open(out, "w") as f:
 PY
 
 mv "$out" "$image" 2>/dev/null || die "could not move the image to $image"
+# Keep the 4 most recently used images per series (~15 MB each); every change
+# to this script or the ilk build makes a new one.
+ls -dt "$cache/images/$series-"* | tail -n +5 | while IFS= read -r old; do rm -rf "$old"; done
 note "built in $((SECONDS - t1)) s (after downloads): initrd $(du -h "$image/initrd.img" | cut -f1), kernel $release"
 echo "$image"
