@@ -80,7 +80,7 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
                   "Exhaustive schedule: run every interleaving, not one order of steps that commute (slower; for checking the reduction)");
     run->add_option("--faults", a.faults, "Crashes (SIGKILL at a step) per schedule")->check(CLI::Range(0, 4));
     run->add_option("--max-schedules", a.max_schedules, "Exhaustive schedule: cap per scenario variant")->check(CLI::PositiveNumber);
-    run->add_option("--jobs,-j", a.jobs, "Targets run at the same time (default: the number of CPUs)")->check(CLI::Range(1, 64));
+    run->add_option("--jobs,-j", a.jobs, "Worker processes at the same time: targets, or shares of one target's strategies (default: the number of CPUs)")->check(CLI::Range(1, 64));
     run->add_option("--report-dir", a.report_dir,
                     fmt::format("Where {} and counterexamples/ go", fmt::join(ilk::matrix_file_names(), ", ")));
     run->add_option("--counterexample-dir", a.counterexample_dir, "Where counterexample files go (default: REPORT-DIR/counterexamples)");
