@@ -1,6 +1,7 @@
 // The protocol engine must find what the seed thread claims, replay what it
 // finds, and catch a strategy built on a broken primitive. Contenders are real
 // processes forked by a real zygote (the ilk binary in contender role).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -426,7 +427,7 @@ TEST(ExecChild, EnvironmentReplacesWhatItNames) {
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
     const pid_t pid = ilk::exec_child({"/bin/sh", "-c", "echo \"$ILK_TEST_KEEP $ILK_TEST_SET\" >&3"}, fds[1], nullptr,
-                                 {.search_path = false, .die_with_parent = false, .env = {"ILK_TEST_SET=new"}});
+                                 {.search_path = false, .die_with_parent = false, .env = {"ILK_TEST_SET=new"}, .output = {}});
     close(fds[1]);
     char buf[64] = {};
     const ssize_t n = read(fds[0], buf, sizeof buf - 1);
@@ -437,4 +438,23 @@ TEST(ExecChild, EnvironmentReplacesWhatItNames) {
     EXPECT_STREQ(getenv("ILK_TEST_SET"), "old") << "the harness's own environment changed";
     unsetenv("ILK_TEST_KEEP");
     unsetenv("ILK_TEST_SET");
+}
+
+// A helper program with no channel and its output in a file (QEMU for a guest):
+// stdin is /dev/null, stdout and stderr go to the file, no other descriptor of ours leaks in.
+TEST(ExecChild, OutputToAFileAndNoChannel) {
+    char tmpl[] = "/dev/shm/ilk-exec-child-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    const fs::path dir(tmpl), log = dir / "out.log";
+    const int leak = open("/dev/null", O_RDONLY);  // not close-on-exec: must still not reach the child
+    const pid_t pid = ilk::exec_child({"/bin/sh", "-c", "echo out; echo err >&2; read x || echo eof; ls /proc/$$/fd | tr '\\n' ' '"}, -1,
+                                      nullptr, {.search_path = false, .die_with_parent = false, .env = {}, .output = log.string()});
+    int status = 0;
+    waitpid(pid, &status, 0);
+    close(leak);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, "out\nerr\neof\n0 1 2 ") << "fd " << leak << " leaked, or the output went elsewhere";
+    EXPECT_EQ(fs::status(log).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+    fs::remove_all(dir);
 }

@@ -60,6 +60,7 @@ struct ProbeArgs {
     std::string format = "text", output, platform;
     std::vector<std::string> primitives;
     bool fail_on_deviation = false, verbose = false, no_color = false;
+    std::string guest;  // an image directory (ci/guest/image.sh): facts across this host and a guest sharing the target
 };
 CLI::App* add_probe_command(CLI::App& app, ProbeArgs& a);
 int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs);

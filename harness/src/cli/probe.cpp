@@ -8,8 +8,11 @@
 #include <fmt/format.h>
 
 #include "cli/cli.h"
+#include "host/guest.h"
 #include "interrupt.h"
 #include "journal.h"
+#include "probe.h"
+#include "probe_hosts.h"
 #include "probe_target.h"
 #include "report.h"
 #include "target.h"
@@ -28,8 +31,50 @@ CLI::App* add_probe_command(CLI::App& app, ProbeArgs& a) {
     probe->add_flag("--fail-on-deviation", a.fail_on_deviation, "Exit 1 when an observation deviates from the profile");
     probe->add_flag("-v,--verbose", a.verbose, "Print each fact's evidence and every comparison");
     probe->add_flag("--no-color", a.no_color, "No colours on a terminal");
+    probe->add_option("--guest", a.guest,
+                      "Also boot this QEMU guest image (made by ci/guest/image.sh SERIES --ilk BUILD_DIR), share the target with it "
+                      "over 9p and measure the facts across the two hosts (hosts.*): root, and QEMU, needed");
     return probe;
 }
+
+namespace {
+
+// The facts across this host and a guest that mounts the target over 9p
+// (hosts.*): A here, B in the guest. A guest that does not come up leaves
+// those facts unmeasured with the reason; the local probe stands.
+void probe_with_guest(const ilk::Registry& registry, const ilk::Journal& journal, const ilk::PreparedTarget& t,
+                      const std::string& image, ilk::ProbeReport& report) {
+    std::vector<const ilk::Primitive*> locks, segments;
+    for (const ilk::PrimitiveStatus& s : report.primitives) {
+        if (!s.supported) continue;
+        const ilk::Primitive* p = registry.find(s.name);
+        if (p) (s.kind == "lock" ? locks : segments).push_back(p);
+    }
+    ilk::GuestOptions o;
+    o.name = "guest";
+    o.image = std::filesystem::absolute(image);
+    o.shared = {std::filesystem::absolute(t.dir)};
+    try {
+        ilk::Guest guest = ilk::boot_guest(o, journal);
+        report.target["guest"] = {{"name", o.name},
+                                  {"image", o.image.string()},
+                                  {"kernel", guest.agent->hello().value("kernel", "")},
+                                  {"accel", guest.accel},
+                                  {"shared_over", "9p (virtio, version 9p2000.L, cache=none)"}};
+        ilk::Lab lab(registry, journal, t.dir);
+        ilk::probe_across_hosts(lab, *guest.agent, locks, segments, report.facts);
+    } catch (const std::exception& e) {
+        report.target["guest"] = {{"image", o.image.string()}, {"error", e.what()}};
+        std::cerr << "ilk probe: " << e.what() << "\n";
+        for (const ilk::Primitive* p : locks)
+            for (const char* f : {"excludes_other_host", "released_on_holder_kill"}) {
+                const std::string id = fmt::format("hosts.locks.{}.{}", p->desc->name, f);
+                report.facts[id] = ilk::unmeasured_fact(id, std::string("the guest did not come up: ") + e.what(), {});
+            }
+    }
+}
+
+}  // namespace
 
 int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
     const std::vector<std::string> specs = a.targets.empty() ? std::vector<std::string>{tmpdir().string()} : a.targets;
@@ -67,6 +112,7 @@ int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
             std::cerr << "ilk probe: target " << spec << " not set up: " << t.unsupported << "\n";
         }
         report.cleaned = cleaned;
+        if (!a.guest.empty() && t.unsupported.empty() && !ilk::g_interrupted) probe_with_guest(registry, journal, t, a.guest, report);
         reports.push_back(std::move(report));
     }
     for (const std::string& line : journal.finish(registry))

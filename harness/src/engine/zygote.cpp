@@ -145,7 +145,7 @@ Zygote::Zygote(const std::filesystem::path& binary, const json& libraries, const
         // LD_BIND_NOW: every symbol is bound once, in the zygote, instead of
         // lazily in each contender (a write to the GOT there is a copied page).
         pid_ = exec_child({binary.string(), "contender", "--zygote", "--fd", "3", "--parent", std::to_string(getpid())}, sv[1], journal,
-                          {.env = {"LD_BIND_NOW=1"}});
+                          {.env = {"LD_BIND_NOW=1"}, .output = {}});
     } catch (...) {
         close(sv[0]);
         close(sv[1]);

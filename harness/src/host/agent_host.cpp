@@ -62,7 +62,7 @@ AgentHost::AgentHost(std::string name, const std::vector<std::string>& command, 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         throw std::runtime_error(fmt::format("agent {}: socketpair: {}", name_, std::strerror(errno)));
     try {
-        pid_ = exec_child(command, sv[1], journal, {.search_path = true, .die_with_parent = true, .env = {}});  // never outlives the harness
+        pid_ = exec_child(command, sv[1], journal, {.search_path = true, .die_with_parent = true, .env = {}, .output = {}});  // never outlives the harness
     } catch (const std::exception& e) {
         close(sv[0]);
         close(sv[1]);
@@ -70,9 +70,30 @@ AgentHost::AgentHost(std::string name, const std::vector<std::string>& command, 
     }
     close(sv[1]);
     stream_ = Channel(sv[0]);
+    try {
+        say_hello(fmt::format("{}", fmt::join(command, " ")), timeout_);
+    } catch (...) {
+        end_owner();  // a throwing constructor runs no destructor
+        throw;
+    }
+}
+
+AgentHost::AgentHost(std::string name, int stream, pid_t owner, std::chrono::milliseconds hello_timeout, std::chrono::milliseconds timeout)
+    : name_(std::move(name)), stream_(stream), pid_(owner), timeout_(timeout) {
+    try {
+        say_hello("over its stream", hello_timeout);
+    } catch (...) {
+        end_owner();  // a throwing constructor runs no destructor
+        throw;
+    }
+}
+
+void AgentHost::say_hello(const std::string& what, std::chrono::milliseconds hello_timeout) {
+    const auto saved = timeout_;
+    timeout_ = hello_timeout;
     const auto hello = call(agent::op::hello, {{"version", agent::kProtocolVersion}});
-    if (!hello)
-        throw std::runtime_error(fmt::format("agent {} ({}) did not answer hello: {}", name_, fmt::join(command, " "), error_));
+    timeout_ = saved;
+    if (!hello) throw std::runtime_error(fmt::format("agent {} ({}) did not answer hello: {}", name_, what, error_));
     hello_ = *hello;
 }
 
@@ -83,6 +104,10 @@ AgentHost::~AgentHost() {
         call(agent::op::bye, json::object());
         timeout_ = saved;
     }
+    end_owner();
+}
+
+void AgentHost::end_owner() {
     stream_.close();
     if (pid_ > 0) {
         // Its own child: the PID cannot have been reused before we reap it.
@@ -91,6 +116,7 @@ AgentHost::~AgentHost() {
             kill(pid_, SIGKILL);
             waitpid(pid_, nullptr, 0);
         }
+        pid_ = -1;
     }
 }
 

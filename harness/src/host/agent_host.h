@@ -24,6 +24,11 @@ public:
     // Throws std::runtime_error naming the command and the cause.
     AgentHost(std::string name, const std::vector<std::string>& command, const Journal* journal,
               std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    // An agent already reached over `stream` (a connected socket, taken over),
+    // run by our child process `owner` (ended after bye, as above; -1: none).
+    // hello_timeout: how long it may take to answer at all (a guest boots first).
+    AgentHost(std::string name, int stream, pid_t owner, std::chrono::milliseconds hello_timeout,
+              std::chrono::milliseconds timeout = std::chrono::seconds(10));
     ~AgentHost() override;  // bye, then the agent process is ended
 
     std::string name() const override { return name_; }
@@ -69,6 +74,8 @@ private:
     nlohmann::json must(std::string_view op, nlohmann::json args);  // throws with the agent's words
     bool read_one(std::chrono::milliseconds timeout);  // one message from the stream, dispatched
     void lost(const std::string& why);
+    void say_hello(const std::string& what, std::chrono::milliseconds hello_timeout);
+    void end_owner();  // close the stream; end and reap the owner process
 
     std::string name_;
     Channel stream_;
