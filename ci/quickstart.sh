@@ -29,6 +29,13 @@ esac
 
 bash ci/setup.sh
 if [ "$verb" = test ]; then cmake_args+=(-DILK_WERROR=ON); fi
+# ccache (installed by ci/setup.sh): a rebuild, or a build in another clone of
+# the same tree, reuses what was compiled before. Paths are taken relative to
+# this tree so that clones in other folders hit the same entries.
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
+  cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
 cmake -S . -B "$build" "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j "$(nproc)"
 
