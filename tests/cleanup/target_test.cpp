@@ -232,7 +232,7 @@ TEST_F(TargetTest, DeadWorkerIsThatTargetsErrorAndTheRunGoesOn) {
     fs::permissions(second, fs::perms(0755));
     const std::vector<std::string> argv{ILK_BINARY, "run", "--target", first.string(), "--target", second.string(), "--jobs", "1",
                                         "--strategy", "legacy-pid", "--scenario", "concurrent-start", "--schedule", "random",
-                                        "--trials", "500", "--format", "json", "--output", (root_ / "r.json").string(),
+                                        "--trials", "200", "--format", "json", "--output", (root_ / "r.json").string(),
                                         "--report-dir", (root_ / "report").string(), "-q"};
     const pid_t pid = spawn(argv, env(), root_ / "out", root_ / "err");
     // The worker is the child of ilk whose own child is a zygote (ilk's other
@@ -251,7 +251,7 @@ TEST_F(TargetTest, DeadWorkerIsThatTargetsErrorAndTheRunGoesOn) {
     if (!found) kill(pid, SIGKILL);
     ASSERT_TRUE(found) << "no worker appeared\n" << err();
     ASSERT_EQ(kill(worker, SIGKILL), 0);
-    const Exit e = wait_for(pid, 120s);
+    const Exit e = wait_for(pid, 300s);
     if (!e.finished) kill(pid, SIGKILL);
     ASSERT_TRUE(e.exited && e.code == 1) << e.describe() << "\n" << err();  // an ERROR cell: the kit failed there
     const json r = json::parse(std::ifstream(root_ / "r.json"));
@@ -278,7 +278,7 @@ TEST_F(TargetTest, DeadShardIsItsCellsErrorAndTheOtherShardStands) {
     fs::permissions(dir, fs::perms(0755));
     const std::vector<std::string> argv{ILK_BINARY, "run", "--target", dir.string(), "--jobs", "2", "--strategy", "legacy-pid",
                                         "--strategy", "tom-2004", "--scenario", "concurrent-start", "--schedule", "random",
-                                        "--trials", "500", "--format", "json", "--output", (root_ / "r.json").string(),
+                                        "--trials", "200", "--format", "json", "--output", (root_ / "r.json").string(),
                                         "--report-dir", (root_ / "report").string(), "-q"};
     const pid_t pid = spawn(argv, env(), root_ / "out", root_ / "err");
     std::vector<pid_t> workers;  // children of ilk whose own child is a zygote
@@ -296,7 +296,7 @@ TEST_F(TargetTest, DeadShardIsItsCellsErrorAndTheOtherShardStands) {
     if (!found) kill(pid, SIGKILL);
     ASSERT_TRUE(found) << "not two workers for one target on --jobs 2\n" << err();
     ASSERT_EQ(kill(workers.back(), SIGKILL), 0);
-    const Exit e = wait_for(pid, 120s);
+    const Exit e = wait_for(pid, 300s);
     if (!e.finished) kill(pid, SIGKILL);
     ASSERT_TRUE(e.exited && e.code == 1) << e.describe() << "\n" << err();
     const json r = json::parse(std::ifstream(root_ / "r.json"));
