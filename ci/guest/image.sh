@@ -8,8 +8,13 @@
 #                 6.12 (newest signed linux-image-6.12.*+deb12-amd64)
 #     --ilk DIR   also put DIR/bin/ilk, DIR/lib/ilk/plugins/*.so, the shared
 #                 libraries they need and the source tree's platforms/*.toml into
-#                 the image, at the same absolute paths as on the host
+#                 the image, at the same absolute paths as on the host; and what
+#                 ilk's kit-made targets need: the host's mkfs.ext4, mkfs.xfs,
+#                 mkfs.btrfs and bindfs (those installed) with their libraries,
+#                 and the loop, ext4, xfs, btrfs, overlay and fuse modules
 #
+# Environment: ILK_GUEST_CACHE (cache directory), ILK_GUEST_KERNEL_RE (an
+# extended regex for the kernel package's name, instead of the SERIES's).
 # Prints the image directory (vmlinuz, initrd.img, manifest.json) on stdout.
 # Packages are fetched with `apt-get download` and unpacked with `dpkg -x`:
 # nothing is installed on the host. The cache is ${ILK_GUEST_CACHE:-/var/cache/ilk-guest}
@@ -24,6 +29,15 @@ note() { echo "$prog: $*" >&2; }
 # Modules the guest loads at boot; modules.dep adds what they depend on (virtio
 # core, 9pnet, netfs/fscache, ...). virtio_console gives virtio-serial ports.
 guest_modules=(virtio_pci virtio_console 9pnet_virtio 9p)
+# With --ilk: what `ilk run --target NAME` needs for its kit-made targets
+# (harness/src/targets: each kind's tools, and the modules behind its mount).
+# Optional: a tool the host lacks, or a module neither built in nor shipped, is
+# left out with a note, and ilk in the guest reports that target "not set up".
+target_tools=(mkfs.ext4 mkfs.xfs mkfs.btrfs bindfs)
+# crc32c_generic: libcrc32c (xfs, btrfs) and ext4's metadata_csum ask the crypto
+# API for "crc32c" (a soft dependency, which busybox modprobe does not follow).
+target_modules=(crc32c_generic loop ext4 overlay xfs btrfs fuse)
+target_etc=(/etc/mke2fs.conf)   # mke2fs's defaults, as on the host
 
 usage() { sed -n '6,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
@@ -45,6 +59,8 @@ case "$series" in
   "") usage ;;
   *) die "unknown SERIES '$series' (known: 6.1, 6.12)" ;;
 esac
+# An override, e.g. to pin one ABI: ILK_GUEST_KERNEL_RE='^linux-image-6\.1\.0-28-amd64$'
+kernel_re=${ILK_GUEST_KERNEL_RE:-$kernel_re}
 
 # dpkg -x must create root-owned files and the cache is root's.
 [ "$(id -u)" -eq 0 ] || die "needs root (the image cache is root-only and dpkg -x must keep file owners); run it with sudo"
@@ -81,7 +97,7 @@ trap 'exit 143' TERM
 # ~1 s): "NAME VERSION" for those with a candidate.
 busybox_pkg=busybox-static
 mapfile -t names < <(apt-cache pkgnames linux-image-"$series" | grep -E "$kernel_re" | sort -rV)
-[ ${#names[@]} -gt 0 ] || die "no package matching $kernel_re in apt's lists; run 'apt-get update' (Debian 12 with bookworm-updates/security enabled)"
+[ ${#names[@]} -gt 0 ] || die "no kernel package for series $series: no package named like '$kernel_re'${ILK_GUEST_KERNEL_RE:+ (ILK_GUEST_KERNEL_RE)} in apt's lists; run 'apt-get update' with bookworm, bookworm-updates and bookworm-security in /etc/apt/sources.list, and check the name with 'apt-cache search linux-image-$series'"
 candidates=$(apt-cache policy "${names[@]}" "$busybox_pkg" | awk '
   /^[^ ].*:$/ { name = substr($0, 1, length($0) - 1) }
   /^  Candidate:/ && $2 != "(none)" { print name, $2 }')
@@ -90,7 +106,7 @@ for name in "${names[@]}"; do   # newest first
   ver=$(awk -v n="$name" '$1 == n { print $2 }' <<<"$candidates")
   if [ -n "$ver" ]; then kernel_pkg=$name kernel_ver=$ver; break; fi
 done
-[ -n "$kernel_pkg" ] || die "no installable package matching $kernel_re; run 'apt-get update'"
+[ -n "$kernel_pkg" ] || die "no installable version of ${names[*]} (named like '$kernel_re'); run 'apt-get update' with bookworm-updates and bookworm-security enabled"
 busybox_ver=$(awk -v n="$busybox_pkg" '$1 == n { print $2 }' <<<"$candidates")
 [ -n "$busybox_ver" ] || die "no candidate for $busybox_pkg; run 'apt-get update'"
 note "kernel $kernel_pkg $kernel_ver, $busybox_pkg $busybox_ver"
@@ -120,17 +136,39 @@ if [ -n "$ilk_build" ]; then
     die "ldd cannot find: ${missing//MISSING /}; install the library's package on the host"
   fi
   mapfile -t -O ${#ilk_files[@]} ilk_files <<<"$libs"
-  # The running OS's platform profile: a build-tree ilk reads it from the source
-  # tree (ILK_SOURCE_PLATFORM_DIR), so copy that directory to the same path.
+  # The running OS's platform profile and the default strategies: a build-tree
+  # ilk reads them from the source tree (ILK_SOURCE_PLATFORM_DIR,
+  # ILK_SOURCE_STRATEGY_DIR), so copy those directories to the same paths.
   src_dir=$(sed -n 's/^ilk_SOURCE_DIR:STATIC=//p' "$ilk_build/CMakeCache.txt" 2>/dev/null || true)
-  if [ -n "$src_dir" ] && [ -d "$src_dir/platforms" ]; then
-    shopt -s nullglob
-    ilk_files+=("$src_dir"/platforms/*.toml)
-    shopt -u nullglob
-  else
-    note "no platforms/ beside $ilk_build's sources: ilk in the guest will have no platform profile"
-  fi
+  for sub in platforms strategies; do
+    if [ -n "$src_dir" ] && [ -d "$src_dir/$sub" ]; then
+      shopt -s nullglob
+      ilk_files+=("$src_dir/$sub"/*.toml)
+      shopt -u nullglob
+    else
+      note "no $sub/ beside $ilk_build's sources: ilk in the guest will have none of its $sub/*.toml"
+    fi
+  done
   ilk_version=$("$ilk_bin" --version 2>/dev/null || echo unknown)
+
+  # The target kinds' tools, as the host has them (same paths, same versions);
+  # their libraries join the ilk files' (ldd, as above).
+  tool_bins=()
+  for tool in "${target_tools[@]}"; do
+    if path=$(PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin command -v "$tool"); then
+      tool_bins+=("$path")
+    else
+      note "$tool is not installed on the host: ilk in the guest will report its target not set up (apt-get install the package that has it)"
+    fi
+  done
+  if [ ${#tool_bins[@]} -gt 0 ]; then
+    tool_libs=$(ldd "${tool_bins[@]}" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u)
+    mapfile -t tool_files < <(printf '%s\n' "${tool_bins[@]}" $tool_libs)
+    for f in "${target_etc[@]}"; do [ ! -f "$f" ] || tool_files+=("$f"); done
+    # Not yet copied (ilk's own libraries are): sorted, no duplicates.
+    mapfile -t tool_files < <(printf '%s\n' "${tool_files[@]}" | grep -vxF -f <(printf '%s\n' "${ilk_files[@]}") | sort -u)
+    ilk_files+=("${tool_files[@]}")
+  fi
 fi
 
 # --- cache key ---------------------------------------------------------------
@@ -140,6 +178,7 @@ key=$(
     echo "$kernel_pkg=$kernel_ver"
     echo "$busybox_pkg=$busybox_ver"
     echo "modules=${guest_modules[*]}"
+    [ -z "$ilk_build" ] || echo "target_modules=${target_modules[*]}"
     sha256sum "$0" | cut -d' ' -f1            # a changed builder makes a new image
     [ ${#ilk_files[@]} -eq 0 ] || sha256sum "${ilk_files[@]}"  # hashes + paths
   } | sha256sum | cut -c1-16)
@@ -156,11 +195,14 @@ note "cache miss: building $image"
 fetch_deb() {  # PACKAGE VERSION -> path of the verified .deb in $cache/debs
   local pkg=$1 ver=$2 want f
   want=$(apt-cache show "$pkg=$ver" | awk '/^SHA256:/ { print $2; exit }')
+  [ -n "$want" ] || die "apt's lists give no SHA256 for $pkg=$ver; run 'apt-get update'"
   for f in "$cache/debs/${pkg}_"*.deb; do
     [ -f "$f" ] || continue
-    if [ "$(dpkg-deb -f "$f" Version)" = "$ver" ] && [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$want" ]; then
+    # The hash decides (also for a truncated or corrupt file, which dpkg-deb may still half-read).
+    if [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$want" ]; then
       echo "$f"; return
     fi
+    note "cached $(basename "$f") ($(stat -c %s "$f") bytes) does not match apt's SHA256 for $pkg=$ver (truncated, corrupt or another version): downloading it again"
   done
   mkdir -p "$scratch/dl"
   # As root into a root-only directory apt cannot drop to _apt for the
@@ -239,6 +281,17 @@ for m in "${guest_modules[@]}"; do
   else die "module $m is neither a module nor built into $release; adjust guest_modules in $0"
   fi
 done
+# The targets' modules: loaded by /init too (a mount does not load them: no
+# /sbin/modprobe, and /dev/loop-control exists only once loop is loaded).
+target_load=()
+if [ -n "$ilk_build" ]; then
+  for m in "${target_modules[@]}"; do
+    norm "$m"; n=$REPLY
+    if [ -n "${path_of[$n]:-}" ]; then target_load+=("$n"); add_closure "${path_of[$n]}"
+    elif [ -z "${builtin[$n]:-}" ]; then note "module $m is not in $release: ilk's targets that need it will not be set up in the guest"
+    fi
+  done
+fi
 
 # --- stage the root filesystem ----------------------------------------------
 root=$scratch/root
@@ -255,13 +308,15 @@ for app in $("$bb" --list); do
 done
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\n' >"$root/etc/group"
+# libfuse (bindfs) leaves /etc/mtab alone when it is this symlink; mkfs reads it.
+ln -s ../proc/self/mounts "$root/etc/mtab"
 
 ilk_path=""
 for f in "${ilk_files[@]}"; do
   install -D -m "$(stat -L -c %a "$f")" "$f" "$root$f"   # install follows symlinks: a real file at the soname path
   # A RelWithDebInfo ilk is ~19 MB of mostly DWARF: drop it in the image (the
   # key still uses the host file's hash). Smaller initrd, faster TCG boot.
-  case "$f" in *.toml) ;; *) command -v objcopy >/dev/null && objcopy --strip-debug "$root$f" ;; esac
+  case "$f" in *.toml|/etc/*) ;; *) command -v objcopy >/dev/null && objcopy --strip-debug "$root$f" ;; esac
 done
 [ -z "$ilk_build" ] || ilk_path=:$ilk_build/bin
 
@@ -294,6 +349,12 @@ echo "ilk-guest: init at \$(cut -d' ' -f1 /proc/uptime) s"
 
 for m in ${load[*]}; do
   modprobe "\$m" || echo "ilk-guest: modprobe \$m failed"
+done
+# Modules the kernel asks for itself (request_module: crypto, fs-*) come from
+# busybox's modprobe; the kernel's default /sbin/modprobe does not exist here.
+echo /bin/modprobe >/proc/sys/kernel/modprobe
+for m in ${target_load[*]}; do
+  modprobe "\$m" || echo "ilk-guest: modprobe \$m failed (a target that needs it will not be set up)"
 done
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
@@ -329,7 +390,7 @@ cp "$vmlinuz" "$out/vmlinuz"
 
 modules_json=$(printf '%s\n' "${!want[@]}" | sort | tr '\n' ' ')
 ilk_json=$(for f in "${ilk_files[@]}"; do sha256sum "$f"; done)
-ILK_BUILD=$ilk_build ILK_VERSION=$ilk_version MODULES=$modules_json LOAD="${load[*]}" ILK_FILES=$ilk_json \
+ILK_BUILD=$ilk_build ILK_VERSION=$ilk_version MODULES=$modules_json LOAD="${load[*]} ${target_load[*]}" ILK_FILES=$ilk_json \
 python3 - "$out/manifest.json" "$series" "$release" "$key" \
   "$kernel_pkg" "$kernel_ver" "$busybox_pkg" "$busybox_ver" <<'PY'
 import json, os, sys

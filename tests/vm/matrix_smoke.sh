@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# vm.matrix-smoke: ci/vm-matrix --smoke (the host's ilk run and the same run in
+# a 6.1 guest, merged) and a check of the merged matrix: the host's results and
+# the guest's are separate columns, each under its own kernel, every target
+# once; the guest also ran ilk probe.
+#
+#   tests/vm/matrix_smoke.sh ILK_BUILD_DIR
+#
+# Exit: 0 PASS, 1 FAIL, 77 skipped (not root, or no QEMU).
+set -euo pipefail
+
+build=${1:-}
+[ -n "$build" ] || { echo "usage: $0 ILK_BUILD_DIR (the directory with bin/ilk)" >&2; exit 2; }
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+
+skip() { echo "SKIP: vm.matrix-smoke: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root (kit-made targets mount; the image cache is /var/cache/ilk-guest)"
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
+command -v python3 >/dev/null || { echo "FAIL: vm.matrix-smoke: python3 is missing"; exit 1; }
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+t=$EPOCHREALTIME
+rc=0
+"$repo/ci/vm-matrix" --smoke --build "$build" --out "$out" || rc=$?
+total=$(awk -v a="$t" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+times=$(awk -F'\t' 'NR > 1 { printf "%s%s %s s %s", sep, $1, $2, $3; sep = ", " }' "$out/stages.tsv" 2>/dev/null || true)
+
+left=$(pgrep -f 'qemu-system-x86_64 -name ilk-6\.1( |$)' || true)
+[ -z "$left" ] || { echo "FAIL: vm.matrix-smoke: QEMU still running after ci/vm-matrix returned: pids $(echo $left)"; exit 1; }
+[ "$rc" -eq 0 ] || { echo "FAIL: vm.matrix-smoke: ci/vm-matrix --smoke exited $rc in $total s (stages: ${times:-none recorded})"; exit 1; }
+
+python3 - "$out" "$(uname -r)" "$total" "$times" <<'PY'
+import json, os, sys
+out, host_kernel, total, times = sys.argv[1:]
+def fail(msg):
+    print(f"FAIL: vm.matrix-smoke: {msg} (stages: {times})")
+    sys.exit(1)
+try:
+    merged = json.load(open(os.path.join(out, "merged.json")))
+    manifest_kernel = json.load(open(os.path.join(out, "guest-6.1", "report", "report.json")))["host"]["kernel"]
+except (OSError, ValueError, KeyError) as e:
+    fail(f"cannot read the outputs: {e}")
+if not manifest_kernel.startswith("6.1."):
+    fail(f"the guest's report was made on kernel {manifest_kernel!r}, not a 6.1 one")
+columns = {}
+for t in merged.get("targets", []):
+    columns.setdefault((t["platform"], t["name"]), []).append(t)
+targets = ["tmpfs", "ext4"]
+seen = []
+for kernel, who in ((host_kernel, "host"), (manifest_kernel, "guest")):
+    for name in targets:
+        got = columns.get((f"linux {kernel}", name), [])
+        if len(got) != 1:
+            fail(f"column linux {kernel} / {name} ({who}) holds {len(got)} results, expected 1")
+        r = got[0]
+        if who == "guest" and r.get("host") != "ilk-6.1":
+            fail(f"the guest's column {name} is from host {r.get('host')!r}, not ilk-6.1")
+        if who == "host" and r.get("host") == "ilk-6.1":
+            fail(f"the host's column {name} is from the guest")
+        if r.get("unsupported"):
+            fail(f"{who} could not set up {name}: {r['unsupported']}")
+        verdicts = {c["strategy"]: c["verdict"] for c in r.get("cells", [])}
+        if set(verdicts) != {"tom-2004", "lifetime-flock"}:
+            fail(f"column linux {kernel} / {name} has cells for {sorted(verdicts)}")
+        seen.append(f"linux {kernel} / {name} @{r.get('host')}: " + " ".join(f"{s}={v}" for s, v in sorted(verdicts.items())))
+if len(columns) != 4:
+    fail(f"merged.json has {len(columns)} columns, expected 4: {sorted(columns)}")
+probe = os.path.join(out, "guest-6.1", "probe.json")
+try:
+    facts = json.load(open(probe)).get("facts") or {}
+except (OSError, ValueError) as e:
+    fail(f"the guest's ilk probe left no readable probe.json: {e}")
+if not facts:
+    fail("the guest's probe.json has no facts")
+print("columns: " + "; ".join(seen))
+print(f"PASS: vm.matrix-smoke: 4 columns (host kernel {host_kernel}, guest kernel {manifest_kernel}), guest probe {len(facts)} facts; "
+      f"total {total} s; stages: {times}")
+PY
