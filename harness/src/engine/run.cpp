@@ -244,7 +244,9 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
     const fs::path cx_dir = o.counterexample_dir.empty() || !o.counterexamples_per_target
                                 ? o.counterexample_dir : o.counterexample_dir / file_safe(target.name);
     {
-        LocalHost local(registry, &journal, o.contender_binary.empty() ? fs::read_symlink("/proc/self/exe") : o.contender_binary);
+        // "/proc/self/exe": the zygote runs the very binary this process runs, even when
+        // its file was replaced since (a rebuild or an upgrade in the middle of a run).
+        LocalHost local(registry, &journal, o.contender_binary.empty() ? fs::path("/proc/self/exe") : o.contender_binary);
         env.host = &local;
         try {
             for (const StrategySpec* sp : mine) {
