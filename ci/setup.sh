@@ -14,6 +14,8 @@ packages=(
   qemu-system-x86
   # report tests: JUnit XML schema check, HTML rendered in headless Chromium
   libxml2-utils chromium python3-jsonschema
+  # the hosted-CI workflow file's check (tests/workflow_test.py)
+  python3-yaml
 )
 
 missing=()

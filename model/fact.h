@@ -45,6 +45,17 @@ inline const std::vector<std::string>& lock_fact_names() {
     return names;
 }
 
+// Lock facts across two clients of one network filesystem (probe_hosts.h):
+//   clients.locks.<primitive>.<client lock fact>  (conflicts_with.<other primitive> too)
+inline const std::vector<std::string>& client_lock_fact_names() {
+    static const std::vector<std::string> names{
+        "excludes_other_client",    // A holds it on client A; B on client B is kept out
+        "released_on_holder_kill",  // A SIGKILLed (its client lives on): B gets it within 2 s
+        "conflicts_with",           // followed by .<primitive>: A holds the first, B tries the second
+    };
+    return names;
+}
+
 inline const std::vector<std::string>& segment_fact_names() {
     static const std::vector<std::string> names{
         "supported",

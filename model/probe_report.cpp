@@ -75,6 +75,7 @@ json to_json(const ProbeReport& r) {
                {"where", fmt::format("{}:{}:{}", c.expectation.where.file, c.expectation.where.line, c.expectation.where.column)}};
         if (!c.reason.empty()) j["reason"] = c.reason;
         if (!c.expectation.known_deviation.empty()) j["known_deviation"] = c.expectation.known_deviation;
+        if (!c.expectation.targets.empty()) j["claimed_for"] = c.expectation.targets;
         comparisons.push_back(std::move(j));
     }
     json profile = nullptr;
@@ -175,6 +176,9 @@ std::optional<Comparison> read_comparison(const Tolerant& c) {
     out.expectation.value = c.any("expected");
     out.expectation.source = c.string("source");
     out.expectation.known_deviation = c.string("known_deviation");
+    if (const json* t = c.member("claimed_for"); t && t->is_array())
+        for (const json& name : *t)
+            if (name.is_string()) out.expectation.targets.push_back(name.get<std::string>());
     if (const json* where = c.member("where"); where && where->is_string()) out.expectation.where = read_location(where->get<std::string>());
     return out;
 }

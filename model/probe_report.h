@@ -44,6 +44,7 @@ struct Expectation {
     std::string note;             // optional explanation
     std::string known_deviation;  // non-empty: the platform is known to differ from the claim, and why
     SourceLocation where;
+    std::vector<std::string> targets;  // non-empty: the claim is written for these targets only
 };
 
 // True for a bound ({"at_most": n}) rather than a value to equal.

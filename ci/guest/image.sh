@@ -28,7 +28,16 @@ note() { echo "$prog: $*" >&2; }
 
 # Modules the guest loads at boot; modules.dep adds what they depend on (virtio
 # core, 9pnet, netfs/fscache, ...). virtio_console gives virtio-serial ports.
-guest_modules=(virtio_pci virtio_console 9pnet_virtio 9p)
+guest_modules=(virtio_pci virtio_console 9pnet_virtio 9p virtio_net)
+# NFS client and server (kernel nfsd), in the image but loaded by the guest's
+# own set-up (lockd takes its grace period as a module parameter).
+nfs_modules=(sunrpc grace lockd auth_rpcgss nfs_acl nfs nfsv3 nfsv4 nfsd)
+# NFS userspace from Debian (unpacked, never installed here): the programs the
+# server and the clients run, and the libraries they need that the host may
+# lack. ldd resolves each program against these first, then the host's.
+nfs_pkgs=(nfs-kernel-server nfs-common rpcbind libwrap0 libnfsidmap1 libtirpc3 libtirpc-common
+          libevent-core-2.1-7 libsqlite3-0 libkeyutils1)
+nfs_programs=(rpcbind rpcinfo rpc.statd sm-notify mount.nfs exportfs rpc.mountd rpc.nfsd nfsdcld)
 # With --ilk: what `ilk run --target NAME` needs for its kit-made targets
 # (harness/src/targets: each kind's tools, and the modules behind its mount).
 # Optional: a tool the host lacks, or a module neither built in nor shipped, is
@@ -98,7 +107,7 @@ trap 'exit 143' TERM
 busybox_pkg=busybox-static
 mapfile -t names < <(apt-cache pkgnames linux-image-"$series" | grep -E "$kernel_re" | sort -rV)
 [ ${#names[@]} -gt 0 ] || die "no kernel package for series $series: no package named like '$kernel_re'${ILK_GUEST_KERNEL_RE:+ (ILK_GUEST_KERNEL_RE)} in apt's lists; run 'apt-get update' with bookworm, bookworm-updates and bookworm-security in /etc/apt/sources.list, and check the name with 'apt-cache search linux-image-$series'"
-candidates=$(apt-cache policy "${names[@]}" "$busybox_pkg" | awk '
+candidates=$(apt-cache policy "${names[@]}" "$busybox_pkg" "${nfs_pkgs[@]}" | awk '
   /^[^ ].*:$/ { name = substr($0, 1, length($0) - 1) }
   /^  Candidate:/ && $2 != "(none)" { print name, $2 }')
 kernel_pkg="" kernel_ver=""
@@ -109,7 +118,13 @@ done
 [ -n "$kernel_pkg" ] || die "no installable version of ${names[*]} (named like '$kernel_re'); run 'apt-get update' with bookworm-updates and bookworm-security enabled"
 busybox_ver=$(awk -v n="$busybox_pkg" '$1 == n { print $2 }' <<<"$candidates")
 [ -n "$busybox_ver" ] || die "no candidate for $busybox_pkg; run 'apt-get update'"
-note "kernel $kernel_pkg $kernel_ver, $busybox_pkg $busybox_ver"
+nfs_vers=()
+for pkg in "${nfs_pkgs[@]}"; do
+  ver=$(awk -v n="$pkg" '$1 == n { print $2 }' <<<"$candidates")
+  [ -n "$ver" ] || die "no candidate for $pkg (NFS userspace for the guests); run 'apt-get update'"
+  nfs_vers+=("$ver")
+done
+note "kernel $kernel_pkg $kernel_ver, $busybox_pkg $busybox_ver, nfs-utils ${nfs_vers[0]}"
 
 # --- files from the ilk build (same absolute paths in the guest) -------------
 ilk_files=()  # host paths copied verbatim into the image
@@ -177,7 +192,9 @@ key=$(
     echo "series=$series"
     echo "$kernel_pkg=$kernel_ver"
     echo "$busybox_pkg=$busybox_ver"
-    echo "modules=${guest_modules[*]}"
+    echo "modules=${guest_modules[*]} nfs=${nfs_modules[*]}"
+    for i in "${!nfs_pkgs[@]}"; do echo "${nfs_pkgs[$i]}=${nfs_vers[$i]}"; done
+    echo "nfs_programs=${nfs_programs[*]}"
     [ -z "$ilk_build" ] || echo "target_modules=${target_modules[*]}"
     sha256sum "$0" | cut -d' ' -f1            # a changed builder makes a new image
     [ ${#ilk_files[@]} -eq 0 ] || sha256sum "${ilk_files[@]}"  # hashes + paths
@@ -220,12 +237,15 @@ fetch_deb() {  # PACKAGE VERSION -> path of the verified .deb in $cache/debs
 t0=$SECONDS
 kernel_deb=$(fetch_deb "$kernel_pkg" "$kernel_ver")
 busybox_deb=$(fetch_deb "$busybox_pkg" "$busybox_ver")
+nfs_debs=()
+for i in "${!nfs_pkgs[@]}"; do nfs_debs+=("$(fetch_deb "${nfs_pkgs[$i]}" "${nfs_vers[$i]}")"); done
 note "packages ready in $((SECONDS - t0)) s"
 
 # --- unpack ------------------------------------------------------------------
 t1=$SECONDS
 dpkg -x "$kernel_deb" "$scratch/kernel"
 dpkg -x "$busybox_deb" "$scratch/busybox"
+for deb in "${nfs_debs[@]}"; do dpkg -x "$deb" "$scratch/nfs"; done
 bb=$scratch/busybox/bin/busybox   # the guest's busybox also does depmod/xz/cpio here
 [ -x "$bb" ] || die "$busybox_deb has no bin/busybox"
 
@@ -281,6 +301,12 @@ for m in "${guest_modules[@]}"; do
   else die "module $m is neither a module nor built into $release; adjust guest_modules in $0"
   fi
 done
+for m in "${nfs_modules[@]}"; do
+  norm "$m"; n=$REPLY
+  if [ -n "${path_of[$n]:-}" ]; then add_closure "${path_of[$n]}"
+  elif [ -z "${builtin[$n]:-}" ]; then die "module $m (NFS) is neither a module nor built into $release; adjust nfs_modules in $0"
+  fi
+done
 # The targets' modules: loaded by /init too (a mount does not load them: no
 # /sbin/modprobe, and /dev/loop-control exists only once loop is loaded).
 target_load=()
@@ -306,8 +332,45 @@ install -m 0755 "$bb" "$root/bin/busybox"
 for app in $("$bb" --list); do
   [ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
 done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
-printf 'root:x:0:\n' >"$root/etc/group"
+# rpcbind drops to _rpc; statd to the owner of /var/lib/nfs/sm (root here).
+printf 'root:x:0:0:root:/root:/bin/sh\n_rpc:x:100:65534::/run/rpcbind:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+
+# NFS userspace: each program at its package path, its libraries (the unpacked
+# packages' first) at theirs; /etc/netconfig (libtirpc), /etc/protocols and
+# /etc/services (NFSv3 mounts fail with "Protocol not supported" without them).
+nfs_root=$scratch/nfs
+nfs_libpath=$nfs_root/lib/x86_64-linux-gnu:$nfs_root/usr/lib/x86_64-linux-gnu
+for prog_name in "${nfs_programs[@]}"; do
+  src=""
+  for d in sbin usr/sbin usr/bin bin; do
+    if [ -e "$nfs_root/$d/$prog_name" ]; then src=$nfs_root/$d/$prog_name; break; fi
+  done
+  [ -n "$src" ] || die "no $prog_name in ${nfs_pkgs[*]}; adjust nfs_programs in $0"
+  src=$(realpath "$src")
+  dest=${src#"$nfs_root"}
+  install -D -m 0755 "$src" "$root$dest"
+  ln -sf "$dest" "$root/bin/$prog_name" 2>/dev/null || true
+  while read -r lib; do
+    case "$lib" in
+      MISSING*) die "ldd cannot find ${lib#MISSING } for $prog_name: add its package to nfs_pkgs in $0" ;;
+      "$nfs_root"/*) install -D -m "$(stat -L -c %a "$lib")" "$lib" "$root${lib#"$nfs_root"}" ;;
+      *) [ -e "$root$lib" ] || install -D -m "$(stat -L -c %a "$lib")" "$lib" "$root$lib" ;;   # the loader must stay executable
+    esac
+  done < <(LD_LIBRARY_PATH=$nfs_libpath ldd "$src" | awk '
+      /not found/ { print "MISSING " $1; next }
+      $2 == "=>" && $3 ~ /^\// { print $3; next }
+      $1 ~ /^\// { print $1 }')
+done
+ln -sf mount.nfs "$root/bin/mount.nfs4"
+install -D -m 0644 "$nfs_root/etc/netconfig" "$root/etc/netconfig"
+for f in /etc/protocols /etc/services; do
+  [ -f "$f" ] || die "$f is missing on the host (package netbase): the guests' NFS needs it"
+  install -D -m 0644 "$f" "$root$f"
+done
+# No v4recovery: without it a failed nfsdcld cannot fall back silently to
+# legacy client tracking (the server guest checks that nfsdcld is in use).
+mkdir -p "$root"/var/lib/nfs/{sm,sm.bak,nfsdcld,rpc_pipefs} "$root"/run/rpcbind "$root"/proc/fs/nfsd
 # libfuse (bindfs) leaves /etc/mtab alone when it is this symlink; mkfs reads it.
 ln -s ../proc/self/mounts "$root/etc/mtab"
 
@@ -325,7 +388,7 @@ done
 cat >"$root/init" <<EOF
 #!/bin/sh
 # ilk guest init ($series, $release). Generated by ci/guest/image.sh.
-export PATH=/bin$ilk_path HOME=/root TMPDIR=/tmp
+export PATH=/bin:/sbin:/usr/sbin:/usr/bin$ilk_path HOME=/root TMPDIR=/tmp
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

@@ -21,12 +21,44 @@ using namespace std::chrono_literals;
 constexpr int kOpenFlags = O_RDWR | O_CREAT;
 constexpr auto kHandoverTimeout = 2000ms;
 
-// B, an actor on the other host.
-class Remote {
+// One side of a fact across two hosts: an actor on some host, holding the
+// descriptors it opens. Each call is one act; a failure is an OpResult.
+class Party {
 public:
-    explicit Remote(AgentHost& host) : host_(host), actor_(host.actor_spawn()) {}
-    ~Remote() { host_.actor_end(actor_); }
-    Remote(const Remote&) = delete;
+    virtual ~Party() = default;
+    const std::string& who() const { return who_; }
+    virtual OpResult open(const std::string& path, int& fd) = 0;
+    virtual OpResult lock(const std::string& primitive, int fd) = 0;
+    virtual std::string kill() = 0;  // SIGKILL; how it ended
+
+protected:
+    std::string who_;
+};
+
+// An actor here, in the lab's host.
+class LocalParty : public Party {
+public:
+    LocalParty(Lab& lab, std::string who) : a_(lab.spawn()) { who_ = std::move(who); }
+    OpResult open(const std::string& path, int& fd) override {
+        fd = a_.open(path, kOpenFlags);
+        return fd < 0 ? op_fail(OpStatus::error, 0, "cannot open %s", path.c_str()) : op_ok();
+    }
+    OpResult lock(const std::string& primitive, int fd) override { return a_.lock(primitive, fd); }
+    std::string kill() override {
+        a_.kill_now(SIGKILL);
+        return a_.end();
+    }
+
+private:
+    Actor a_;
+};
+
+// An actor on an agent's host (another kernel, or other namespaces).
+class RemoteParty : public Party {
+public:
+    RemoteParty(AgentHost& host, std::string who) : host_(host), actor_(host.actor_spawn()) { who_ = std::move(who); }
+    ~RemoteParty() override { host_.actor_end(actor_); }
+    RemoteParty(const RemoteParty&) = delete;
 
     ActorReply call(ActorCmd cmd, const std::string& primitive = {}, std::int32_t fd = -1, std::int32_t arg = 0,
                     const std::string& path = {}, std::int64_t key = 0) {
@@ -38,12 +70,13 @@ public:
         std::snprintf(r.path, sizeof r.path, "%s", path.c_str());
         return host_.actor_call(actor_, r, 3000ms);
     }
-    int open(const std::string& path) {
+    OpResult open(const std::string& path, int& fd) override {
         const ActorReply r = call(ActorCmd::open_file, {}, -1, kOpenFlags, path);
-        if (r.result.status != OpStatus::ok)
-            throw std::runtime_error(fmt::format("B on {} could not open {}: {}", host_.name(), path, r.result.message));
-        return static_cast<int>(r.value);
+        fd = static_cast<int>(r.value);
+        return r.result;
     }
+    OpResult lock(const std::string& primitive, int fd) override { return call(ActorCmd::lock, primitive, fd).result; }
+    std::string kill() override { return host_.actor_kill(actor_, SIGKILL); }
 
 private:
     AgentHost& host_;
@@ -56,45 +89,62 @@ json step(const std::string& who, const std::string& did, const OpResult& r) {
     return j;
 }
 
-void lock_facts(Lab& lab, AgentHost& other, const std::string& p, FactSet& out) {
-    const std::string base = "hosts.locks." + p + ".";
+// How a fact across two hosts is named: hosts.locks.<P>.excludes_other_host,
+// or clients.locks.<P>.excludes_other_client.
+struct Naming {
+    std::string prefix, other;  // "hosts", "host"
+    std::string excludes() const { return "excludes_other_" + other; }
+};
+
+// A takes a `p` lock on `path`; B (made only then) tries `q` on the same file:
+// kept out? With measure_handover, A is SIGKILLed and B tries until granted.
+// Writes `fact` (and released_on_holder_kill when measure_handover).
+void lock_pair(Party& a, const std::function<std::unique_ptr<Party>()>& make_b, const std::string& path, const std::string& p,
+               const std::string& q, const std::string& fact, const std::string& base, bool measure_handover, FactSet& out) {
     json steps = json::array();
-    Actor a = lab.spawn();
-    const std::string path = lab.fresh_file("hosts-lock-" + p);
-    const int fd = a.open(path, kOpenFlags);
-    const OpResult held = fd < 0 ? op_fail(OpStatus::error, 0, "cannot open %s", path.c_str()) : a.lock(p, fd);
-    steps.push_back(step("A (here)", fmt::format("{} lock on {}", p, path), held));
+    int fd = -1;
+    OpResult held = a.open(path, fd);
+    if (held.status == OpStatus::ok) held = a.lock(p, fd);
+    steps.push_back(step(a.who(), fmt::format("{} lock on {}", p, path), held));
+    const std::string released = base + "released_on_holder_kill";
     if (held.status != OpStatus::ok) {
-        for (const char* f : {"excludes_other_host", "released_on_holder_kill"})
-            out[base + f] = unmeasured_fact(base + f, fmt::format("A could not take the {} lock: {}", p, held.message), {{"steps", steps}});
+        out[fact] = unmeasured_fact(fact, fmt::format("A could not take the {} lock: {}", p, held.message), {{"steps", steps}});
+        if (measure_handover) out[released] = unmeasured_fact(released, out[fact].reason, {{"steps", steps}});
         return;
     }
-    Remote b(other);
-    const int bfd = b.open(path);
-    const OpResult tried = b.call(ActorCmd::lock, p, bfd).result;
-    steps.push_back(step("B (" + other.name() + ")", p + " try-lock on the same file", tried));
+    const std::unique_ptr<Party> b = make_b();
+    int bfd = -1;
+    OpResult tried = b->open(path, bfd);
+    if (tried.status == OpStatus::ok) tried = b->lock(q, bfd);
+    steps.push_back(step(b->who(), q + " try-lock on the same file", tried));
     if (tried.status != OpStatus::ok && tried.status != OpStatus::busy)
-        out[base + "excludes_other_host"] = unmeasured_fact(base + "excludes_other_host", fmt::format("B's try-lock failed: {}", tried.message),
-                                                            {{"steps", steps}});
+        out[fact] = unmeasured_fact(fact, fmt::format("B's try-lock failed: {}", tried.message), {{"steps", steps}});
     else
-        out[base + "excludes_other_host"] = measured_fact(base + "excludes_other_host", tried.status == OpStatus::busy, {{"steps", steps}});
+        out[fact] = measured_fact(fact, tried.status == OpStatus::busy, {{"steps", steps}});
+    if (!measure_handover) return;
     if (tried.status != OpStatus::busy) {
-        out[base + "released_on_holder_kill"] =
-            unmeasured_fact(base + "released_on_holder_kill", "B was never kept out, so there is no hand-over to see", {{"steps", steps}});
+        out[released] = unmeasured_fact(released, "B was never kept out, so there is no hand-over to see", {{"steps", steps}});
         return;
     }
     const auto t0 = std::chrono::steady_clock::now();
-    a.kill_now(SIGKILL);
-    steps.push_back({{"who", "A (here)"}, {"did", "SIGKILL"}, {"saw", a.end()}});
+    steps.push_back({{"who", a.who()}, {"did", "SIGKILL"}, {"saw", a.kill()}});
     OpResult got{};
-    do got = b.call(ActorCmd::lock, p, bfd).result;
+    do got = b->lock(q, bfd);
     while (got.status == OpStatus::busy && std::chrono::steady_clock::now() - t0 < kHandoverTimeout);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    steps.push_back(step("B (" + other.name() + ")", p + " try-lock until granted", got));
+    steps.push_back(step(b->who(), q + " try-lock until granted", got));
     json evidence{{"steps", steps}};
     if (got.status == OpStatus::ok) evidence["handover_ms"] = ms;
     else evidence["note"] = fmt::format("B was not granted the lock within {} ms of A's death", kHandoverTimeout.count());
-    out[base + "released_on_holder_kill"] = measured_fact(base + "released_on_holder_kill", got.status == OpStatus::ok, evidence);
+    out[released] = measured_fact(released, got.status == OpStatus::ok, evidence);
+}
+
+void lock_facts(Lab& lab, AgentHost& other, const std::string& p, FactSet& out) {
+    const std::string base = "hosts.locks." + p + ".";
+    LocalParty a(lab, "A (here)");
+    lock_pair(
+        a, [&] { return std::make_unique<RemoteParty>(other, "B (" + other.name() + ")"); }, lab.fresh_file("hosts-lock-" + p), p, p,
+        base + "excludes_other_host", base, true, out);
 }
 
 void segment_fact(Lab& lab, AgentHost& other, const Primitive& s, FactSet& out) {
@@ -116,9 +166,9 @@ void segment_fact(Lab& lab, AgentHost& other, const Primitive& s, FactSet& out) 
         out[id] = unmeasured_fact(id, fmt::format("A could not create the segment: {}", made.result.message), {{"steps", steps}});
         return;
     }
-    Remote b(other);
+    RemoteParty b(other, "B (" + other.name() + ")");
     const OpResult found = b.call(ActorCmd::seg_lookup, s.desc->name, -1, 0, {}, key).result;
-    steps.push_back(step("B (" + other.name() + ")", fmt::format("look up key {}", key), found));
+    steps.push_back(step(b.who(), fmt::format("look up key {}", key), found));
     ActorRequest remove{ActorCmd::seg_remove};
     remove.ref = made.ref;
     std::snprintf(remove.primitive, sizeof remove.primitive, "%s", s.desc->name);
@@ -132,7 +182,7 @@ void segment_fact(Lab& lab, AgentHost& other, const Primitive& s, FactSet& out) 
 void kill0_fact(Lab& lab, AgentHost& other, FactSet& out) {
     const std::string id = "hosts.process.kill0_sees_other_host";
     Actor a = lab.spawn();
-    Remote b(other);
+    RemoteParty b(other, "B (" + other.name() + ")");
     const ActorReply r = b.call(ActorCmd::kill0, {}, -1, a.pid());
     if (r.result.status != OpStatus::ok) {
         out[id] = unmeasured_fact(id, fmt::format("B could not call kill: {}", r.result.message));
@@ -148,27 +198,50 @@ void kill0_fact(Lab& lab, AgentHost& other, FactSet& out) {
 
 }  // namespace
 
+// Measure `ids` with fn; a fact that could not be measured (the agent gone, a
+// step failed) says why. Each gets its share of the time taken.
+void guarded(FactSet& out, const std::vector<std::string>& ids, const std::function<void()>& fn) {
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        for (const std::string& id : ids) out[id] = unmeasured_fact(id, e.what());
+    }
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    for (const std::string& id : ids)
+        if (out.count(id)) out[id].elapsed_ms = ms / static_cast<double>(ids.size());
+}
+
 void probe_across_hosts(Lab& lab, AgentHost& other, const std::vector<const Primitive*>& locks,
                         const std::vector<const Primitive*>& segments, FactSet& out) {
-    // A fact that could not be measured (the agent gone, a step failed) says why.
-    auto guarded = [&](const std::vector<std::string>& ids, const std::function<void()>& fn) {
-        const auto t0 = std::chrono::steady_clock::now();
-        try {
-            fn();
-        } catch (const std::exception& e) {
-            for (const std::string& id : ids) out[id] = unmeasured_fact(id, e.what());
-        }
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        for (const std::string& id : ids)
-            if (out.count(id)) out[id].elapsed_ms = ms / static_cast<double>(ids.size());
-    };
     for (const Primitive* p : locks) {
         const std::string base = "hosts.locks." + std::string(p->desc->name) + ".";
-        guarded({base + "excludes_other_host", base + "released_on_holder_kill"}, [&] { lock_facts(lab, other, p->desc->name, out); });
+        guarded(out, {base + "excludes_other_host", base + "released_on_holder_kill"}, [&] { lock_facts(lab, other, p->desc->name, out); });
     }
     for (const Primitive* s : segments)
-        guarded({"hosts.segments." + std::string(s->desc->name) + ".key_visible_on_other_host"}, [&] { segment_fact(lab, other, *s, out); });
-    guarded({"hosts.process.kill0_sees_other_host"}, [&] { kill0_fact(lab, other, out); });
+        guarded(out, {"hosts.segments." + std::string(s->desc->name) + ".key_visible_on_other_host"}, [&] { segment_fact(lab, other, *s, out); });
+    guarded(out, {"hosts.process.kill0_sees_other_host"}, [&] { kill0_fact(lab, other, out); });
+}
+
+void probe_across_clients(AgentHost& a_host, AgentHost& b_host, const std::string& dir, const std::vector<std::string>& locks,
+                          FactSet& out) {
+    int n = 0;
+    auto fresh = [&](const std::string& what) { return fmt::format("{}/clients-{}-{}", dir, what, ++n); };
+    auto b = [&] { return std::make_unique<RemoteParty>(b_host, "B (" + b_host.name() + ")"); };
+    for (const std::string& p : locks) {
+        const std::string base = "clients.locks." + p + ".";
+        guarded(out, {base + "excludes_other_client", base + "released_on_holder_kill"}, [&] {
+            RemoteParty a(a_host, "A (" + a_host.name() + ")");
+            lock_pair(a, b, fresh("lock-" + p), p, p, base + "excludes_other_client", base, true, out);
+        });
+        for (const std::string& q : locks) {
+            if (q == p) continue;
+            guarded(out, {base + "conflicts_with." + q}, [&] {
+                RemoteParty a(a_host, "A (" + a_host.name() + ")");
+                lock_pair(a, b, fresh("conflict-" + p + "-" + q), p, q, base + "conflicts_with." + q, base, false, out);
+            });
+        }
+    }
 }
 
 }  // namespace ilk

@@ -23,6 +23,14 @@ inline const std::vector<std::string>& host_fact_names() {
     return names;
 }
 
+// Facts across two clients of one shared filesystem (an NFS export mounted on
+// two guests at the same `dir`): A on a_host, B on b_host, both agents' actors.
+// Fact ids: clients.locks.<P>.excludes_other_client,
+// clients.locks.<P>.released_on_holder_kill (A SIGKILLed; its host lives on),
+// clients.locks.<P>.conflicts_with.<Q> (A holds P, B tries Q).
+void probe_across_clients(AgentHost& a_host, AgentHost& b_host, const std::string& dir, const std::vector<std::string>& locks,
+                          FactSet& out);
+
 void probe_across_hosts(Lab& lab, AgentHost& other, const std::vector<const Primitive*>& locks,
                         const std::vector<const Primitive*>& segments, FactSet& out);
 

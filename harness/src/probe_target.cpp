@@ -15,7 +15,7 @@ ProbeReport probe_target(const Registry& registry, const Journal& journal, const
     if (!profile.name.empty()) {
         report.profile = profile.name;
         report.profile_file = profile.file;
-        report.comparisons = compare(profile, report.facts);
+        report.comparisons = compare(profile, report.facts, target.name);
     }
     return report;
 }

@@ -64,6 +64,9 @@ const std::vector<KeyBinding>& key_bindings() {
         {{"expect", "known_deviation", kKeyTypeString, KeyNeed::optional,
           "the platform is known to differ from the claim, and why (turns deviation into known_deviation)"},
          [](PlatformProfile&, Expectation& e, J&& v) { e.known_deviation = v.get<std::string>(); }},
+        {{"expect", "targets", kKeyTypeStrings, KeyNeed::optional,
+          "the targets the claim is written for (kit-made targets or network mounts: nfs3-nolock); absent: every target"},
+         [](PlatformProfile&, Expectation& e, J&& v) { e.targets = v.get<std::vector<std::string>>(); }},
     };
     return table;
 }
@@ -322,9 +325,11 @@ private:
             if (blank(e.source))
                 fail(at(*t->get("source")),
                      fmt::format("empty source in {}: name the documentation that makes the claim", label));
-            const auto [seen, fresh] = first_line.emplace(e.fact, e.where.line);
+            // One claim per fact and set of targets: a fact may be claimed again for other targets.
+            const auto [seen, fresh] = first_line.emplace(fmt::format("{} on {}", e.fact, fmt::join(e.targets, ",")), e.where.line);
             if (!fresh)
-                fail(fact_at, fmt::format("duplicate fact '{}' in {}; first expected at line {}", e.fact, label,
+                fail(fact_at, fmt::format("duplicate fact '{}'{} in {}; first expected at line {}", e.fact,
+                                          e.targets.empty() ? "" : fmt::format(" for targets {}", fmt::join(e.targets, ", ")), label,
                                           seen->second));
             profile.expectations.push_back(std::move(e));
         }
@@ -352,18 +357,26 @@ private:
     }
 
     void check_fact_id(const std::string& id, const SourceLocation& where) const {
-        static const std::vector<std::string> subjects{"locks", "segments", "process"};
-        const std::vector<std::string> parts = split(id, '.');
+        static const std::vector<std::string> subjects{"locks", "segments", "process", "clients"};
+        std::vector<std::string> parts = split(id, '.');
+        // clients.locks.<primitive>.<client lock fact>: the locks grammar with the client facts.
+        const bool clients = parts[0] == "clients";
+        if (clients) {
+            if (parts.size() < 2 || parts[1] != "locks")
+                fail(where, fmt::format("malformed fact id '{}': expected clients.locks.<primitive>.<client lock fact>", id));
+            parts.erase(parts.begin());
+        }
         const std::string& subject = parts[0];
         if (std::find(subjects.begin(), subjects.end(), subject) == subjects.end())
             fail(where, fmt::format("unknown subject '{}' in fact id '{}'{}", subject, id,
                                     suggestion(subject, subjects)));
         const bool locks = subject == "locks";
         const bool process = subject == "process";
-        const std::string_view grammar = locks     ? "locks.<primitive>.<lock fact>"
+        const std::string_view grammar = clients   ? "clients.locks.<primitive>.<client lock fact>"
+                                         : locks   ? "locks.<primitive>.<lock fact>"
                                          : process ? "process.<process fact>"
                                                    : "segments.<primitive>.<segment fact>";
-        const std::string_view kind = locks ? "lock" : process ? "process" : "segment";
+        const std::string_view kind = clients ? "client lock" : locks ? "lock" : process ? "process" : "segment";
         const std::size_t fact_at = process ? 1 : 2;
         const auto malformed = [&](std::string_view expected) {
             fail(where, fmt::format("malformed fact id '{}': expected {}", id, expected));
@@ -371,12 +384,13 @@ private:
         if (parts.size() <= fact_at) malformed(grammar);
         const std::string& fact = parts[fact_at];
         const std::vector<std::string>& names =
-            locks ? lock_fact_names() : process ? process_fact_names() : segment_fact_names();
+            clients ? client_lock_fact_names() : locks ? lock_fact_names() : process ? process_fact_names() : segment_fact_names();
         if (std::find(names.begin(), names.end(), fact) == names.end())
             fail(where, fmt::format("unknown {} fact '{}' in fact id '{}'{}", kind, fact, id, suggestion(fact, names)));
         const bool pair = locks && fact == "conflicts_with";
         if (parts.size() != fact_at + (pair ? 2 : 1))
-            malformed(pair ? "locks.<primitive>.conflicts_with.<primitive>" : grammar);
+            malformed(pair ? (clients ? "clients.locks.<primitive>.conflicts_with.<primitive>" : "locks.<primitive>.conflicts_with.<primitive>")
+                           : grammar);
         std::vector<std::string> primitives;
         if (!process) primitives.push_back(parts[1]);
         if (pair) primitives.push_back(parts[3]);
@@ -508,13 +522,28 @@ bool keeps_promise(const nlohmann::json& observed, const nlohmann::json& expecte
 
 }  // namespace
 
-std::vector<Comparison> compare(const PlatformProfile& profile, const FactSet& facts) {
+std::vector<Comparison> compare(const PlatformProfile& profile, const FactSet& facts, const std::string& target) {
     std::vector<Comparison> out;
+    const auto for_target = [&](const Expectation& e) {
+        return std::find(e.targets.begin(), e.targets.end(), target) != e.targets.end();
+    };
+    // A claim written for this target replaces, for the facts it matches, the
+    // claims written for every target (NFS's flock against local flock).
+    std::set<std::string> claimed_here;
+    for (const Expectation& e : profile.expectations)
+        if (for_target(e))
+            for (const auto& [id, fact] : facts)
+                if (matches(split(e.fact, '.'), id)) claimed_here.insert(id);
     for (const Expectation& e : profile.expectations) {
+        if (!e.targets.empty() && !for_target(e)) continue;
         const std::vector<std::string> pattern = split(e.fact, '.');
         bool found = false;
         for (const auto& [id, fact] : facts) {
             if (!matches(pattern, id)) continue;
+            if (e.targets.empty() && claimed_here.count(id)) {
+                found = true;  // compared under the target's own claim
+                continue;
+            }
             found = true;
             Comparison c{e, id, Outcome::unmeasured, nullptr, {}};
             if (!fact.measured) {

@@ -51,7 +51,10 @@ PlatformProfile find_profile(std::string_view name, const std::vector<std::files
 // The profile whose `os` equals uname's sysname; nullopt-like empty name if none.
 PlatformProfile profile_for_os(std::string_view sysname, const std::vector<std::filesystem::path>& dirs);
 
-std::vector<Comparison> compare(const PlatformProfile& profile, const FactSet& facts);
+// A claim written for some targets (its `targets`) is compared only on those,
+// and there it replaces the claims written for every target on the facts it
+// matches. `target` is the name of the target the facts were measured on.
+std::vector<Comparison> compare(const PlatformProfile& profile, const FactSet& facts, const std::string& target = {});
 
 // Did-you-mean helper shared with the CLI: the closest candidate within a small
 // edit distance, or empty.

@@ -90,9 +90,28 @@ std::string check_target_kind(const TargetKindDescriptor& k) {
     return {};
 }
 
+std::string check_network_mount(const NetworkMountDescriptor& m) {
+    if (!m.name || !*m.name) return "a network mount has no name";
+    const std::string_view name(m.name);
+    if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-=") != std::string_view::npos ||
+        name.front() == '.' || name.front() == '-')
+        return fmt::format("network mount '{}': name it with letters, digits, '.', '_', '-' and '=' (it becomes a path in the guests)", name);
+    if (!m.server || (std::string_view(m.server) != "kernel-nfsd" && std::string_view(m.server) != "host-9p"))
+        return fmt::format("network mount '{}': server '{}' is not one this ilk can run (known: kernel-nfsd, host-9p)", name,
+                           m.server ? m.server : "");
+    // Options go into exports(5) and onto mount's command line: no spaces, quotes, parentheses or shell.
+    for (const char* o : {m.export_options, m.mount_options})
+        if (!o || std::string_view(o).find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,=._-") !=
+                      std::string_view::npos)
+            return fmt::format("network mount '{}': options '{}' must be words, digits and , = . _ -", name, o ? o : "");
+    if (!m.source || !*m.source) return fmt::format("network mount '{}' names no source for what its options mean", name);
+    return {};
+}
+
 }  // namespace
 
 std::size_t target_kind_count(const PluginDescriptor& d) { return d.api_version >= 2 ? d.target_kind_count : 0; }
+std::size_t network_mount_count(const PluginDescriptor& d) { return d.api_version >= 3 ? d.network_mount_count : 0; }
 
 std::string validate_descriptor(const PluginDescriptor* d) {
     if (!d) return "the factory returned no descriptor";
@@ -103,13 +122,18 @@ std::string validate_descriptor(const PluginDescriptor* d) {
     const std::size_t kinds = target_kind_count(*d);
     if (kinds > 16 || (kinds > 0 && !d->target_kinds))
         return fmt::format("plugin '{}' declares {} target kinds (0 to 16 expected)", d->name, kinds);
-    if (d->primitive_count > 64 || (d->primitive_count == 0 && kinds == 0) || (d->primitive_count > 0 && !d->primitives))
-        return fmt::format("plugin '{}' declares {} primitives (1 to 64 expected, or 0 with target kinds)", d->name,
+    const std::size_t mounts = network_mount_count(*d);
+    if (mounts > 32 || (mounts > 0 && !d->network_mounts))
+        return fmt::format("plugin '{}' declares {} network mounts (0 to 32 expected)", d->name, mounts);
+    if (d->primitive_count > 64 || (d->primitive_count == 0 && kinds == 0 && mounts == 0) || (d->primitive_count > 0 && !d->primitives))
+        return fmt::format("plugin '{}' declares {} primitives (1 to 64 expected, or 0 with target kinds or network mounts)", d->name,
                            d->primitive_count);
     for (size_t i = 0; i < d->primitive_count; ++i)
         if (std::string why = check_kind(d->primitives[i]); !why.empty()) return why;
     for (size_t i = 0; i < kinds; ++i)
         if (std::string why = check_target_kind(d->target_kinds[i]); !why.empty()) return why;
+    for (size_t i = 0; i < mounts; ++i)
+        if (std::string why = check_network_mount(d->network_mounts[i]); !why.empty()) return why;
     return {};
 }
 
@@ -190,7 +214,15 @@ void Registry::load_file(const fs::path& library) {
             return;
         }
     }
-    Plugin plugin{library, d->name, d->version ? d->version : "", {}, {}};
+    for (size_t i = 0; i < network_mount_count(*d); ++i) {
+        const NetworkMountDescriptor& m = d->network_mounts[i];
+        if (const PluginNetworkMount* other = find_network_mount(m.name); other || !seen.insert(std::string("mount:") + m.name).second) {
+            failures_.push_back({library, fmt::format("network mount '{}' is already provided by {}: remove one of the two",
+                                                      m.name, other ? other->library.string() : library.string())});
+            return;
+        }
+    }
+    Plugin plugin{library, d->name, d->version ? d->version : "", {}, {}, {}};
     for (size_t i = 0; i < d->primitive_count; ++i) {
         primitives_.push_back(Primitive{&d->primitives[i], d->name, library});
         plugin.primitive_names.emplace_back(d->primitives[i].name);
@@ -198,6 +230,10 @@ void Registry::load_file(const fs::path& library) {
     for (size_t i = 0; i < target_kind_count(*d); ++i) {
         target_kinds_.push_back(PluginTargetKind{&d->target_kinds[i], d->name, library});
         plugin.target_kind_names.emplace_back(d->target_kinds[i].name);
+    }
+    for (size_t i = 0; i < network_mount_count(*d); ++i) {
+        network_mounts_.push_back(PluginNetworkMount{&d->network_mounts[i], d->name, library});
+        plugin.network_mount_names.emplace_back(d->network_mounts[i].name);
     }
     plugins_.push_back(std::move(plugin));
     libraries_.push_back(std::move(lib));
@@ -212,6 +248,12 @@ const Primitive* Registry::find(std::string_view name) const {
 const PluginTargetKind* Registry::find_target_kind(std::string_view name) const {
     for (const PluginTargetKind& k : target_kinds_)
         if (name == k.desc->name) return &k;
+    return nullptr;
+}
+
+const PluginNetworkMount* Registry::find_network_mount(std::string_view name) const {
+    for (const PluginNetworkMount& m : network_mounts_)
+        if (name == m.desc->name) return &m;
     return nullptr;
 }
 

@@ -27,6 +27,13 @@ struct PluginTargetKind {
     std::filesystem::path library;
 };
 
+// A network mount a plugin provides (API version 3).
+struct PluginNetworkMount {
+    const NetworkMountDescriptor* desc;
+    std::string plugin;
+    std::filesystem::path library;
+};
+
 struct LoadFailure {
     std::filesystem::path library;
     std::string cause;  // names what is wrong and the likely fix
@@ -49,12 +56,15 @@ public:
     std::vector<const Primitive*> of_kind(PrimitiveKind kind) const;
     const std::vector<PluginTargetKind>& target_kinds() const { return target_kinds_; }
     const PluginTargetKind* find_target_kind(std::string_view name) const;
+    const std::vector<PluginNetworkMount>& network_mounts() const { return network_mounts_; }
+    const PluginNetworkMount* find_network_mount(std::string_view name) const;
 
     struct Plugin {
         std::filesystem::path library;
         std::string name, version;
         std::vector<std::string> primitive_names;
         std::vector<std::string> target_kind_names;
+        std::vector<std::string> network_mount_names;
     };
     const std::vector<Plugin>& plugins() const { return plugins_; }
 
@@ -62,6 +72,7 @@ private:
     std::vector<std::unique_ptr<boost::dll::shared_library>> libraries_;
     std::vector<Primitive> primitives_;
     std::vector<PluginTargetKind> target_kinds_;
+    std::vector<PluginNetworkMount> network_mounts_;
     std::vector<Plugin> plugins_;
     std::vector<LoadFailure> failures_;
 };
@@ -70,5 +81,7 @@ private:
 std::string validate_descriptor(const PluginDescriptor* d);
 // The target kinds a descriptor holds: none before API version 2.
 std::size_t target_kind_count(const PluginDescriptor& d);
+// The network mounts a descriptor holds: none before API version 3.
+std::size_t network_mount_count(const PluginDescriptor& d);
 
 }  // namespace ilk

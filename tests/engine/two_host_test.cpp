@@ -13,6 +13,7 @@
 
 #include "engine/explorer.h"
 #include "host/agent_host.h"
+#include "host/agent_protocol.h"
 #include "host/local_host.h"
 #include "journal.h"
 #include "probe.h"
@@ -21,6 +22,8 @@
 namespace fs = std::filesystem;
 
 namespace {
+
+using namespace std::chrono_literals;
 
 class TwoHosts : public ::testing::Test {
 protected:
@@ -87,7 +90,7 @@ protected:
 
 TEST_F(TwoHosts, TheAgentIsAnotherHost) {
     EXPECT_EQ(agent_->hello().value("pid", 0), 1) << "the agent is the first process of its own PID namespace";
-    EXPECT_EQ(agent_->hello().value("version", 0), 1);
+    EXPECT_EQ(agent_->hello().value("version", 0), ilk::agent::kProtocolVersion);
 }
 
 // A crashed server's orphaned backends on one host: the other host's starter
@@ -180,6 +183,46 @@ TEST_F(TwoHosts, ProbeFactsAcrossHosts) {
     }
     EXPECT_EQ(value("hosts.segments.sysv.key_visible_on_other_host"), false) << "another IPC namespace";
     EXPECT_EQ(value("hosts.process.kill0_sees_other_host"), false) << "another PID namespace";
+}
+
+// op exec: what the NFS lab mounts and probes with. Exit code, both outputs,
+// a program that cannot start, and one ended at its timeout (the agent answers
+// then, and goes on serving).
+TEST_F(TwoHosts, TheAgentRunsAProgramAndEndsItAtItsTimeout) {
+    const auto ran = agent_->exec({"sh", "-c", "echo out; echo err >&2; exit 3"}, 5s);
+    EXPECT_EQ(ran.rc, 3);
+    EXPECT_EQ(ran.out, "out\n");
+    EXPECT_EQ(ran.err, "err\n");
+    const auto missing = agent_->exec({"/nonexistent/program"}, 5s);
+    EXPECT_EQ(missing.rc, 127);
+    EXPECT_NE(missing.err.find("cannot run /nonexistent/program"), std::string::npos) << missing.err;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto slow = agent_->exec({"sh", "-c", "sleep 30 & sleep 30"}, 300ms);
+    EXPECT_EQ(slow.rc, -1) << "ended at its timeout";
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "the whole group ended, not waited for";
+    EXPECT_EQ(agent_->exec({"true"}, 5s).rc, 0) << "the agent serves on";
+}
+
+// The facts across two clients, measured here with both clients on the one
+// agent host (two processes, a local directory): every lock excludes the other
+// and is released when its holder dies; flock and OFD do not conflict on a
+// local filesystem. On NFS the same code runs with one client guest each.
+TEST_F(TwoHosts, ProbeFactsAcrossClients) {
+    ilk::FactSet facts;
+    ilk::probe_across_clients(*agent_, *agent_, journal_->scratch().string(), {"flock", "ofd"}, facts);
+    auto value = [&](const std::string& id) {
+        const auto it = facts.find(id);
+        if (it == facts.end()) throw std::runtime_error("no fact " + id);
+        EXPECT_TRUE(it->second.measured) << id << ": " << it->second.reason;
+        return it->second.value;
+    };
+    for (const char* p : {"flock", "ofd"}) {
+        EXPECT_EQ(value(fmt::format("clients.locks.{}.excludes_other_client", p)), true) << p;
+        EXPECT_EQ(value(fmt::format("clients.locks.{}.released_on_holder_kill", p)), true) << p;
+    }
+    EXPECT_EQ(value("clients.locks.flock.conflicts_with.ofd"), false) << "locks.flock.conflicts_with.ofd on a local filesystem";
+    EXPECT_EQ(value("clients.locks.ofd.conflicts_with.flock"), false);
+    EXPECT_EQ(facts.size(), 6u);
 }
 
 }  // namespace

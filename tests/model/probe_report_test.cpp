@@ -80,9 +80,9 @@ TEST(ProbeReportJson, WrittenReportRoundTrips) {
     r.facts.emplace(unmeasured.id, unmeasured);
     r.profile = "linux";
     r.profile_file = "/usr/share/ilk/platforms/linux.toml";
-    r.comparisons.push_back({{"locks.*.handover_ms", {{kBoundKey, 100}}, "fs/locks.c", "", "", {"a:b/linux.toml", 53, 1}},
+    r.comparisons.push_back({{"locks.*.handover_ms", {{kBoundKey, 100}}, "fs/locks.c", "", "", {"a:b/linux.toml", 53, 1}, {}},
                              "locks.fcntl.handover_ms", Outcome::match, 12.5, ""});
-    r.comparisons.push_back({{"locks.ofd.supported", true, "fcntl(2)", "", "NFS has none", {"linux.toml", 19, 1}},
+    r.comparisons.push_back({{"locks.ofd.supported", true, "fcntl(2)", "", "NFS has none", {"linux.toml", 19, 1}, {"nfs3-nolock", "nfs4.2"}},
                              "locks.ofd.supported", Outcome::unmeasured, nullptr, "ofd is not supported here"});
     r.cleaned = {"a segment of an earlier run"};
     r.elapsed_ms = 42.5;
@@ -94,6 +94,7 @@ TEST(ProbeReportJson, WrittenReportRoundTrips) {
     EXPECT_EQ(to_json(*back), j);
     EXPECT_EQ(back->comparisons[0].expectation.where.file, "a:b/linux.toml") << "a colon in the file name is kept";
     EXPECT_EQ(back->comparisons[1].expectation.known_deviation, "NFS has none");
+    EXPECT_EQ(back->comparisons[1].expectation.targets, (std::vector<std::string>{"nfs3-nolock", "nfs4.2"})) << "the targets a claim is written for";
     EXPECT_EQ(back->load_failures[0].library.string(), "/lib/ilk/plugins/ilk-x.so");
 }
 

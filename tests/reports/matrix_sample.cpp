@@ -69,7 +69,7 @@ Fact unmeasured(const std::string& id, const std::string& reason) {
 
 Comparison comparison(const std::string& fact, const std::string& pattern, Outcome outcome, json expected, json observed,
                       const std::string& source, int line, const std::string& known = "") {
-    return {{pattern, std::move(expected), source, "", known, {"platforms/linux.toml", line, 1}}, fact, outcome, std::move(observed), ""};
+    return {{pattern, std::move(expected), source, "", known, {"platforms/linux.toml", line, 1}, {}}, fact, outcome, std::move(observed), ""};
 }
 
 ProbeReport probe_with(std::vector<Fact> facts, std::vector<Comparison> comparisons) {

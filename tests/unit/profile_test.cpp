@@ -259,6 +259,27 @@ TEST_F(ProfileTest, NameMustMatchFileStem) {
                  "linux.toml");
 }
 
+TEST_F(ProfileTest, ClientFactIds) {
+    expect_error(kPlatform + expect_entry("clients.fcntl.excludes_other_client"), 5, 8,
+                 "malformed fact id 'clients.fcntl.excludes_other_client': expected clients.locks.<primitive>.<client lock fact>");
+    expect_error(kPlatform + expect_entry("clients.locks.fcntl.excludes_other_process"), 5, 8,
+                 "unknown client lock fact 'excludes_other_process' in fact id 'clients.locks.fcntl.excludes_other_process'"
+                 "; did you mean 'excludes_other_client'?");
+    expect_error(kPlatform + expect_entry("clients.locks.fcntl.conflicts_with"), 5, 8,
+                 "malformed fact id 'clients.locks.fcntl.conflicts_with': expected clients.locks.<primitive>.conflicts_with.<primitive>");
+    const fs::path file = write("p.toml", kPlatform + expect_entry("clients.locks.*.conflicts_with.*"));
+    EXPECT_EQ(load_profile(file).expectations.at(0).fact, "clients.locks.*.conflicts_with.*");
+}
+
+TEST_F(ProfileTest, AFactMayBeClaimedOncePerSetOfTargets) {
+    const std::string scoped = "[[expect]]\nfact = \"locks.*.supported\"\nvalue = false\ntargets = [\"nfs3\"]\nsource = \"s\"\n";
+    const fs::path file = write("p.toml", kPlatform + expect_entry("locks.*.supported") + scoped);
+    const PlatformProfile p = load_profile(file);
+    ASSERT_EQ(p.expectations.size(), 2u);
+    EXPECT_EQ(p.expectations[1].targets, std::vector<std::string>{"nfs3"});
+    expect_error(kPlatform + scoped + scoped, 10, 8, "duplicate fact 'locks.*.supported' for targets nfs3 in [[expect]] #2; first expected at line 4");
+}
+
 TEST_F(ProfileTest, DuplicateFact) {
     expect_error(kPlatform + expect_entry("locks.*.supported") + expect_entry("locks.*.supported"), 9, 8,
                  "duplicate fact 'locks.*.supported' in [[expect]] #2; first expected at line 4");
@@ -511,6 +532,27 @@ TEST(Compare, WildcardExpandsToEveryMatchingFact) {
     EXPECT_EQ(result[1].expectation.fact, "locks.*.excludes_other_process");
     // '*' is one component: it never spans the two of conflicts_with.<primitive>.
     EXPECT_EQ(compare(profile_with({{"locks.*.conflicts_with", true}}), facts)[0].outcome, Outcome::absent);
+}
+
+// A claim with targets: compared only there, and there it replaces the
+// claim for every target on the facts it matches (the other facts keep it).
+TEST(Compare, AClaimForATargetReplacesTheGeneralOneThere) {
+    const FactSet facts = facts_of({measured("locks.flock.conflicts_with.fcntl", true), measured("locks.flock.conflicts_with.ofd", false)});
+    PlatformProfile p = profile_with({{"locks.flock.conflicts_with.*", false}, {"locks.flock.conflicts_with.fcntl", true}});
+    p.expectations[1].targets = {"nfs3", "nfs4.2"};
+    const auto local = compare(p, facts, "tmpfs");
+    ASSERT_EQ(local.size(), 2u) << "the NFS claim is not compared on tmpfs";
+    EXPECT_EQ(local[0].fact_id, "locks.flock.conflicts_with.fcntl");
+    EXPECT_EQ(local[0].outcome, Outcome::deviation);
+    EXPECT_EQ(local[1].outcome, Outcome::match);
+    const auto nfs = compare(p, facts, "nfs4.2");
+    ASSERT_EQ(nfs.size(), 2u);
+    EXPECT_EQ(nfs[0].fact_id, "locks.flock.conflicts_with.ofd") << "the general claim keeps the fact the NFS claim leaves";
+    EXPECT_EQ(nfs[0].outcome, Outcome::match);
+    EXPECT_EQ(nfs[1].fact_id, "locks.flock.conflicts_with.fcntl");
+    EXPECT_EQ(nfs[1].expectation.targets, (std::vector<std::string>{"nfs3", "nfs4.2"}));
+    EXPECT_EQ(nfs[1].outcome, Outcome::match);
+    EXPECT_TRUE(compare(p, facts).size() == 2u && compare(p, facts)[0].outcome == Outcome::deviation) << "no target: general claims only";
 }
 
 TEST(Compare, BoundsHoldUpToTheLimit) {

@@ -24,11 +24,16 @@ TEST(Registry, LoadsAllShippedPlugins) {
     Registry r;
     r.load_dirs({kPlugins});
     EXPECT_TRUE(r.failures().empty()) << r.failures().front().library << ": " << r.failures().front().cause;
-    EXPECT_EQ(r.plugins().size(), 6u);
+    EXPECT_EQ(r.plugins().size(), 7u);
     for (const char* name : {"fcntl", "ofd", "flock", "lockf", "sysv", "sysv-huge", "hugetlbfs"})
         EXPECT_NE(r.find(name), nullptr) << name;
     EXPECT_EQ(r.of_kind(ilk::PrimitiveKind::lock).size(), 4u);
     EXPECT_EQ(r.of_kind(ilk::PrimitiveKind::segment).size(), 3u);
+    // nfs-mounts: network mounts only (API version 3).
+    for (const char* name : {"nfs3", "nfs4.0", "nfs4.1", "nfs4.2", "nfs3-nolock", "nfs3-local_lock=flock", "nfs3-local_lock=posix",
+                             "nfs4.2-local_lock=all", "9p"})
+        EXPECT_NE(r.find_network_mount(name), nullptr) << name;
+    EXPECT_EQ(r.network_mounts().size(), 9u);
 }
 
 TEST(Registry, WrongApiVersionIsRejectedByName) {
@@ -74,7 +79,7 @@ TEST(Registry, BadPluginsDoNotStopGoodOnes) {
     Registry r;
     r.load_dirs({kFakes / "wrong-api", kPlugins, kFakes / "load-crash", kFakes / "not-elf"});
     EXPECT_EQ(r.failures().size(), 3u);
-    EXPECT_EQ(r.plugins().size(), 6u);
+    EXPECT_EQ(r.plugins().size(), 7u);
     EXPECT_NE(r.find("fcntl"), nullptr);
 }
 
@@ -156,6 +161,32 @@ TEST(Descriptor, TargetKindsOfAVersionOnePluginAreNotRead) {
     // A version-1 descriptor has no such fields: what stands there is not read,
     // so a plugin with only target kinds still declares 0 primitives.
     EXPECT_NE(validate_kind({"ramfs", "ramfs", 0, 0, nullptr, kind_setup}, 1).find("declares 0 primitives"), std::string::npos);
+}
+
+// Network mounts (API version 3): their names become paths in the guests and
+// their options go onto exports(5) lines and mount.nfs's command line.
+std::string validate_mount(const ilk::NetworkMountDescriptor& m, std::uint32_t version = ilk::kPluginApiVersion) {
+    const ilk::PluginDescriptor d{version, "p", "1", 0, nullptr, 0, nullptr, 1, &m};
+    return ilk::validate_descriptor(&d);
+}
+
+TEST(Descriptor, NetworkMountsAreCheckedAsTheyBecomePathsAndCommandLines) {
+    const ilk::NetworkMountDescriptor good{"nfs3-local_lock=flock", "s", "kernel-nfsd", "rw,sync", "vers=3,local_lock=flock", "nfs(5)"};
+    EXPECT_EQ(validate_mount(good), "");
+    EXPECT_NE(validate_mount(good, 2).find("declares 0 primitives"), std::string::npos) << "not read from a version-2 descriptor";
+    auto with = [&](auto change) {
+        ilk::NetworkMountDescriptor m = good;
+        change(m);
+        return validate_mount(m);
+    };
+    EXPECT_NE(with([](auto& m) { m.name = "../etc"; }).find("name it with letters"), std::string::npos);
+    EXPECT_NE(with([](auto& m) { m.name = "-o"; }).find("name it with letters"), std::string::npos);
+    EXPECT_NE(with([](auto& m) { m.name = ""; }).find("has no name"), std::string::npos);
+    EXPECT_NE(with([](auto& m) { m.server = "ganesha"; }).find("not one this ilk can run (known: kernel-nfsd, host-9p)"), std::string::npos);
+    EXPECT_NE(with([](auto& m) { m.export_options = "rw) * (rw"; }).find("must be words, digits"), std::string::npos);
+    EXPECT_NE(with([](auto& m) { m.mount_options = "vers=3 ; reboot"; }).find("must be words, digits"), std::string::npos);
+    EXPECT_NE(with([](auto& m) { m.mount_options = nullptr; }).find("must be words, digits"), std::string::npos);
+    EXPECT_NE(with([](auto& m) { m.source = ""; }).find("names no source"), std::string::npos);
 }
 
 TEST(Descriptor, TargetKindThatLooksLikeAPathIsRejected) {

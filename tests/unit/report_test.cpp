@@ -21,7 +21,7 @@ ilk::ProbeReport sample() {
     r.facts["locks.fcntl.excludes_other_process"] = ilk::measured_fact("locks.fcntl.excludes_other_process", false);
     r.facts["locks.ofd.excludes_other_process"] = ilk::unmeasured_fact("locks.ofd.excludes_other_process", "ofd is not supported here");
     r.profile = "linux";
-    ilk::Expectation e{"locks.*.excludes_other_process", true, "Linux fcntl(2)", "", "", {"linux.toml", 7, 1}};
+    ilk::Expectation e{"locks.*.excludes_other_process", true, "Linux fcntl(2)", "", "", {"linux.toml", 7, 1}, {}};
     r.comparisons.push_back({e, "locks.fcntl.excludes_other_process", ilk::Outcome::deviation, false, ""});
     return r;
 }

@@ -74,7 +74,20 @@ except (OSError, ValueError) as e:
     fail(f"the guest's ilk probe left no readable probe.json: {e}")
 if not facts:
     fail("the guest's probe.json has no facts")
+# The NFS lab stage: nfs4.2 and nfs3-nolock, both probed across the two clients.
+try:
+    nfs = {r["target"]["name"]: r for r in json.load(open(os.path.join(out, "nfs-6.1", "probe.json")))}
+    summary = open(os.path.join(out, "nfs-6.1", "probe.txt")).read()
+except (OSError, ValueError, KeyError, TypeError) as e:
+    fail(f"the NFS lab stage left no readable nfs-6.1/probe.json and probe.txt: {e}")
+if sorted(nfs) != ["nfs3-nolock", "nfs4.2"]:
+    fail(f"the NFS lab probed {sorted(nfs)}, expected nfs3-nolock and nfs4.2")
+for name, r in nfs.items():
+    if "unsupported" in r["target"] or not any(k.startswith("clients.locks.") for k in r["facts"]):
+        fail(f"{name}: no facts across clients: {r['target'].get('unsupported')}")
+    if f"{name}: applied" not in summary:
+        fail(f"nfs-6.1/probe.txt does not summarise {name}")
 print("columns: " + "; ".join(seen))
-print(f"PASS: vm.matrix-smoke: 4 columns (host kernel {host_kernel}, guest kernel {manifest_kernel}), guest probe {len(facts)} facts; "
-      f"total {total} s; stages: {times}")
+print(f"PASS: vm.matrix-smoke: 4 columns (host kernel {host_kernel}, guest kernel {manifest_kernel}), guest probe {len(facts)} facts, "
+      f"NFS lab with nfs4.2 and nfs3-nolock; total {total} s; stages: {times}")
 PY

@@ -23,7 +23,8 @@ namespace ilk {
 //   1  primitives (locks, segments)
 //   2  PluginDescriptor gains target kinds (appended: a version-1 plugin's
 //      descriptor is the prefix of a version-2 one, so ilk still loads it)
-inline constexpr std::uint32_t kPluginApiVersion = 2;
+//   3  PluginDescriptor gains network mounts (appended, as above)
+inline constexpr std::uint32_t kPluginApiVersion = 3;
 // The oldest version this ilk still loads.
 inline constexpr std::uint32_t kPluginApiOldest = 1;
 
@@ -172,6 +173,23 @@ struct TargetKindDescriptor {
     OpResult (*setup)(const ProbeContext* ctx, TargetSetup* out);
 };
 
+// A network filesystem as a target (API version 3): served by one QEMU guest,
+// mounted by two client guests at the same path. The kit boots the guests
+// (images of ci/guest/image.sh), exports `export_options` from the server and
+// mounts with `mount_options` on each client, through the guests' agents; the
+// plugin says what, the harness does it (a plugin never runs in a guest's
+// place). `ilk probe --nfs NAME` and `ilk list targets` know it by its name.
+struct NetworkMountDescriptor {
+    const char* name;            // "nfs4.2", "nfs3-nolock": letters, digits, '.', '_', '-' and '='
+    const char* summary;         // one line for `ilk list targets`
+    const char* server;          // "kernel-nfsd": the server guest exports it; "host-9p": a host directory QEMU
+                                 // shares with both clients over virtio-9p (no server guest's part)
+    const char* export_options;  // exports(5) options of its export, e.g. "rw,sync,no_subtree_check,no_root_squash"; "" for host-9p
+    const char* mount_options;   // what the clients ask for: nfs(5) options, e.g. "vers=3,nolock,soft,timeo=100,retrans=3";
+                                 // for host-9p mount -t 9p options, e.g. "trans=virtio,version=9p2000.L,cache=none"
+    const char* source;          // the documentation that says what these options mean, e.g. "nfs(5): nolock"
+};
+
 struct PluginDescriptor {
     std::uint32_t api_version;  // kPluginApiVersion the plugin was built against
     const char* name;           // plugin folder name, e.g. "posix-fcntl"
@@ -182,6 +200,9 @@ struct PluginDescriptor {
     // a descriptor written for version 1 still compiles, warning-free:
     std::size_t target_kind_count = 0;  // 0 to 16
     const TargetKindDescriptor* target_kinds = nullptr;
+    // Since API version 3, likewise:
+    std::size_t network_mount_count = 0;  // 0 to 32
+    const NetworkMountDescriptor* network_mounts = nullptr;
 };
 
 // Helpers for plugin authors: build results without touching the struct by hand.

@@ -61,6 +61,8 @@ struct ProbeArgs {
     std::vector<std::string> primitives;
     bool fail_on_deviation = false, verbose = false, no_color = false;
     std::string guest;  // an image directory (ci/guest/image.sh): facts across this host and a guest sharing the target
+    std::vector<std::string> nfs;  // network mounts (nfs-mounts plugin) to probe in an NFS lab of that image's guests; "all"
+    int guest_timeout = 300;       // seconds a guest may take to boot and answer its agent
 };
 CLI::App* add_probe_command(CLI::App& app, ProbeArgs& a);
 int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs);

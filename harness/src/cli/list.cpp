@@ -24,6 +24,8 @@ int cmd_list_plugins(const std::vector<std::string>& plugin_dirs) {
                                          p.desc->kind == ilk::PrimitiveKind::lock ? "lock" : "segment", p.desc->summary);
         for (const auto& k : registry.target_kinds())
             if (k.plugin == plugin.name) std::cout << fmt::format("  {:<10} {:<8} {}\n", k.desc->name, "target", k.desc->summary);
+        for (const auto& m : registry.network_mounts())
+            if (m.plugin == plugin.name) std::cout << fmt::format("  {:<10} {:<8} {}\n", m.desc->name, "mount", m.desc->summary);
     }
     for (const auto& f : registry.failures()) std::cout << fmt::format("NOT LOADED {}: {}\n", f.library.string(), f.cause);
     return registry.failures().empty() ? kExitOk : kExitFailed;
@@ -67,6 +69,12 @@ int cmd_list_targets(bool names_only, bool only_default, const std::vector<std::
         for (const ilk::TargetTool& t : k->tools)
             if (ilk::find_tool(t.binary).empty()) here += fmt::format("  [{} missing: apt-get install {}]", t.binary, t.package);
         std::cout << fmt::format("{:<13} {}{}\n", n, k->summary, here);
+    }
+    // Network mounts are made in guests (ilk probe --guest IMAGE --nfs NAME), not by ilk run --target.
+    if (!names_only && !only_default && !registry.network_mounts().empty()) {
+        std::cout << "\nnetwork mounts, in an NFS lab of guests (ilk probe --guest IMAGE --nfs NAME):\n";
+        for (const auto& m : registry.network_mounts())
+            std::cout << fmt::format("{:<22} {}  (-o {}; plugin {})\n", m.desc->name, m.desc->summary, m.desc->mount_options, m.plugin);
     }
     return kExitOk;
 }

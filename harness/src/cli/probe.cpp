@@ -2,6 +2,7 @@
 // platform profile.
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,8 @@
 
 #include "cli/cli.h"
 #include "host/guest.h"
+#include "host/nfs.h"
+#include "hostinfo.h"
 #include "interrupt.h"
 #include "journal.h"
 #include "probe.h"
@@ -34,6 +37,11 @@ CLI::App* add_probe_command(CLI::App& app, ProbeArgs& a) {
     probe->add_option("--guest", a.guest,
                       "Also boot this QEMU guest image (made by ci/guest/image.sh SERIES --ilk BUILD_DIR), share the target with it "
                       "over 9p and measure the facts across the two hosts (hosts.*): root, and QEMU, needed");
+    probe->add_option("--nfs", a.nfs,
+                      "Probe this network mount (ilk list targets; 'all' for every one): a server guest and two client guests of the "
+                      "--guest image, linked by their own network, mount it at the same path; facts from client A and across the two "
+                      "clients (clients.*); repeatable. Without --target, only the network mounts are probed");
+    probe->add_option("--guest-timeout", a.guest_timeout, "Seconds a guest may take to boot and answer (default 300)")->check(CLI::Range(10, 3600));
     return probe;
 }
 
@@ -74,12 +82,100 @@ void probe_with_guest(const ilk::Registry& registry, const ilk::Journal& journal
     }
 }
 
+// One network mount in the NFS lab: client A's own probe of the mount (ilk
+// probe in that guest: two processes on one client), then the facts across
+// the two clients, compared with the profile here.
+ilk::ProbeReport probe_network_mount(ilk::NfsLab& lab, const std::string& name, const ilk::PlatformProfile& profile,
+                                     const std::vector<std::string>& primitives) {
+    ilk::ProbeReport report;
+    const ilk::NfsMount& m = lab.mount(name);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> argv{std::filesystem::read_symlink("/proc/self/exe").string(), "probe", "--target", m.dir, "--format", "json"};
+    for (const std::string& p : primitives) argv.insert(argv.end(), {"--primitive", p});
+    std::string failed = m.error;
+    if (failed.empty()) {
+        try {
+            const ilk::AgentHost::Ran r = lab.client(0).exec(argv, std::chrono::minutes(10));
+            auto parsed = ilk::probe_from_json(nlohmann::json::parse(r.out, nullptr, false));
+            if (!parsed)
+                failed = fmt::format("ilk probe in {} exited {} without a report: {}", lab.client(0).name(), r.rc, r.err.substr(0, 400));
+            else
+                report = std::move(*parsed);
+        } catch (const std::exception& e) {
+            failed = e.what();
+        }
+    }
+    report.comparisons.clear();
+    report.target = lab.describe(name);
+    report.target["name"] = name;
+    report.target["path"] = m.dir;
+    if (!failed.empty()) {
+        report.target["unsupported"] = failed;
+        std::cerr << "ilk probe: network mount " << name << " not probed: " << failed << "\n";
+    } else {
+        std::vector<std::string> locks;
+        for (const ilk::PrimitiveStatus& s : report.primitives)
+            if (s.supported && s.kind == "lock") locks.push_back(s.name);
+        ilk::probe_across_clients(lab.client(0), lab.client(1), m.dir, locks, report.facts);
+    }
+    if (!profile.name.empty()) {
+        report.profile = profile.name;
+        report.profile_file = profile.file;
+        report.comparisons = ilk::compare(profile, report.facts, name);
+    }
+    report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return report;
+}
+
+// Every asked network mount, in one lab; a lab that does not come up leaves
+// each of them a report that says why.
+std::vector<ilk::ProbeReport> probe_network_mounts(const ilk::Registry& registry, const ilk::Journal& journal, const ProbeArgs& a,
+                                                   const ilk::PlatformProfile& profile) {
+    std::vector<const ilk::NetworkMountDescriptor*> mounts;
+    for (const ilk::PluginNetworkMount& m : registry.network_mounts())
+        if (std::find(a.nfs.begin(), a.nfs.end(), "all") != a.nfs.end() || std::find(a.nfs.begin(), a.nfs.end(), m.desc->name) != a.nfs.end())
+            mounts.push_back(m.desc);
+    std::vector<ilk::ProbeReport> reports;
+    try {
+        ilk::NfsLab lab(std::filesystem::absolute(a.guest), mounts, journal, std::chrono::seconds(a.guest_timeout));
+        for (const ilk::NetworkMountDescriptor* m : mounts) {
+            if (ilk::g_interrupted) break;
+            reports.push_back(probe_network_mount(lab, m->name, profile, a.primitives));
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "ilk probe: the NFS lab did not come up: " << e.what() << "\n";
+        for (const ilk::NetworkMountDescriptor* m : mounts) {
+            ilk::ProbeReport r;
+            r.host = ilk::host_info();
+            r.target = {{"name", m->name}, {"kind", "nfs"}, {"unsupported", std::string("the NFS lab did not come up: ") + e.what()}};
+            reports.push_back(std::move(r));
+        }
+    }
+    return reports;
+}
+
 }  // namespace
 
 int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
-    const std::vector<std::string> specs = a.targets.empty() ? std::vector<std::string>{tmpdir().string()} : a.targets;
+    const std::vector<std::string> specs =
+        a.targets.empty() && a.nfs.empty() ? std::vector<std::string>{tmpdir().string()} : a.targets;
     ilk::Registry registry = load_registry(plugin_dirs);
     if (!check_target_specs("ilk probe", specs, registry)) return kExitBadInput;
+    for (const std::string& n : a.nfs) {
+        if (n == "all" || registry.find_network_mount(n)) continue;
+        std::vector<std::string> names;
+        for (const ilk::PluginNetworkMount& m : registry.network_mounts()) names.emplace_back(m.desc->name);
+        const std::string guess = ilk::closest_match(n, names);
+        std::cerr << fmt::format("ilk probe: --nfs {}: no network mount of that name{}; known: {} (plugin nfs-mounts), or all\n", n,
+                                 guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess),
+                                 names.empty() ? "none: is the nfs-mounts plugin loaded?" : fmt::format("{}", fmt::join(names, ", ")));
+        return kExitBadInput;
+    }
+    if (!a.nfs.empty() && a.guest.empty()) {
+        std::cerr << "ilk probe: --nfs needs --guest IMAGE: the NFS server and its two clients are guests of that image "
+                     "(make one with ci/guest/image.sh 6.1 --ilk BUILD_DIR)\n";
+        return kExitBadInput;
+    }
     // The profile first: a broken one must fail before anything is measured.
     ilk::PlatformProfile profile;
     try {
@@ -115,6 +211,11 @@ int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
         if (!a.guest.empty() && t.unsupported.empty() && !ilk::g_interrupted) probe_with_guest(registry, journal, t, a.guest, report);
         reports.push_back(std::move(report));
     }
+    if (!a.nfs.empty() && !ilk::g_interrupted)
+        for (ilk::ProbeReport& r : probe_network_mounts(registry, journal, a, profile)) {
+            r.cleaned = cleaned;
+            reports.push_back(std::move(r));
+        }
     for (const std::string& line : journal.finish(registry))
         if (line.rfind("could not", 0) == 0) std::cerr << "ilk probe: cleanup: " << line << "\n";
     std::string text;

@@ -29,7 +29,8 @@ void Channel::close() {
 
 bool Channel::send(const nlohmann::json& message) {
     if (fd_ < 0) return false;
-    const std::string line = message.dump() + "\n";
+    // Replace bytes that are not UTF-8 (a program's output relayed by an agent) rather than throw.
+    const std::string line = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     size_t off = 0;
     while (off < line.size()) {
         ssize_t n = ::send(fd_, line.data() + off, line.size() - off, MSG_NOSIGNAL);

@@ -334,4 +334,13 @@ std::string AgentHost::actor_kill(const RemoteActor& a, int sig) {
 
 void AgentHost::actor_end(const RemoteActor& a) { call(agent::op::actor_end, {{"actor", a.id}}); }
 
+AgentHost::Ran AgentHost::exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+    const auto saved = timeout_;
+    timeout_ = timeout + std::chrono::seconds(5);  // the agent ends the program at `timeout`, then answers
+    const auto r = call(agent::op::exec, {{"argv", argv}, {"timeout_ms", timeout.count()}});
+    timeout_ = saved;
+    if (!r) throw std::runtime_error(fmt::format("agent {}: exec {}: {}", name_, argv.empty() ? "" : argv[0], error_));
+    return {r->value("rc", -1), r->value("out", ""), r->value("err", "")};
+}
+
 }  // namespace ilk

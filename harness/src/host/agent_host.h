@@ -60,6 +60,14 @@ public:
     std::string actor_kill(const RemoteActor& a, int sig);
     void actor_end(const RemoteActor& a);
 
+    // Run argv on the agent's host (agent_protocol.h, op exec) and wait up to
+    // `timeout` for its end. Throws naming the agent when it cannot answer.
+    struct Ran {
+        int rc = -1;  // exit code; -1 killed at the timeout, 128+N killed by signal N
+        std::string out, err;
+    };
+    Ran exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+
     // For its links: the next message of contender `id`, waiting up to timeout.
     std::optional<nlohmann::json> next_from(int id, std::chrono::milliseconds timeout, std::string& why);
     bool send_to(int id, const nlohmann::json& msg);

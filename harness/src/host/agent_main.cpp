@@ -4,12 +4,15 @@
 // questions about its own processes and segments (agent_protocol.h).
 #include "host/agent_main.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <map>
 #include <memory>
 
@@ -27,6 +30,73 @@ namespace ilk {
 using json = nlohmann::json;
 
 namespace {
+
+// The whole of a file, at most kMax bytes of it (with a note when cut).
+std::string slurp(int fd) {
+    constexpr size_t kMax = 256 * 1024;
+    std::string out;
+    char buf[8192];
+    lseek(fd, 0, SEEK_SET);
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) {
+        out.append(buf, static_cast<size_t>(n));
+        if (out.size() > kMax) {
+            out.resize(kMax);
+            out += "\n[cut at 256 KiB]";
+            break;
+        }
+    }
+    return out;
+}
+
+// op exec: argv in its own process group, its output in unlinked files (no
+// pipe to drain while waiting), ended with its group at the timeout (before it
+// is reaped, so the group is still its own). A daemon it starts stays.
+json run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+    if (argv.empty()) throw std::runtime_error("exec: empty argv");
+    int files[2];
+    for (int& f : files) {
+        char name[] = "/tmp/ilk-agent-exec.XXXXXX";
+        f = mkostemp(name, O_CLOEXEC);
+        if (f < 0) throw std::runtime_error(fmt::format("exec: cannot make a file for its output: {}", std::strerror(errno)));
+        unlink(name);
+    }
+    const pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        const int null = open("/dev/null", O_RDONLY);
+        dup2(null, 0);
+        dup2(files[0], 1);
+        dup2(files[1], 2);
+        std::vector<char*> args;
+        for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        dprintf(2, "cannot run %s: %s\n", args[0], std::strerror(errno));
+        _exit(127);
+    }
+    if (pid < 0) {
+        for (int f : files) ::close(f);
+        throw std::runtime_error(fmt::format("exec: fork: {}", std::strerror(errno)));
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0, rc = -1;
+    for (;;) {
+        const pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            break;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, nullptr, 0);
+            break;
+        }
+        usleep(10000);
+    }
+    json out{{"rc", rc}, {"out", slurp(files[0])}, {"err", slurp(files[1])}};
+    for (int f : files) ::close(f);
+    return out;
+}
 
 ProcessId process_of(const json& m) { return {m.value("pid", -1), m.value("start", 0ull)}; }
 
@@ -164,6 +234,8 @@ private:
             r["end"] = a.end();
         } else if (op == agent::op::actor_end) {
             actors_.erase(m.value("actor", -1));
+        } else if (op == agent::op::exec) {
+            r.update(run_program(m.at("argv").get<std::vector<std::string>>(), std::chrono::milliseconds(m.value("timeout_ms", 10000))));
         } else {
             throw std::runtime_error(fmt::format("unknown operation '{}'", op));
         }

@@ -18,7 +18,7 @@ namespace ilk::agent {
 
 // Bump when a request, a reply or an event changes meaning; the agent refuses
 // a hello with another version, naming both.
-inline constexpr int kProtocolVersion = 1;
+inline constexpr int kProtocolVersion = 2;
 
 // The operations, with their arguments and results.
 namespace op {
@@ -44,6 +44,9 @@ inline constexpr std::string_view actor_spawn = "actor_spawn";  // -> actor, pid
 inline constexpr std::string_view actor_call = "actor_call";    // actor, request (actor.h as JSON), timeout_ms -> reply
 inline constexpr std::string_view actor_kill = "actor_kill";    // actor, sig -> end ("killed by SIGKILL")
 inline constexpr std::string_view actor_end = "actor_end";      // actor
+// A program on the agent's host, run to its end (the harness's own set-up:
+// mounting an NFS export, probing a mount in a guest). No shell: argv as given.
+inline constexpr std::string_view exec = "exec";              // argv, timeout_ms -> rc (-1: killed at the timeout), out, err (each at most 256 KiB)
 inline constexpr std::string_view bye = "bye";                // the agent ends everything it started and exits
 }  // namespace op
 

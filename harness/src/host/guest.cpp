@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -70,6 +71,14 @@ std::string guest_command(const GuestOptions& o, const fs::path& ilk) {
     s += fmt::format("hostname '{}'\n", o.name);
     for (size_t i = 0; i < o.shared.size(); ++i)
         s += fmt::format("mkdir -p '{0}'\nmount -t 9p -o trans=virtio,version=9p2000.L,cache=none dir{1} '{0}'\n", o.shared[i].string(), i);
+    s += "ip link set lo up\n";
+    for (const GuestLink& l : o.links)
+        s += fmt::format("dev=''\nfor a in /sys/class/net/*; do [ \"$(cat \"$a/address\")\" = '{0}' ] && dev=${{a##*/}}; done\n"
+                         "[ -n \"$dev\" ] || {{ echo 'no network interface with MAC {0} (virtio_net not loaded?)' >&2; exit 3; }}\n"
+                         "ip addr add '{1}' dev \"$dev\"\nip link set \"$dev\" up\n",
+                         l.mac, l.address);
+    if (!o.setup.empty())
+        s += "sh /shared/setup >/shared/setup.log 2>&1 || { rc=$?; echo \"the guest's set-up exited $rc; see setup.log\" >&2; exit 4; }\n";
     s += "port=''\n"
          "for d in /sys/class/virtio-ports/*; do\n"
          "  [ \"$(cat \"$d/name\" 2>/dev/null)\" = ilk.agent ] && port=/dev/${d##*/}\n"
@@ -107,6 +116,12 @@ Booted start_qemu(const GuestOptions& o, const std::string& accel, const fs::pat
                                   "-device", "virtio-serial-pci", "-device", "virtserialport,chardev=agent,name=ilk.agent"};
     for (size_t i = 0; i < o.shared.size(); ++i)
         argv.insert(argv.end(), {"-virtfs", fmt::format("local,path={},mount_tag=dir{},security_model=none", o.shared[i].string(), i)});
+    for (const auto& [dir, tag] : o.offered)
+        argv.insert(argv.end(), {"-virtfs", fmt::format("local,path={},mount_tag={},security_model=none", dir.string(), tag)});
+    for (size_t i = 0; i < o.links.size(); ++i)
+        argv.insert(argv.end(), {"-netdev", fmt::format("dgram,id=link{},local.type=unix,local.path={},remote.type=unix,remote.path={}", i,
+                                                        o.links[i].local.string(), o.links[i].remote.string()),
+                                 "-device", fmt::format("virtio-net-pci,netdev=link{},mac={}", i, o.links[i].mac)});
     if (accel == "kvm") argv.insert(argv.end(), {"-accel", "kvm", "-cpu", "host"});
     else argv.insert(argv.end(), {"-accel", "tcg,thread=multi", "-cpu", "max"});
     Booted b;
@@ -153,7 +168,20 @@ json guest_image_manifest(const fs::path& image) {
     return m;
 }
 
-Guest boot_guest(const GuestOptions& o, const Journal& journal) {
+namespace {
+
+// One guest on its way up: checked, its run directory and command written,
+// its QEMU started with tries[next - 1].
+struct Pending {
+    GuestOptions o;
+    Guest g;
+    std::vector<std::string> tries;
+    size_t next = 0;
+    Booted b;
+    std::string why;
+};
+
+Pending prepare_guest(const GuestOptions& o, const Journal& journal) {
     if (o.name.empty() || o.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos)
         throw std::runtime_error(fmt::format("guest name '{}': use letters, digits, '.', '_' and '-'", o.name));
     check_path(o.image, "guest image");
@@ -162,42 +190,103 @@ Guest boot_guest(const GuestOptions& o, const Journal& journal) {
         if (!d.is_absolute() || !fs::is_directory(d))
             throw std::runtime_error(fmt::format("shared directory '{}' for guest {} is not an absolute path of a directory", d.string(), o.name));
     }
-    Guest g;
-    g.manifest = guest_image_manifest(o.image);
+    for (const auto& [dir, tag] : o.offered) {
+        check_path(dir, "offered directory");
+        if (tag.empty() || tag.size() > 31 || tag.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos)
+            throw std::runtime_error(fmt::format("9p tag '{}' of guest {}: use 1 to 31 lower-case letters and digits", tag, o.name));
+    }
+    for (const GuestLink& l : o.links) {
+        check_path(l.local, "link socket");
+        check_path(l.remote, "link socket");
+        if (std::max(l.local.string().size(), l.remote.string().size()) >= sizeof(sockaddr_un::sun_path))
+            throw std::runtime_error(fmt::format("link socket {} of guest {} is too long for a Unix socket: set TMPDIR to a shorter path",
+                                                 l.local.string(), o.name));
+        if (l.mac.find_first_not_of("0123456789abcdef:") != std::string::npos || l.address.find_first_not_of("0123456789./") != std::string::npos)
+            throw std::runtime_error(fmt::format("link of guest {}: MAC '{}' or address '{}' is not of the form 52:54:00:.. and a.b.c.d/n",
+                                                 o.name, l.mac, l.address));
+    }
+    Pending p;
+    p.o = o;
+    p.g.manifest = guest_image_manifest(o.image);
     // The run directory: inside the journal's scratch (ours alone, removed with it).
-    g.run_dir = journal.scratch() / fmt::format("guest-{}", o.name);
-    check_path(g.run_dir, "run directory");
-    fs::create_directories(g.run_dir / "share");
-    fs::permissions(g.run_dir, fs::perms::owner_all);
-    if (g.run_dir.string().size() + 12 >= sizeof(sockaddr_un::sun_path))
-        throw std::runtime_error(fmt::format("the run directory {} is too long for a Unix socket: set TMPDIR to a shorter path", g.run_dir.string()));
+    p.g.run_dir = journal.scratch() / fmt::format("guest-{}", o.name);
+    check_path(p.g.run_dir, "run directory");
+    fs::create_directories(p.g.run_dir / "share");
+    fs::permissions(p.g.run_dir, fs::perms::owner_all);
+    if (p.g.run_dir.string().size() + 12 >= sizeof(sockaddr_un::sun_path))
+        throw std::runtime_error(fmt::format("the run directory {} is too long for a Unix socket: set TMPDIR to a shorter path", p.g.run_dir.string()));
     const fs::path ilk = fs::read_symlink("/proc/self/exe");
     check_path(ilk, "ilk binary");
     {
-        std::ofstream cmd(g.run_dir / "share" / "cmd");
+        std::ofstream cmd(p.g.run_dir / "share" / "cmd");
         cmd << guest_command(o, ilk);
     }
-    std::vector<std::string> tries;
-    if (o.accel == "kvm" || (o.accel == "auto" && kvm_usable())) tries.push_back("kvm");
-    if (o.accel != "kvm") tries.push_back("tcg");
-    std::string why;
-    for (const std::string& accel : tries) {
-        fs::remove(g.run_dir / "agent.sock");
-        const Booted b = start_qemu(o, accel, g.run_dir, journal);
-        // A KVM that cannot boot this kernel hangs or aborts early: a shorter wait before TCG.
-        const auto wait = accel == "kvm" && tries.size() > 1 ? std::chrono::milliseconds(30s) : std::chrono::milliseconds(o.boot_timeout);
-        try {
-            g.agent = std::make_unique<AgentHost>(o.name, b.stream, b.qemu, wait, 60s);
-            g.accel = accel;
-            return g;
-        } catch (const std::exception& e) {
-            why += fmt::format("{}with {}: {}; its console:{}", why.empty() ? "" : "; ", accel, e.what(), tail_of(g.run_dir / "console.log", 12));
-            const std::string err = tail_of(g.run_dir / "share" / "err", 5);
-            if (!err.empty()) why += "\n  the guest's command said:" + err;
-        }
+    if (!o.setup.empty()) {
+        std::ofstream setup(p.g.run_dir / "share" / "setup");
+        setup << o.setup;
     }
-    throw std::runtime_error(fmt::format("guest {} ({}, kernel {}) did not start its agent: {}", o.name, o.image.string(),
-                                         g.manifest.value("kernel_release", "?"), why));
+    if (o.accel == "kvm" || (o.accel == "auto" && kvm_usable())) p.tries.push_back("kvm");
+    if (o.accel != "kvm") p.tries.push_back("tcg");
+    return p;
+}
+
+void launch(Pending& p, const Journal& journal) {
+    fs::remove(p.g.run_dir / "agent.sock");
+    for (const GuestLink& l : p.o.links) fs::remove(l.local);
+    p.b = start_qemu(p.o, p.tries[p.next++], p.g.run_dir, journal);
+}
+
+// Wait for its hello; on failure the next accelerator, else throw.
+Guest finish(Pending& p, const Journal& journal) {
+    for (;;) {
+        const std::string& accel = p.tries[p.next - 1];
+        // A KVM that cannot boot this kernel hangs or aborts early: a shorter wait before TCG.
+        const auto wait = accel == "kvm" && p.next < p.tries.size() ? std::chrono::milliseconds(30s) : std::chrono::milliseconds(p.o.boot_timeout);
+        try {
+            const Booted b = std::exchange(p.b, Booted{});
+            p.g.agent = std::make_unique<AgentHost>(p.o.name, b.stream, b.qemu, wait, 60s);
+            p.g.accel = accel;
+            return std::move(p.g);
+        } catch (const std::exception& e) {
+            p.why += fmt::format("{}with {}: {}; its console:{}", p.why.empty() ? "" : "; ", accel, e.what(), tail_of(p.g.run_dir / "console.log", 12));
+            const std::string err = tail_of(p.g.run_dir / "share" / "err", 5);
+            if (!err.empty()) p.why += "\n  the guest's command said:" + err;
+            const std::string setup = tail_of(p.g.run_dir / "share" / "setup.log", 8);
+            if (!setup.empty()) p.why += "\n  its set-up's output ended:" + setup;
+        }
+        if (p.next >= p.tries.size())
+            throw std::runtime_error(fmt::format("guest {} ({}, kernel {}) did not start its agent: {}", p.o.name, p.o.image.string(),
+                                                 p.g.manifest.value("kernel_release", "?"), p.why));
+        launch(p, journal);
+    }
+}
+
+// A started QEMU whose agent was never taken over (another guest failed first).
+void abandon(Pending& p) {
+    if (p.b.qemu > 0) {
+        kill(p.b.qemu, SIGKILL);
+        waitpid(p.b.qemu, nullptr, 0);
+    }
+    if (p.b.stream >= 0) close(p.b.stream);
+    p.b = {};
+}
+
+}  // namespace
+
+Guest boot_guest(const GuestOptions& o, const Journal& journal) { return std::move(boot_guests({o}, journal).front()); }
+
+std::vector<Guest> boot_guests(const std::vector<GuestOptions>& options, const Journal& journal) {
+    std::vector<Pending> pending;
+    for (const GuestOptions& o : options) pending.push_back(prepare_guest(o, journal));
+    std::vector<Guest> up;
+    try {
+        for (Pending& p : pending) launch(p, journal);
+        for (Pending& p : pending) up.push_back(finish(p, journal));
+    } catch (...) {
+        for (Pending& p : pending) abandon(p);
+        throw;  // `up` ends its guests as it goes
+    }
+    return up;
 }
 
 }  // namespace ilk

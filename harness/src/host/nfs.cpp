@@ -1,0 +1,231 @@
+#include "host/nfs.h"
+
+#include <fcntl.h>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "ilk/plugin.h"
+#include "journal.h"
+
+namespace ilk {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kMountRoot = "/mnt/ilk";
+
+bool is_nfs(const NetworkMountDescriptor& m) { return std::string_view(m.server) == "kernel-nfsd"; }
+
+// The server guest: kernel nfsd exporting a tmpfs, one export per network
+// mount, in the start order nfs-utils wants (rpcbind, statd, exports, mountd,
+// nfsdcld, nfsd). Short grace and lease times keep hand-overs quick; nfsdcld
+// must be the client tracker (a silent fall-back would change what a server
+// restart keeps).
+std::string server_setup(const std::vector<const NetworkMountDescriptor*>& mounts) {
+    std::string s =
+        "set -e\n"
+        "modprobe lockd nlm_grace_period=10\n"
+        "modprobe nfsd\n"
+        "mount -t nfsd nfsd /proc/fs/nfsd\n"
+        "mkdir -p /export /run/rpcbind\n"
+        "mount -t tmpfs -o size=64m,mode=0755 tmpfs /export\n"
+        ": >/etc/exports\n";
+    for (size_t i = 0; i < mounts.size(); ++i)
+        if (is_nfs(*mounts[i]))
+            s += fmt::format("mkdir -p '/export/{0}'\necho '/export/{0} 10.0.0.0/16({1},fsid={2})' >>/etc/exports\n", mounts[i]->name,
+                             mounts[i]->export_options, i + 1);
+    s += "printf '[nfsd]\\ngrace-time=10\\nlease-time=10\\n' >/etc/nfs.conf\n"
+         "rpcbind -w\n"
+         "rpc.statd\n"
+         "exportfs -ra\n"
+         "rpc.mountd\n"
+         "mount -t rpc_pipefs rpc_pipefs /var/lib/nfs/rpc_pipefs\n"
+         "nfsdcld -F >/run/nfsdcld.log 2>&1 &\n"
+         "sleep 1\n"
+         "rpc.nfsd 8\n"
+         "i=0\n"
+         "until dmesg | grep -q 'Using nfsdcld client tracking'; do\n"
+         "  i=$((i + 1))\n"
+         "  if [ $i -ge 20 ]; then dmesg | grep -i nfsd; cat /run/nfsdcld.log; echo 'nfsd is not using nfsdcld client tracking' >&2; exit 1; fi\n"
+         "  sleep 1\n"
+         "done\n"
+         "echo \"lease $(cat /proc/fs/nfsd/nfsv4leasetime) s; versions $(cat /proc/fs/nfsd/versions)\"\n"
+         "cat /etc/exports\n";
+    return s;
+}
+
+// A client: NFSv3 locking needs its own rpcbind and statd.
+std::string client_setup() {
+    return "set -e\n"
+           "modprobe nfsv3\n"
+           "modprobe nfsv4\n"
+           "mkdir -p /run/rpcbind\n"
+           "rpcbind -w\n"
+           "rpc.statd\n";
+}
+
+std::string first_line(const std::string& s) {
+    std::string line = s.substr(0, s.find('\n'));
+    return line.empty() ? s : line;
+}
+
+// The /proc/mounts line for `dir`: fstype and options.
+std::pair<std::string, std::string> mounted_at(const std::string& proc_mounts, const std::string& dir) {
+    std::istringstream in(proc_mounts);
+    std::pair<std::string, std::string> found;
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream f(line);
+        std::string source, where, type, options;
+        if (f >> source >> where >> type >> options && where == dir) found = {type, options};  // the last one wins, as in the kernel
+    }
+    return found;
+}
+
+// The server refuses new locks during its grace period after it starts (NLM
+// and NFSv4 alike: nfsd asks locks_in_grace(), which lockd's grace keeps true):
+// take a blocking fcntl lock on `file` from `client`, so the probes start after
+// it. Empty when granted, else what happened.
+std::string wait_for_first_lock(AgentHost& client, const std::string& file) {
+    const AgentHost::RemoteActor a = client.actor_spawn();
+    ActorRequest open{ActorCmd::open_file};
+    open.arg = O_RDWR | O_CREAT;
+    std::snprintf(open.path, sizeof open.path, "%s", file.c_str());
+    const ActorReply opened = client.actor_call(a, open, 10s);
+    std::string why;
+    if (opened.result.status != OpStatus::ok) {
+        why = fmt::format("open: {}", opened.result.message);
+    } else {
+        ActorRequest lock{ActorCmd::lock};
+        lock.fd = static_cast<std::int32_t>(opened.value);
+        lock.arg = 1;  // wait
+        std::snprintf(lock.primitive, sizeof lock.primitive, "fcntl");
+        const ActorReply got = client.actor_call(a, lock, 60s);
+        if (got.result.status != OpStatus::ok) why = fmt::format("fcntl F_SETLKW: {}", got.result.message);
+    }
+    client.actor_end(a);
+    return why;
+}
+
+}  // namespace
+
+NfsLab::NfsLab(const fs::path& image, const std::vector<const NetworkMountDescriptor*>& mounts, const Journal& journal,
+               std::chrono::seconds boot_timeout) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const fs::path links = journal.scratch() / "links";
+    fs::create_directories(links);
+    fs::permissions(links, fs::perms::owner_all);
+    GuestOptions server, a, b;
+    server.name = "nfs-server";
+    a.name = "nfs-client-a";
+    b.name = "nfs-client-b";
+    for (GuestOptions* o : {&server, &a, &b}) {
+        o->image = image;
+        o->boot_timeout = boot_timeout;
+    }
+    server.links = {{links / "server-a", links / "client-a", "52:54:00:00:01:01", "10.0.1.1/24"},
+                    {links / "server-b", links / "client-b", "52:54:00:00:02:01", "10.0.2.1/24"}};
+    a.links = {{links / "client-a", links / "server-a", "52:54:00:00:01:02", "10.0.1.2/24"}};
+    b.links = {{links / "client-b", links / "server-b", "52:54:00:00:02:02", "10.0.2.2/24"}};
+    server.setup = server_setup(mounts);
+    a.setup = b.setup = client_setup();
+    // host-9p mounts: a directory of ours, offered to both clients under one tag each.
+    std::map<std::string, std::string> tag_of;
+    for (const NetworkMountDescriptor* m : mounts) {
+        if (is_nfs(*m)) continue;
+        const std::string tag = fmt::format("ilk9p{}", tag_of.size());
+        const fs::path dir = journal.scratch() / fmt::format("9p-{}", tag_of.size());
+        fs::create_directories(dir);
+        for (GuestOptions* o : {&a, &b}) o->offered.emplace_back(dir, tag);
+        tag_of[m->name] = tag;
+        host_dirs_[m->name] = dir;
+    }
+    guests_ = boot_guests({server, a, b}, journal);
+    boot_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    for (const NetworkMountDescriptor* m : mounts) {
+        NfsMount& nm = mounts_[m->name];
+        nm.name = m->name;
+        nm.dir = fmt::format("{}/{}", kMountRoot, m->name);
+        nm.export_path = is_nfs(*m) ? fmt::format("/export/{}", m->name) : host_dirs_.at(m->name).string();
+        nm.export_options = m->export_options;
+        nm.asked = m->mount_options;
+        std::vector<std::string> applied;
+        for (int c = 0; c < 2 && nm.error.empty(); ++c) {
+            AgentHost& client = this->client(c);
+            const std::string source = is_nfs(*m) ? fmt::format("10.0.{}.1:{}", c + 1, nm.export_path) : tag_of.at(m->name);
+            const std::vector<std::string> mount = is_nfs(*m) ? std::vector<std::string>{"mount.nfs", source, nm.dir, "-o", m->mount_options}
+                                                              : std::vector<std::string>{"mount", "-t", "9p", "-o", m->mount_options, source, nm.dir};
+            AgentHost::Ran r = client.exec({"mkdir", "-p", nm.dir}, 10s);
+            if (r.rc == 0) r = client.exec(mount, 120s);
+            if (r.rc != 0) {
+                nm.error = fmt::format("{} on {} exited {}: {}", fmt::join(mount, " "), client.name(), r.rc,
+                                       first_line(r.err.empty() ? r.out : r.err));
+                break;
+            }
+            const auto [type, options] = mounted_at(client.exec({"cat", "/proc/mounts"}, 10s).out, nm.dir);
+            if (type.empty()) {
+                nm.error = fmt::format("{} said it mounted {} on {}, but {}'s /proc/mounts has no such mount", mount[0], source, nm.dir,
+                                       client.name());
+                break;
+            }
+            nm.fstype = type;
+            applied.push_back(options);
+        }
+        if (nm.error.empty()) {
+            // The server refuses new locks in its grace period (NLM, NFSv4) after
+            // it starts: wait it out once, with a lock taken and dropped on
+            // client A, so that no probe step times out on it.
+            const auto w0 = std::chrono::steady_clock::now();
+            const std::string waited = wait_for_first_lock(client(0), nm.dir + "/.ilk-lab-ready");
+            nm.ready_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+            if (!waited.empty())
+                nm.note = fmt::format("a first lock on {} was not granted within 60 s ({}); probes may meet the server's grace period",
+                                      nm.dir, waited);
+            nm.applied = applied.at(0);
+            // The clients differ in their own addresses only (clientaddr=, addr=, mountport=): other differences are noted.
+            auto without_addresses = [](const std::string& o) {
+                std::string out;
+                std::istringstream in(o);
+                for (std::string opt; std::getline(in, opt, ',');)
+                    if (opt.rfind("clientaddr=", 0) != 0 && opt.rfind("addr=", 0) != 0 && opt.rfind("mountaddr=", 0) != 0) out += opt + ",";
+                return out;
+            };
+            if (without_addresses(applied.at(1)) != without_addresses(applied.at(0)))
+                nm.note += fmt::format("{}{} applied other options: {}", nm.note.empty() ? "" : "; ", this->client(1).name(), applied.at(1));
+        }
+    }
+}
+
+json NfsLab::describe(const std::string& name) const {
+    const NfsMount& m = mounts_.at(name);
+    auto guest_json = [&](int i) {
+        const Guest& g = guests_.at(i);
+        return json{{"name", g.agent->name()}, {"kernel", g.agent->hello().value("kernel", "")}, {"accel", g.accel},
+                    {"image_key", g.manifest.value("key", "")}};
+    };
+    json mount{{"dir", m.dir}, {"asked", m.asked}, {"fstype", m.fstype}, {"applied", m.applied},
+               {"first_lock_s", std::round(m.ready_s * 10) / 10}};
+    if (!m.error.empty()) mount["error"] = m.error;
+    if (!m.note.empty()) mount["note"] = m.note;
+    const json server = host_dirs_.count(name)
+                            ? json{{"implementation", "host-9p"}, {"export", m.export_path},
+                                   {"network", "virtio-9p: QEMU serves the host directory to each client guest"}}
+                            : json{{"guest", guest_json(0)}, {"implementation", "kernel-nfsd"}, {"export", m.export_path},
+                                   {"export_options", m.export_options},
+                                   {"network", "point-to-point -netdev dgram links over Unix sockets"}};
+    return json{{"kind", host_dirs_.count(name) ? "9p" : "nfs"},
+                {"server", server},
+                {"clients", json::array({guest_json(1), guest_json(2)})},
+                {"mount", mount},
+                {"lab_boot_s", std::round(boot_seconds_ * 10) / 10}};
+}
+
+}  // namespace ilk
