@@ -51,6 +51,7 @@ inline const std::vector<std::string>& client_lock_fact_names() {
     static const std::vector<std::string> names{
         "excludes_other_client",    // A holds it on client A; B on client B is kept out
         "released_on_holder_kill",  // A SIGKILLed (its client lives on): B gets it within 2 s
+        "released_on_client_crash", // A's whole client guest SIGKILLed: B gets it within the lab's window
         "conflicts_with",           // followed by .<primitive>: A holds the first, B tries the second
     };
     return names;

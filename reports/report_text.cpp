@@ -45,6 +45,17 @@ std::string probe_report_text(const ProbeReport& r, const TextOptions& o) {
                                 h.value("libc", "?"), h.value("hostname", "?")));
     out += fmt::format("target: {} ({}, {})\n", r.target.value("path", "?"), r.target.value("fstype", "unknown fs"),
                        r.target.value("mount_options", ""));
+    // A network mount (ilk probe --nfs): what was asked, and who served and mounted it.
+    if (const auto m = r.target.find("mount"); m != r.target.end() && m->is_object()) {
+        std::string clients;
+        for (const auto& c : r.target.value("clients", nlohmann::json::array()))
+            if (c.is_object()) clients += fmt::format("{}{} ({})", clients.empty() ? "" : ", ", c.value("name", "?"), c.value("kernel", "?"));
+        const nlohmann::json server = r.target.value("server", nlohmann::json::object());
+        out += fmt::format("network mount {}: asked -o {}; served by {} ({}); mounted on {}\n", r.target.value("name", "?"), m->value("asked", ""),
+                           server.is_object() ? server.value("implementation", "?") : "?",
+                           server.is_object() ? server.value("export", "?") : "?", clients.empty() ? "?" : clients);
+    }
+    if (const auto u = r.target.find("unsupported"); u != r.target.end() && u->is_string()) out += pal.bad("not probed: ") + u->get<std::string>() + "\n";
     for (const std::string& c : r.cleaned) out += fmt::format("cleaned up after an earlier run: {}\n", c);
     for (const PluginLoadFailure& f : r.load_failures) out += pal.bad("plugin not loaded: ") + f.library.string() + ": " + f.cause + "\n";
     out += "\n" + pal.head("primitives") + "\n";

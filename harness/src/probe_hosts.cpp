@@ -4,7 +4,11 @@
 #include <signal.h>
 
 #include <chrono>
+#include <algorithm>
+#include <cmath>
 #include <functional>
+#include <map>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -241,6 +245,80 @@ void probe_across_clients(AgentHost& a_host, AgentHost& b_host, const std::strin
                 lock_pair(a, b, fresh("conflict-" + p + "-" + q), p, q, base + "conflicts_with." + q, base, false, out);
             });
         }
+    }
+}
+
+void probe_client_crash(AgentHost& a_host, AgentHost& b_host, const std::vector<CrashMount>& mounts, const std::function<void()>& crash_a,
+                        std::chrono::milliseconds window) {
+    struct Held {
+        FactSet* out;
+        std::string id, primitive, path;
+        json steps = json::array();
+        int bfd = -1;
+        bool pending = false;  // B kept out; waiting for the grant
+        double granted_ms = -1;
+    };
+    std::vector<Held> held;
+    std::vector<std::unique_ptr<RemoteParty>> holders, takers;
+    const std::string b_who = "B (" + b_host.name() + ")", a_who = "A (" + a_host.name() + ")";
+    for (const CrashMount& m : mounts) {
+        if (m.locks.empty()) continue;
+        holders.push_back(std::make_unique<RemoteParty>(a_host, a_who));
+        takers.push_back(std::make_unique<RemoteParty>(b_host, b_who));
+        for (const std::string& p : m.locks) {
+            Held h{m.out, "clients.locks." + p + ".released_on_client_crash", p, m.dir + "/clients-crash-" + p};
+            int fd = -1;
+            OpResult r = holders.back()->open(h.path, fd);
+            if (r.status == OpStatus::ok) r = holders.back()->lock(p, fd);
+            h.steps.push_back(step(a_who, fmt::format("{} lock on {}", p, h.path), r));
+            if (r.status != OpStatus::ok) {
+                (*m.out)[h.id] = unmeasured_fact(h.id, fmt::format("A could not take the {} lock: {}", p, r.message), {{"steps", h.steps}});
+                continue;
+            }
+            r = takers.back()->open(h.path, h.bfd);
+            if (r.status == OpStatus::ok) r = takers.back()->lock(p, h.bfd);
+            h.steps.push_back(step(b_who, p + " try-lock on the same file", r));
+            if (r.status == OpStatus::busy) {
+                h.pending = true;
+            } else {
+                (*m.out)[h.id] = unmeasured_fact(
+                    h.id, r.status == OpStatus::ok ? "B was never kept out, so there is no release to see" : "B's try-lock failed: " + std::string(r.message),
+                    {{"steps", h.steps}});
+            }
+            held.push_back(std::move(h));
+        }
+    }
+    if (std::none_of(held.begin(), held.end(), [](const Held& h) { return h.pending; })) return;
+    crash_a();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (Held& h : held)
+        if (h.pending) h.steps.push_back({{"who", a_who}, {"did", "its whole guest SIGKILLed"}, {"saw", "gone"}});
+    // B tries every pending lock in turn until granted or the window ends.
+    size_t taker = 0;
+    std::map<FactSet*, size_t> taker_of;
+    for (const CrashMount& m : mounts)
+        if (!m.locks.empty()) taker_of[m.out] = taker++;
+    for (bool any = true; any && std::chrono::steady_clock::now() - t0 < window;) {
+        any = false;
+        for (Held& h : held) {
+            if (!h.pending || h.granted_ms >= 0) continue;
+            const OpResult r = takers[taker_of[h.out]]->lock(h.primitive, h.bfd);
+            if (r.status == OpStatus::ok) {
+                h.granted_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+                h.steps.push_back(step(b_who, h.primitive + " try-lock until granted", r));
+            } else {
+                any = true;
+                if (r.status != OpStatus::busy) h.steps.push_back(step(b_who, h.primitive + " try-lock", r));
+            }
+        }
+        if (any) std::this_thread::sleep_for(200ms);
+    }
+    for (Held& h : held) {
+        if (!h.pending) continue;
+        json evidence{{"steps", h.steps}, {"window_ms", window.count()}};
+        if (h.granted_ms >= 0) evidence["released_after_ms"] = std::round(h.granted_ms);
+        else evidence["note"] = fmt::format("B was still kept out {} s after A's client died", window.count() / 1000);
+        (*h.out)[h.id] = measured_fact(h.id, h.granted_ms >= 0, evidence);
     }
 }
 

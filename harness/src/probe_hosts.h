@@ -4,6 +4,8 @@
 // is SIGKILLed, does B see A's segment key, what does kill(A, 0) say to B.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,19 @@ inline const std::vector<std::string>& host_fact_names() {
 // clients.locks.<P>.conflicts_with.<Q> (A holds P, B tries Q).
 void probe_across_clients(AgentHost& a_host, AgentHost& b_host, const std::string& dir, const std::vector<std::string>& locks,
                           FactSet& out);
+
+// The holder's whole client crashes: on each mount, A (on a_host) holds every
+// lock primitive of its `locks` on a file of its own, B (on b_host) is kept out;
+// then crash_a() kills A's host, and B tries until each is granted or `window`
+// passes. Fact: clients.locks.<P>.released_on_client_crash (evidence: ms to
+// the grant). Kills a_host: the last act on it.
+struct CrashMount {
+    std::string dir;
+    std::vector<std::string> locks;
+    FactSet* out;
+};
+void probe_client_crash(AgentHost& a_host, AgentHost& b_host, const std::vector<CrashMount>& mounts, const std::function<void()>& crash_a,
+                        std::chrono::milliseconds window);
 
 void probe_across_hosts(Lab& lab, AgentHost& other, const std::vector<const Primitive*>& locks,
                         const std::vector<const Primitive*>& segments, FactSet& out);

@@ -96,8 +96,9 @@ std::string check_network_mount(const NetworkMountDescriptor& m) {
     if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-=") != std::string_view::npos ||
         name.front() == '.' || name.front() == '-')
         return fmt::format("network mount '{}': name it with letters, digits, '.', '_', '-' and '=' (it becomes a path in the guests)", name);
-    if (!m.server || (std::string_view(m.server) != "kernel-nfsd" && std::string_view(m.server) != "host-9p"))
-        return fmt::format("network mount '{}': server '{}' is not one this ilk can run (known: kernel-nfsd, host-9p)", name,
+    static const std::vector<std::string_view> servers{"kernel-nfsd", "nfs-ganesha", "host-9p"};
+    if (!m.server || std::find(servers.begin(), servers.end(), std::string_view(m.server)) == servers.end())
+        return fmt::format("network mount '{}': server '{}' is not one this ilk can run (known: kernel-nfsd, nfs-ganesha, host-9p)", name,
                            m.server ? m.server : "");
     // Options go into exports(5) and onto mount's command line: no spaces, quotes, parentheses or shell.
     for (const char* o : {m.export_options, m.mount_options})

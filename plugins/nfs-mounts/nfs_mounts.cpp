@@ -33,6 +33,9 @@ const ilk::NetworkMountDescriptor kMounts[] = {
     {"nfs4.2-local_lock=all", "NFSv4.2 asked for local_lock=all (nfs(5) lists local_lock for NFSv2/v3 only)", "kernel-nfsd", kExport,
      "vers=4.2,local_lock=all," ILK_NFS_TIMEOUTS,
      "nfs(5): local_lock is listed under \"Options for NFS versions 2 and 3 only\"; what the kernel applies is recorded from /proc/mounts"},
+    {"ganesha4.2", "NFSv4.2 served by nfs-ganesha (user space, VFS FSAL): a second, independent server", "nfs-ganesha",
+     "Access_Type=RW,Squash=No_Root_Squash,SecType=sys,Transports=TCP", "vers=4.2,port=2050," ILK_NFS_TIMEOUTS,
+     "nfs(5): vers=4.2, port=; ganesha-export-config(8) (Access_Type, Squash); RFC 7862"},
     {"9p", "a host directory shared with both client guests over virtio-9p (a VM's shared volume)", "host-9p", "",
      "trans=virtio,version=9p2000.L,cache=none",
      "Linux Documentation/filesystems/9p.rst (cache=none: no caching; locks are forwarded as 9P2000.L TLOCK requests to the "

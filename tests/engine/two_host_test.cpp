@@ -159,6 +159,14 @@ TEST_F(TwoHosts, AnAgentThatDiesIsAnErrorNamingIt) {
     EXPECT_THROW(ilk::AgentHost("nowhere", {"/nonexistent/ilk", "agent", "--fd", "3"}, journal_), std::runtime_error);
 }
 
+// A fact's value, expected measured (else the test says why it was not).
+nlohmann::json measured_value(const ilk::FactSet& facts, const std::string& id) {
+    const auto it = facts.find(id);
+    if (it == facts.end()) throw std::runtime_error("no fact " + id);
+    EXPECT_TRUE(it->second.measured) << id << ": " << it->second.reason;
+    return it->second.value;
+}
+
 // ilk probe across the hosts: A here, B on the agent, each fact an act of both.
 TEST_F(TwoHosts, ProbeFactsAcrossHosts) {
     ilk::Lab lab(*registry_, *journal_, journal_->scratch());
@@ -171,12 +179,7 @@ TEST_F(TwoHosts, ProbeFactsAcrossHosts) {
     ASSERT_EQ(segments.size(), 1u);
     ilk::FactSet facts;
     ilk::probe_across_hosts(lab, *agent_, locks, segments, facts);
-    auto value = [&](const std::string& id) {
-        const auto it = facts.find(id);
-        if (it == facts.end()) throw std::runtime_error("no fact " + id);
-        EXPECT_TRUE(it->second.measured) << id << ": " << it->second.reason;
-        return it->second.value;
-    };
+    auto value = [&](const std::string& id) { return measured_value(facts, id); };
     for (const char* p : {"flock", "ofd"}) {
         EXPECT_EQ(value(fmt::format("hosts.locks.{}.excludes_other_host", p)), true) << p;
         EXPECT_EQ(value(fmt::format("hosts.locks.{}.released_on_holder_kill", p)), true) << p;
@@ -210,12 +213,7 @@ TEST_F(TwoHosts, TheAgentRunsAProgramAndEndsItAtItsTimeout) {
 TEST_F(TwoHosts, ProbeFactsAcrossClients) {
     ilk::FactSet facts;
     ilk::probe_across_clients(*agent_, *agent_, journal_->scratch().string(), {"flock", "ofd"}, facts);
-    auto value = [&](const std::string& id) {
-        const auto it = facts.find(id);
-        if (it == facts.end()) throw std::runtime_error("no fact " + id);
-        EXPECT_TRUE(it->second.measured) << id << ": " << it->second.reason;
-        return it->second.value;
-    };
+    auto value = [&](const std::string& id) { return measured_value(facts, id); };
     for (const char* p : {"flock", "ofd"}) {
         EXPECT_EQ(value(fmt::format("clients.locks.{}.excludes_other_client", p)), true) << p;
         EXPECT_EQ(value(fmt::format("clients.locks.{}.released_on_holder_kill", p)), true) << p;

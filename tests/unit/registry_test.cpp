@@ -31,9 +31,9 @@ TEST(Registry, LoadsAllShippedPlugins) {
     EXPECT_EQ(r.of_kind(ilk::PrimitiveKind::segment).size(), 3u);
     // nfs-mounts: network mounts only (API version 3).
     for (const char* name : {"nfs3", "nfs4.0", "nfs4.1", "nfs4.2", "nfs3-nolock", "nfs3-local_lock=flock", "nfs3-local_lock=posix",
-                             "nfs4.2-local_lock=all", "9p"})
+                             "nfs4.2-local_lock=all", "ganesha4.2", "9p"})
         EXPECT_NE(r.find_network_mount(name), nullptr) << name;
-    EXPECT_EQ(r.network_mounts().size(), 9u);
+    EXPECT_EQ(r.network_mounts().size(), 10u);
 }
 
 TEST(Registry, WrongApiVersionIsRejectedByName) {
@@ -182,7 +182,7 @@ TEST(Descriptor, NetworkMountsAreCheckedAsTheyBecomePathsAndCommandLines) {
     EXPECT_NE(with([](auto& m) { m.name = "../etc"; }).find("name it with letters"), std::string::npos);
     EXPECT_NE(with([](auto& m) { m.name = "-o"; }).find("name it with letters"), std::string::npos);
     EXPECT_NE(with([](auto& m) { m.name = ""; }).find("has no name"), std::string::npos);
-    EXPECT_NE(with([](auto& m) { m.server = "ganesha"; }).find("not one this ilk can run (known: kernel-nfsd, host-9p)"), std::string::npos);
+    EXPECT_NE(with([](auto& m) { m.server = "ganesha"; }).find("not one this ilk can run (known: kernel-nfsd, nfs-ganesha, host-9p)"), std::string::npos);
     EXPECT_NE(with([](auto& m) { m.export_options = "rw) * (rw"; }).find("must be words, digits"), std::string::npos);
     EXPECT_NE(with([](auto& m) { m.mount_options = "vers=3 ; reboot"; }).find("must be words, digits"), std::string::npos);
     EXPECT_NE(with([](auto& m) { m.mount_options = nullptr; }).find("must be words, digits"), std::string::npos);

@@ -70,11 +70,13 @@ TEST(ProbeReportJson, DocumentationNamesEveryFact) {
         std::stringstream ss;
         ss << doc.rdbuf();
         const std::string text = ss.str();
-        for (const auto* names : {&ilk::lock_fact_names(), &ilk::segment_fact_names(), &ilk::process_fact_names()})
+        for (const auto* names : {&ilk::lock_fact_names(), &ilk::segment_fact_names(), &ilk::process_fact_names(),
+                                  &ilk::client_lock_fact_names()})
             for (const std::string& name : *names) {
                 const bool named = text.find("`" + name + "`") != std::string::npos ||
                                    text.find("`" + name + ".") != std::string::npos ||
-                                   text.find("`process." + name + "`") != std::string::npos;
+                                   text.find("`process." + name + "`") != std::string::npos ||
+                                   text.find(">." + name + "`") != std::string::npos;  // clients.locks.<P>.name
                 EXPECT_TRUE(named) << file << " does not name the fact " << name;
             }
     }
@@ -87,6 +89,25 @@ TEST(ProbeReportText, NamesFactsAndDeviations) {
     EXPECT_NE(t.find("deviation locks.fcntl.excludes_other_process: expected true, observed false"), std::string::npos) << t;
     EXPECT_NE(t.find("claim: Linux fcntl(2) (linux.toml:7)"), std::string::npos) << t;
     EXPECT_EQ(t.find("\033["), std::string::npos) << "no colour codes unless asked";
+}
+
+// A network mount's report (ilk probe --nfs) says what was asked, who served
+// and mounted it, and why it was not probed when it was not.
+TEST(ProbeReportText, NamesTheNetworkMountAndItsLab) {
+    ilk::ProbeReport r = sample();
+    r.target = {{"name", "nfs3-nolock"}, {"path", "/mnt/ilk/nfs3-nolock"}, {"fstype", "nfs"}, {"mount_options", "rw,vers=3,nolock,local_lock=all"},
+                {"server", {{"implementation", "kernel-nfsd"}, {"export", "/export/nfs3-nolock"}}},
+                {"clients", {{{"name", "nfs-client-a"}, {"kernel", "6.1.0-57-amd64"}}, {{"name", "nfs-client-b"}, {"kernel", "6.1.0-57-amd64"}}}},
+                {"mount", {{"asked", "vers=3,nolock"}, {"applied", "rw,vers=3,nolock,local_lock=all"}}}};
+    std::string t = ilk::probe_report_text(r, {false, false});
+    EXPECT_NE(t.find("target: /mnt/ilk/nfs3-nolock (nfs, rw,vers=3,nolock,local_lock=all)"), std::string::npos) << t;
+    EXPECT_NE(t.find("network mount nfs3-nolock: asked -o vers=3,nolock; served by kernel-nfsd (/export/nfs3-nolock); mounted on "
+                     "nfs-client-a (6.1.0-57-amd64), nfs-client-b (6.1.0-57-amd64)"),
+              std::string::npos)
+        << t;
+    r.target["unsupported"] = "mount.nfs exited 32: access denied";
+    t = ilk::probe_report_text(r, {false, false});
+    EXPECT_NE(t.find("not probed: mount.nfs exited 32: access denied"), std::string::npos) << t;
 }
 
 TEST(ProbeReportText, ColourOnlyWhenAsked) {

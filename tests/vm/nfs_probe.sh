@@ -2,7 +2,8 @@
 # vm.nfs-probe: `ilk probe --guest IMAGE --nfs nfs4.2 --nfs nfs3-nolock` boots
 # an NFS lab (a kernel-nfsd server guest and two client guests on their own
 # point-to-point links), mounts both network mounts on both clients, probes
-# each from client A and across the two clients (clients.*), compares with the
+# each from client A and across the two clients (clients.*, last of all client
+# A's whole guest killed while it holds its locks), compares with the
 # platform profile's NFS claims, and ends the guests. The kit must tell the two
 # apart: on nfs4.2 every lock keeps the other client out, on nfs3-nolock none
 # does (nfs(5)). Also: bad --nfs input, and a kit SIGKILLed while its lab boots
@@ -68,6 +69,11 @@ for name, want in (("nfs4.2", True), ("nfs3-nolock", False)):
         if f["value"] != want: fail(f"{name}: clients.locks.{p}.excludes_other_client is {f['value']}, nfs(5) says {want}")
         who = " ".join(s.get("who", "") for s in f["evidence"]["steps"])
         if "nfs-client-a" not in who or "nfs-client-b" not in who: fail(f"{name}: not an act of both clients: {who}")
+        f = r["facts"].get(f"clients.locks.{p}.released_on_client_crash")
+        if want and (not f or f.get("value") is not True or "released_after_ms" not in f["evidence"]):
+            fail(f"{name}: clients.locks.{p}.released_on_client_crash (client A's guest killed; NFSv4 lease): {f}")
+        if not want and (not f or f.get("measured")):
+            fail(f"{name}: clients.locks.{p}.released_on_client_crash measured where B was never kept out: {f}")
         f = r["facts"].get(f"locks.{p}.excludes_other_process")
         if not f or f.get("value") is not True: fail(f"{name}: locks.{p}.excludes_other_process on one client: {f}")
     # The profile's NFS claims were compared on this target, and hold.

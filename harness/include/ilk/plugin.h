@@ -182,9 +182,12 @@ struct TargetKindDescriptor {
 struct NetworkMountDescriptor {
     const char* name;            // "nfs4.2", "nfs3-nolock": letters, digits, '.', '_', '-' and '='
     const char* summary;         // one line for `ilk list targets`
-    const char* server;          // "kernel-nfsd": the server guest exports it; "host-9p": a host directory QEMU
+    const char* server;          // "kernel-nfsd": the server guest exports it; "nfs-ganesha": nfs-ganesha in the
+                                 // server guest does (NFSv4, port 2050); "host-9p": a host directory QEMU
                                  // shares with both clients over virtio-9p (no server guest's part)
-    const char* export_options;  // exports(5) options of its export, e.g. "rw,sync,no_subtree_check,no_root_squash"; "" for host-9p
+    const char* export_options;  // kernel-nfsd: exports(5) options, e.g. "rw,sync,no_subtree_check,no_root_squash";
+                                 // nfs-ganesha: EXPORT block keys as key=value, e.g. "Access_Type=RW,Squash=No_Root_Squash";
+                                 // "" for host-9p
     const char* mount_options;   // what the clients ask for: nfs(5) options, e.g. "vers=3,nolock,soft,timeo=100,retrans=3";
                                  // for host-9p mount -t 9p options, e.g. "trans=virtio,version=9p2000.L,cache=none"
     const char* source;          // the documentation that says what these options mean, e.g. "nfs(5): nolock"

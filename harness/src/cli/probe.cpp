@@ -84,9 +84,8 @@ void probe_with_guest(const ilk::Registry& registry, const ilk::Journal& journal
 
 // One network mount in the NFS lab: client A's own probe of the mount (ilk
 // probe in that guest: two processes on one client), then the facts across
-// the two clients, compared with the profile here.
-ilk::ProbeReport probe_network_mount(ilk::NfsLab& lab, const std::string& name, const ilk::PlatformProfile& profile,
-                                     const std::vector<std::string>& primitives) {
+// the two clients (compared with the profile once the lab is done).
+ilk::ProbeReport probe_network_mount(ilk::NfsLab& lab, const std::string& name, const std::vector<std::string>& primitives) {
     ilk::ProbeReport report;
     const ilk::NfsMount& m = lab.mount(name);
     const auto t0 = std::chrono::steady_clock::now();
@@ -109,6 +108,8 @@ ilk::ProbeReport probe_network_mount(ilk::NfsLab& lab, const std::string& name, 
     report.target = lab.describe(name);
     report.target["name"] = name;
     report.target["path"] = m.dir;
+    report.target["fstype"] = m.fstype;
+    report.target["mount_options"] = m.applied;
     if (!failed.empty()) {
         report.target["unsupported"] = failed;
         std::cerr << "ilk probe: network mount " << name << " not probed: " << failed << "\n";
@@ -117,11 +118,6 @@ ilk::ProbeReport probe_network_mount(ilk::NfsLab& lab, const std::string& name, 
         for (const ilk::PrimitiveStatus& s : report.primitives)
             if (s.supported && s.kind == "lock") locks.push_back(s.name);
         ilk::probe_across_clients(lab.client(0), lab.client(1), m.dir, locks, report.facts);
-    }
-    if (!profile.name.empty()) {
-        report.profile = profile.name;
-        report.profile_file = profile.file;
-        report.comparisons = ilk::compare(profile, report.facts, name);
     }
     report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return report;
@@ -140,7 +136,24 @@ std::vector<ilk::ProbeReport> probe_network_mounts(const ilk::Registry& registry
         ilk::NfsLab lab(std::filesystem::absolute(a.guest), mounts, journal, std::chrono::seconds(a.guest_timeout));
         for (const ilk::NetworkMountDescriptor* m : mounts) {
             if (ilk::g_interrupted) break;
-            reports.push_back(probe_network_mount(lab, m->name, profile, a.primitives));
+            reports.push_back(probe_network_mount(lab, m->name, a.primitives));
+        }
+        // Last, as it ends client A: its whole guest crashes while it holds a
+        // lock of each kind on every mount. 30 s is three NFSv4 leases here.
+        std::vector<ilk::CrashMount> crash;
+        for (ilk::ProbeReport& r : reports) {
+            if (r.target.contains("unsupported")) continue;
+            ilk::CrashMount c{r.target.value("path", ""), {}, &r.facts};
+            for (const ilk::PrimitiveStatus& s : r.primitives)
+                if (s.supported && s.kind == "lock") c.locks.push_back(s.name);
+            crash.push_back(std::move(c));
+        }
+        if (!ilk::g_interrupted) {
+            try {
+                ilk::probe_client_crash(lab.client(0), lab.client(1), crash, [&] { lab.client(0).crash(); }, std::chrono::seconds(30));
+            } catch (const std::exception& e) {
+                std::cerr << "ilk probe: the client crash could not be measured: " << e.what() << "\n";
+            }
         }
     } catch (const std::exception& e) {
         std::cerr << "ilk probe: the NFS lab did not come up: " << e.what() << "\n";
@@ -151,6 +164,12 @@ std::vector<ilk::ProbeReport> probe_network_mounts(const ilk::Registry& registry
             reports.push_back(std::move(r));
         }
     }
+    for (ilk::ProbeReport& r : reports)
+        if (!profile.name.empty()) {
+            r.profile = profile.name;
+            r.profile_file = profile.file;
+            r.comparisons = ilk::compare(profile, r.facts, r.target.value("name", ""));
+        }
     return reports;
 }
 

@@ -120,6 +120,15 @@ void AgentHost::end_owner() {
     }
 }
 
+void AgentHost::crash() {
+    if (pid_ > 0) {
+        kill(pid_, SIGKILL);  // our own child, not yet reaped: its PID is still ours
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+    lost("its host was crashed on purpose (SIGKILL)");
+}
+
 void AgentHost::lost(const std::string& why) {
     error_ = fmt::format("agent {} is gone: {}", name_, why);
     stream_.close();

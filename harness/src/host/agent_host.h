@@ -32,6 +32,9 @@ public:
     ~AgentHost() override;  // bye, then the agent process is ended
 
     std::string name() const override { return name_; }
+    // The agent's whole host dies at once (a client crash): its owner process,
+    // our own child (a guest's QEMU), is SIGKILLed and reaped, unannounced.
+    void crash();
     const nlohmann::json& hello() const { return hello_; }
     bool gone() const { return !stream_.open(); }
 

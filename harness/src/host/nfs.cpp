@@ -22,7 +22,52 @@ namespace {
 
 constexpr const char* kMountRoot = "/mnt/ilk";
 
-bool is_nfs(const NetworkMountDescriptor& m) { return std::string_view(m.server) == "kernel-nfsd"; }
+bool is_knfsd(const NetworkMountDescriptor& m) { return std::string_view(m.server) == "kernel-nfsd"; }
+bool is_ganesha(const NetworkMountDescriptor& m) { return std::string_view(m.server) == "nfs-ganesha"; }
+bool is_nfs(const NetworkMountDescriptor& m) { return is_knfsd(m) || is_ganesha(m); }
+
+// nfs-ganesha listens on an address of its own that both clients route to
+// through their links (the server answers on any of its addresses), on its own
+// port: kernel nfsd keeps 2049 on every address.
+constexpr const char* kGaneshaAddress = "10.0.3.1";
+constexpr int kGaneshaPort = 2050;
+
+// nfs-ganesha's configuration: NFSv4 only, no NLM, the lab's lease and grace,
+// one EXPORT per mount (its key=value options as EXPORT keys). Started before
+// rpc.nfsd, whose rpcbind registrations then stand.
+std::string ganesha_setup(const std::vector<const NetworkMountDescriptor*>& mounts) {
+    std::string exports;
+    for (size_t i = 0; i < mounts.size(); ++i) {
+        if (!is_ganesha(*mounts[i])) continue;
+        std::string keys;
+        std::istringstream in(mounts[i]->export_options);
+        for (std::string kv; std::getline(in, kv, ',');)
+            if (const size_t eq = kv.find('='); eq != std::string::npos) keys += fmt::format(" {} = {};", kv.substr(0, eq), kv.substr(eq + 1));
+        exports += fmt::format("mkdir -p '/export/{0}'\n"
+                               "echo 'EXPORT {{ Export_Id = {1}; Path = \"/export/{0}\"; Pseudo = \"/{0}\"; Protocols = 4;{2} "
+                               "FSAL {{ Name = VFS; }} }}' >>/run/ganesha.conf\n",
+                               mounts[i]->name, i + 1, keys);
+    }
+    if (exports.empty()) return {};
+    return fmt::format(
+        "ip addr add {0}/32 dev lo\n"
+        "mkdir -p /var/lib/nfs/ganesha\n"
+        "printf '[General]\\nDomain = localdomain\\n[Mapping]\\nNobody-User = nobody\\nNobody-Group = nogroup\\n[Translation]\\nMethod = nsswitch\\n' "
+        ">/etc/idmapd.conf\n"
+        "echo 'NFS_CORE_PARAM {{ Protocols = 4; NFS_Port = {1}; Bind_addr = {0}; Enable_NLM = false; Enable_RQUOTA = false; "
+        "Plugins_Dir = \"/usr/lib/x86_64-linux-gnu/ganesha\"; }}' >/run/ganesha.conf\n"
+        "echo 'NFSV4 {{ Lease_Lifetime = 10; Grace_Period = 10; }}' >>/run/ganesha.conf\n"
+        "echo 'LOG {{ Default_Log_Level = EVENT; }}' >>/run/ganesha.conf\n"
+        "{2}"
+        "ganesha.nfsd -f /run/ganesha.conf -L /run/ganesha.log -p /run/ganesha.pid\n"
+        "i=0\n"
+        "until grep -q 'NFS SERVER INITIALIZED' /run/ganesha.log 2>/dev/null; do\n"
+        "  i=$((i + 1))\n"
+        "  if [ $i -ge 30 ]; then tail -n 20 /run/ganesha.log; echo 'nfs-ganesha did not start' >&2; exit 1; fi\n"
+        "  sleep 1\n"
+        "done\n",
+        kGaneshaAddress, kGaneshaPort, exports);
+}
 
 // The server guest: kernel nfsd exporting a tmpfs, one export per network
 // mount, in the start order nfs-utils wants (rpcbind, statd, exports, mountd,
@@ -39,15 +84,16 @@ std::string server_setup(const std::vector<const NetworkMountDescriptor*>& mount
         "mount -t tmpfs -o size=64m,mode=0755 tmpfs /export\n"
         ": >/etc/exports\n";
     for (size_t i = 0; i < mounts.size(); ++i)
-        if (is_nfs(*mounts[i]))
+        if (is_knfsd(*mounts[i]))
             s += fmt::format("mkdir -p '/export/{0}'\necho '/export/{0} 10.0.0.0/16({1},fsid={2})' >>/etc/exports\n", mounts[i]->name,
                              mounts[i]->export_options, i + 1);
     s += "printf '[nfsd]\\ngrace-time=10\\nlease-time=10\\n' >/etc/nfs.conf\n"
          "rpcbind -w\n"
          "rpc.statd\n"
          "exportfs -ra\n"
-         "rpc.mountd\n"
-         "mount -t rpc_pipefs rpc_pipefs /var/lib/nfs/rpc_pipefs\n"
+         "rpc.mountd\n";
+    s += ganesha_setup(mounts);
+    s += "mount -t rpc_pipefs rpc_pipefs /var/lib/nfs/rpc_pipefs\n"
          "nfsdcld -F >/run/nfsdcld.log 2>&1 &\n"
          "sleep 1\n"
          "rpc.nfsd 8\n"
@@ -62,14 +108,17 @@ std::string server_setup(const std::vector<const NetworkMountDescriptor*>& mount
     return s;
 }
 
-// A client: NFSv3 locking needs its own rpcbind and statd.
-std::string client_setup() {
-    return "set -e\n"
-           "modprobe nfsv3\n"
-           "modprobe nfsv4\n"
-           "mkdir -p /run/rpcbind\n"
-           "rpcbind -w\n"
-           "rpc.statd\n";
+// A client: NFSv3 locking needs its own rpcbind and statd; nfs-ganesha's
+// address is reached through the client's link to the server.
+std::string client_setup(const std::string& server_address) {
+    return fmt::format("set -e\n"
+                       "modprobe nfsv3\n"
+                       "modprobe nfsv4\n"
+                       "ip route add {}/32 via {}\n"
+                       "mkdir -p /run/rpcbind\n"
+                       "rpcbind -w\n"
+                       "rpc.statd\n",
+                       kGaneshaAddress, server_address);
 }
 
 std::string first_line(const std::string& s) {
@@ -135,7 +184,8 @@ NfsLab::NfsLab(const fs::path& image, const std::vector<const NetworkMountDescri
     a.links = {{links / "client-a", links / "server-a", "52:54:00:00:01:02", "10.0.1.2/24"}};
     b.links = {{links / "client-b", links / "server-b", "52:54:00:00:02:02", "10.0.2.2/24"}};
     server.setup = server_setup(mounts);
-    a.setup = b.setup = client_setup();
+    a.setup = client_setup("10.0.1.1");
+    b.setup = client_setup("10.0.2.1");
     // host-9p mounts: a directory of ours, offered to both clients under one tag each.
     std::map<std::string, std::string> tag_of;
     for (const NetworkMountDescriptor* m : mounts) {
@@ -156,11 +206,14 @@ NfsLab::NfsLab(const fs::path& image, const std::vector<const NetworkMountDescri
         nm.dir = fmt::format("{}/{}", kMountRoot, m->name);
         nm.export_path = is_nfs(*m) ? fmt::format("/export/{}", m->name) : host_dirs_.at(m->name).string();
         nm.export_options = m->export_options;
+        nm.server = m->server;
         nm.asked = m->mount_options;
         std::vector<std::string> applied;
         for (int c = 0; c < 2 && nm.error.empty(); ++c) {
             AgentHost& client = this->client(c);
-            const std::string source = is_nfs(*m) ? fmt::format("10.0.{}.1:{}", c + 1, nm.export_path) : tag_of.at(m->name);
+            const std::string source = is_knfsd(*m)     ? fmt::format("10.0.{}.1:{}", c + 1, nm.export_path)
+                                       : is_ganesha(*m) ? fmt::format("{}:/{}", kGaneshaAddress, m->name)
+                                                        : tag_of.at(m->name);
             const std::vector<std::string> mount = is_nfs(*m) ? std::vector<std::string>{"mount.nfs", source, nm.dir, "-o", m->mount_options}
                                                               : std::vector<std::string>{"mount", "-t", "9p", "-o", m->mount_options, source, nm.dir};
             AgentHost::Ran r = client.exec({"mkdir", "-p", nm.dir}, 10s);
@@ -218,7 +271,7 @@ json NfsLab::describe(const std::string& name) const {
     const json server = host_dirs_.count(name)
                             ? json{{"implementation", "host-9p"}, {"export", m.export_path},
                                    {"network", "virtio-9p: QEMU serves the host directory to each client guest"}}
-                            : json{{"guest", guest_json(0)}, {"implementation", "kernel-nfsd"}, {"export", m.export_path},
+                            : json{{"guest", guest_json(0)}, {"implementation", m.server}, {"export", m.export_path},
                                    {"export_options", m.export_options},
                                    {"network", "point-to-point -netdev dgram links over Unix sockets"}};
     return json{{"kind", host_dirs_.count(name) ? "9p" : "nfs"},

@@ -1,4 +1,5 @@
-// An NFS lab: one server guest running kernel nfsd, two client guests that
+// An NFS lab: one server guest running kernel nfsd (and nfs-ganesha on an
+// address and port of its own, when a mount asks for it), two client guests that
 // mount its exports at the same paths (and host directories offered to both
 // over virtio-9p, for host-9p mounts), linked by point-to-point `-netdev
 // dgram` links (server 10.0.1.1 <-> client A 10.0.1.2, server 10.0.2.1 <->
@@ -25,6 +26,7 @@ struct NetworkMountDescriptor;
 struct NfsMount {
     std::string name;     // the network mount's ("nfs4.2")
     std::string dir;      // where both clients mounted it
+    std::string server;   // kernel-nfsd, nfs-ganesha or host-9p
     std::string export_path, export_options, asked;  // on the server; the options asked for
     std::string applied;  // the options in the clients' /proc/mounts (client A's; B's if they differ, in `note`)
     std::string fstype;   // nfs or nfs4, as /proc/mounts says
