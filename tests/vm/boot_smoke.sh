@@ -9,17 +9,10 @@
 # Exit: 0 PASS, 1 FAIL, 77 skipped (not root, or no QEMU).
 set -euo pipefail
 
-build=${1:-}
-[ -n "$build" ] || { echo "usage: $0 ILK_BUILD_DIR (the directory with bin/ilk)" >&2; exit 2; }
-repo=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/common.sh"
+vm_test_init vm.boot-smoke "the image cache is /var/cache/ilk-guest and dpkg -x keeps owners" "${1:-}"
+
 series=6.1
-
-skip() { echo "SKIP: vm.boot-smoke: $*"; exit 77; }
-fail() { echo "FAIL: vm.boot-smoke: $*"; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (the image cache is /var/cache/ilk-guest and dpkg -x keeps owners)"
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
-command -v python3 >/dev/null || fail "python3 is missing (ci/setup.sh installs it)"
 
 share=$(mktemp -d)
 trap 'rm -rf "$share"' EXIT

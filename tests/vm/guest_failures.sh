@@ -16,14 +16,10 @@
 # Exit: 0 PASS, 1 FAIL, 77 skipped (not root, or no QEMU).
 set -euo pipefail
 
-build=${1:-}
-[ -n "$build" ] || { echo "usage: $0 ILK_BUILD_DIR (the directory with bin/ilk)" >&2; exit 2; }
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-series=6.1
+. "$(dirname "$0")/common.sh"
+vm_test_init vm.guest-failures "the image cache is /var/cache/ilk-guest and dpkg -x keeps owners" "${1:-}"
 
-skip() { echo "SKIP: vm.guest-failures: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (the image cache is /var/cache/ilk-guest and dpkg -x keeps owners)"
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
+series=6.1
 
 work=$(mktemp -d)
 private_cache=""

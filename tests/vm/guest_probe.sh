@@ -10,16 +10,8 @@
 # Exit: 0 PASS, 1 FAIL, 77 skipped (not root, or no QEMU).
 set -euo pipefail
 
-build=${1:?usage: $0 ILK_BUILD_DIR}
-build=$(cd "$build" && pwd)
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-ilk="$build/bin/ilk"
-
-skip() { echo "SKIP: vm.guest-probe: $*"; exit 77; }
-fail() { echo "FAIL: vm.guest-probe: $*"; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (QEMU's 9p share of a kit directory, the image cache)"
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
+. "$(dirname "$0")/common.sh"
+vm_test_init vm.guest-probe "QEMU's 9p share of a kit directory, the image cache" "${1:-}"
 
 work=$(mktemp -d /dev/shm/ilk-guest-probe.XXXXXX)
 chmod 755 "$work"

@@ -9,14 +9,8 @@
 # Exit: 0 PASS, 1 FAIL, 77 skipped (not root, or no QEMU).
 set -euo pipefail
 
-build=${1:-}
-[ -n "$build" ] || { echo "usage: $0 ILK_BUILD_DIR (the directory with bin/ilk)" >&2; exit 2; }
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-
-skip() { echo "SKIP: vm.matrix-smoke: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (kit-made targets mount; the image cache is /var/cache/ilk-guest)"
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
-command -v python3 >/dev/null || { echo "FAIL: vm.matrix-smoke: python3 is missing"; exit 1; }
+. "$(dirname "$0")/common.sh"
+vm_test_init vm.matrix-smoke "kit-made targets mount; the image cache is /var/cache/ilk-guest" "${1:-}"
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -14,16 +14,8 @@
 # Exit: 0 PASS, 1 FAIL, 77 skipped (not root, or no QEMU).
 set -euo pipefail
 
-build=${1:?usage: $0 ILK_BUILD_DIR}
-build=$(cd "$build" && pwd)
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-ilk="$build/bin/ilk"
-
-skip() { echo "SKIP: vm.nfs-probe: $*"; exit 77; }
-fail() { echo "FAIL: vm.nfs-probe: $*"; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (the guest image cache, QEMU guests)"
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"
+. "$(dirname "$0")/common.sh"
+vm_test_init vm.nfs-probe "the guest image cache, QEMU guests" "${1:-}"
 
 work=$(mktemp -d /dev/shm/ilk-nfs-probe.XXXXXX)
 trap 'rm -rf "$work"' EXIT
