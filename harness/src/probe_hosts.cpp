@@ -252,6 +252,7 @@ void probe_client_crash(AgentHost& a_host, AgentHost& b_host, const std::vector<
                         std::chrono::milliseconds window) {
     struct Held {
         FactSet* out;
+        RemoteParty* taker;  // B's actor for this mount
         std::string id, primitive, path;
         json steps = json::array();
         int bfd = -1;
@@ -266,7 +267,7 @@ void probe_client_crash(AgentHost& a_host, AgentHost& b_host, const std::vector<
         holders.push_back(std::make_unique<RemoteParty>(a_host, a_who));
         takers.push_back(std::make_unique<RemoteParty>(b_host, b_who));
         for (const std::string& p : m.locks) {
-            Held h{m.out, "clients.locks." + p + ".released_on_client_crash", p, m.dir + "/clients-crash-" + p};
+            Held h{m.out, takers.back().get(), "clients.locks." + p + ".released_on_client_crash", p, m.dir + "/clients-crash-" + p};
             int fd = -1;
             OpResult r = holders.back()->open(h.path, fd);
             if (r.status == OpStatus::ok) r = holders.back()->lock(p, fd);
@@ -275,8 +276,8 @@ void probe_client_crash(AgentHost& a_host, AgentHost& b_host, const std::vector<
                 (*m.out)[h.id] = unmeasured_fact(h.id, fmt::format("A could not take the {} lock: {}", p, r.message), {{"steps", h.steps}});
                 continue;
             }
-            r = takers.back()->open(h.path, h.bfd);
-            if (r.status == OpStatus::ok) r = takers.back()->lock(p, h.bfd);
+            r = h.taker->open(h.path, h.bfd);
+            if (r.status == OpStatus::ok) r = h.taker->lock(p, h.bfd);
             h.steps.push_back(step(b_who, p + " try-lock on the same file", r));
             if (r.status == OpStatus::busy) {
                 h.pending = true;
@@ -294,15 +295,11 @@ void probe_client_crash(AgentHost& a_host, AgentHost& b_host, const std::vector<
     for (Held& h : held)
         if (h.pending) h.steps.push_back({{"who", a_who}, {"did", "its whole guest SIGKILLed"}, {"saw", "gone"}});
     // B tries every pending lock in turn until granted or the window ends.
-    size_t taker = 0;
-    std::map<FactSet*, size_t> taker_of;
-    for (const CrashMount& m : mounts)
-        if (!m.locks.empty()) taker_of[m.out] = taker++;
     for (bool any = true; any && std::chrono::steady_clock::now() - t0 < window;) {
         any = false;
         for (Held& h : held) {
             if (!h.pending || h.granted_ms >= 0) continue;
-            const OpResult r = takers[taker_of[h.out]]->lock(h.primitive, h.bfd);
+            const OpResult r = h.taker->lock(h.primitive, h.bfd);
             if (r.status == OpStatus::ok) {
                 h.granted_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
                 h.steps.push_back(step(b_who, h.primitive + " try-lock until granted", r));

@@ -43,9 +43,7 @@ public:
     NfsLab(const std::filesystem::path& image, const std::vector<const NetworkMountDescriptor*>& mounts, const Journal& journal,
            std::chrono::seconds boot_timeout);
 
-    AgentHost& server() { return *guests_.at(0).agent; }
     AgentHost& client(int i) { return *guests_.at(1 + i).agent; }  // 0: A, 1: B
-    const Guest& guest(int i) const { return guests_.at(i); }      // 0 server, 1 A, 2 B
     const NfsMount& mount(const std::string& name) const { return mounts_.at(name); }
     // For a probe report's target: the server, both clients, the mount.
     nlohmann::json describe(const std::string& name) const;
