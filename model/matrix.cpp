@@ -56,6 +56,25 @@ std::vector<const FoundViolation*> other_findings(const ScenarioResult& s) {
     return out;
 }
 
+std::vector<NeverTold> never_told_findings(const MatrixReport& r) {
+    std::vector<NeverTold> out;
+    for (const TargetResult& t : r.targets)
+        for (const StrategyCell& c : t.cells)
+            for (const ScenarioResult& s : c.scenarios) {
+                if (!s.never_told) continue;
+                auto it = std::find_if(out.begin(), out.end(), [&](const NeverTold& n) { return n.strategy == c.strategy && n.scenario == s.scenario; });
+                if (it == out.end()) it = out.insert(out.end(), NeverTold{c.strategy, s.scenario, {}, s.holder_saw, s.exposure_ms});
+                it->targets.push_back(t.name);
+                it->exposure_ms = std::max(it->exposure_ms, s.exposure_ms);
+            }
+    return out;
+}
+
+std::string exposure_text(double exposure_ms) {
+    if (exposure_ms < 0) return "not measured";
+    return fmt::format("at least {:.1f} s (until the kit ended the trial: nothing in the holder would have)", exposure_ms / 1000);
+}
+
 namespace {
 
 json scenario_json(const ScenarioResult& s) {
@@ -66,6 +85,11 @@ json scenario_json(const ScenarioResult& s) {
     if (s.verdict == Verdict::UNSUPPORTED) j["matters"] = s.matters;
     if (!s.variant.empty()) j["variant"] = s.variant;
     if (s.found_ms >= 0) j["found_ms"] = s.found_ms;
+    if (s.exposure_ms >= 0) j["exposure_ms"] = s.exposure_ms;
+    if (!s.holder_saw.empty()) {
+        j["holder_saw"] = s.holder_saw;
+        j["never_told"] = s.never_told;
+    }
     if (!s.coverage.empty()) j["coverage"] = s.coverage;
     if (!s.schedule.empty()) j["schedule"] = s.schedule;
     if (!s.transcript.is_null()) j["transcript"] = s.transcript;
@@ -168,6 +192,9 @@ TargetResult read_target(const Reader& t) {
             sr.transcript = s.opt<json>("transcript", nullptr);
             sr.elapsed_ms = s.opt<double>("elapsed_ms", 0);
             sr.found_ms = s.opt<double>("found_ms", -1);
+            sr.exposure_ms = s.opt<double>("exposure_ms", -1);
+            sr.holder_saw = s.opt<std::string>("holder_saw", "");
+            sr.never_told = s.opt<bool>("never_told", false);
             for (size_t q = 0; q < s.size("findings"); ++q) {
                 const Reader f = s.sub("findings", q);
                 sr.findings.push_back({f.get<std::string>("kind"), read_verdict(f), f.opt<std::string>("variant", ""),

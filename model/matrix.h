@@ -55,6 +55,13 @@ struct ScenarioResult {
     double elapsed_ms = 0;
     double found_ms = -1;          // when the counterexample was first found, from the scenario's start (-1: none)
     std::vector<FoundViolation> findings; // every kind of violation found, the worst (above) among them
+    // Two servers at once on a network mount, where the scenario asked the
+    // first holder what it saw: how long both ran before the kit ended the
+    // trial (-1: not measured), what it saw, and whether it was never told (no
+    // error on its I/O, nothing in its client's kernel log): a finding of its own.
+    double exposure_ms = -1;
+    std::string holder_saw;
+    bool never_told = false;
 };
 
 // One strategy x target: the matrix cell. Its verdict is the worst over its
@@ -81,6 +88,7 @@ bool safe_is_partial(const StrategyCell& cell);
 // The kinds of violation a result found besides the one it shows (its own
 // schedule, verdict and variant): what reports list as "also found".
 std::vector<const FoundViolation*> other_findings(const ScenarioResult& s);
+
 
 // One column of the matrix: a target on one platform.
 struct TargetResult {
@@ -153,5 +161,18 @@ bool conflicting(const Column& c, const std::string& strategy);
 // The strategies in the report, in order: those listed in `strategies`,
 // then any a target has a cell for (merged reports).
 std::vector<std::string> strategy_names(const MatrixReport& r);
+
+// Two servers ran at once and the first was never told (ScenarioResult::never_told):
+// one per strategy x scenario, with the targets it happened on, the first
+// result's words and the longest exposure the kit saw.
+struct NeverTold {
+    std::string strategy, scenario;
+    std::vector<std::string> targets;
+    std::string holder_saw;
+    double exposure_ms = -1;
+};
+std::vector<NeverTold> never_told_findings(const MatrixReport& r);
+// "at least 12.1 s" (the kit ended the trial; nothing would have)
+std::string exposure_text(double exposure_ms);
 
 }  // namespace ilk

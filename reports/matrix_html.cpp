@@ -410,6 +410,17 @@ std::string matrix_html(const MatrixReport& r, const WriteOptions&) {
         "<section id=\"matrix\"><h2>Matrix</h2><p class=\"muted\">Strategies down, targets across; open a cell for its scenarios "
         "and evidence.</p>" +
         matrix_html_table(r, columns(r), anchor) + "</section>\n";
+    if (const auto never = never_told_findings(r); !never.empty()) {
+        out += "<section id=\"never-told\"><h2>Never told</h2><p>Two servers held the data directory at once on a network mount, and "
+               "the first one's I/O and its client's kernel log said nothing of it.</p><ul>";
+        for (const NeverTold& n : never) {
+            std::string targets;
+            for (const std::string& t : n.targets) targets += (targets.empty() ? "" : ", ") + esc(t);
+            out += fmt::format("<li class=\"never-told\"><b>{}</b> under {} on {}: both ran {}. <span class=\"holder\">{}</span></li>",
+                               esc(n.strategy), esc(n.scenario), targets, esc(exposure_text(n.exposure_ms)), esc(n.holder_saw));
+        }
+        out += "</ul></section>\n";
+    }
     out += not_run_html(r);
     out += "<section id=\"targets\"><h2>Targets</h2>";
     for (size_t i = 0; i < r.targets.size(); ++i) out += target_html(r.targets[i], i);

@@ -323,6 +323,16 @@ std::string matrix_markdown(const MatrixReport& r, const WriteOptions&) {
     if (found.empty()) out += "\nNo UNSAFE, STUCK or ERROR result.\n";
     for (const Finding& f : found) out += finding_md(f, labels);
 
+    if (const auto never = never_told_findings(r); !never.empty()) {
+        out += "\n## Never told\n\nTwo servers held the data directory at once on a network mount, and the first one's I/O and its "
+               "client's kernel log said nothing of it.\n\n";
+        for (const NeverTold& n : never) {
+            std::vector<std::string> targets;
+            for (const std::string& t : n.targets) targets.push_back(md(t));
+            out += fmt::format("- **{}** under {} on {}: both ran {}. {}\n", md(n.strategy), md(n.scenario), fmt::join(targets, ", "),
+                               md(exposure_text(n.exposure_ms)), md(n.holder_saw));
+        }
+    }
     out += deviations_md(r, labels);
 
     out += targets_md(r, labels);

@@ -220,6 +220,13 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
                                    in_dir(v.counterexample));
         }
     }
+    if (const auto never = never_told_findings(r); !never.empty()) {
+        out += "\nnever told (two servers at once; the first one's I/O and its kernel log said nothing):\n";
+        for (const NeverTold& n : never) {
+            out += fmt::format("  {} under {} on {}\n", n.strategy, n.scenario, fmt::join(n.targets, ", "));
+            out += wrap(fmt::format("both ran {}. {}", exposure_text(n.exposure_ms), n.holder_saw), o.width, 6);
+        }
+    }
     out += deviations_text(r, o, several_platforms);
     if (!r.not_run.empty()) {
         out += "\nnot run here (claims only, no results):\n";

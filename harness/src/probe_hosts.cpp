@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "host/agent_host.h"
+#include "host/nfs.h"
+#include "probe_report.h"
 #include "probe.h"
 
 namespace ilk {
@@ -317,6 +320,47 @@ void probe_client_crash(AgentHost& a_host, AgentHost& b_host, const std::vector<
         else evidence["note"] = fmt::format("B was still kept out {} s after A's client died", window.count() / 1000);
         (*h.out)[h.id] = measured_fact(h.id, h.granted_ms >= 0, evidence);
     }
+}
+
+// One network mount in the NFS lab: client A's own probe of the mount (ilk
+// probe in that guest: two processes on one client), then the facts across
+// the two clients (compared with the profile once the lab is done).
+ProbeReport probe_network_mount(NfsLab& lab, const std::string& name, const std::vector<std::string>& primitives) {
+    ProbeReport report;
+    const NfsMount& m = lab.mount(name);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> argv{std::filesystem::read_symlink("/proc/self/exe").string(), "probe", "--target", m.dir, "--format", "json"};
+    for (const std::string& p : primitives) argv.insert(argv.end(), {"--primitive", p});
+    std::string failed = m.error;
+    if (failed.empty()) {
+        try {
+            const AgentHost::Ran r = lab.client(0).exec(argv, std::chrono::minutes(10));
+            auto parsed = probe_from_json(nlohmann::json::parse(r.out, nullptr, false));
+            if (!parsed)
+                failed = fmt::format("ilk probe in {} exited {} without a report: {}", lab.client(0).name(), r.rc, r.err.substr(0, 400));
+            else
+                report = std::move(*parsed);
+        } catch (const std::exception& e) {
+            failed = e.what();
+        }
+    }
+    report.comparisons.clear();
+    report.target = lab.describe(name);
+    report.target["name"] = name;
+    report.target["path"] = m.dir;
+    report.target["fstype"] = m.fstype;
+    report.target["mount_options"] = m.applied;
+    if (!failed.empty()) {
+        report.target["unsupported"] = failed;
+        std::cerr << "ilk: network mount " << name << " not probed: " << failed << "\n";
+    } else {
+        std::vector<std::string> locks;
+        for (const PrimitiveStatus& s : report.primitives)
+            if (s.supported && s.kind == "lock") locks.push_back(s.name);
+        probe_across_clients(lab.client(0), lab.client(1), m.dir, locks, report.facts);
+    }
+    report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return report;
 }
 
 }  // namespace ilk

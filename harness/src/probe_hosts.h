@@ -15,7 +15,9 @@ namespace ilk {
 
 class AgentHost;
 class Lab;
+class NfsLab;
 struct Primitive;
+struct ProbeReport;
 
 // Fact ids: hosts.locks.<P>.excludes_other_host, hosts.locks.<P>.released_on_holder_kill,
 // hosts.segments.<S>.key_visible_on_other_host, hosts.process.kill0_sees_other_host.
@@ -45,6 +47,12 @@ struct CrashMount {
 };
 void probe_client_crash(AgentHost& a_host, AgentHost& b_host, const std::vector<CrashMount>& mounts, const std::function<void()>& crash_a,
                         std::chrono::milliseconds window);
+
+// One network mount in the NFS lab: client A's own probe of the mount (ilk
+// probe in that guest: two processes on one client), then the facts across
+// the two clients. A mount that failed, or a probe that gave no report, is a
+// report whose target says why (`unsupported`).
+ProbeReport probe_network_mount(NfsLab& lab, const std::string& name, const std::vector<std::string>& primitives);
 
 void probe_across_hosts(Lab& lab, AgentHost& other, const std::vector<const Primitive*>& locks,
                         const std::vector<const Primitive*>& segments, FactSet& out);

@@ -142,6 +142,57 @@ TEST_F(TwoHosts, EachHostIsToldWhereItSeesTheDataDirectory) {
     EXPECT_EQ(both.verdict, ilk::Verdict::SAFE) << "the lock holds through the other path: " << both.reason;
 }
 
+// The data directory is made, changed by scenarios and removed by the host
+// of A. Here neither contender's host is this one, and the path they share
+// does not exist here, as on two NFS clients (the harness's host does not see
+// the export at all).
+TEST_F(TwoHosts, TheHostOfAMakesChangesAndRemovesTheDataDirectory) {
+    const fs::path hidden = *dir_ / "hidden", shared = hidden / "export";
+    fs::create_directories(hidden);
+    auto client = [&](const char* name) {
+        return std::make_unique<ilk::AgentHost>(
+            name,
+            std::vector<std::string>{
+                "unshare", "--mount", "--fork", "--kill-child", "sh", "-c",
+                fmt::format("mount -t tmpfs ilk-hide '{0}' && mkdir '{1}' && mount --bind '{2}' '{1}' && "
+                            "exec \"$0\" --plugin-dir '{3}' agent --fd 3",
+                            hidden.string(), shared.string(), journal_->scratch().string(), ILK_TEST_PLUGIN_DIR),
+                ILK_BINARY},
+            journal_);
+    };
+    const auto a_host = client("client-a"), b_host = client("client-b");
+    ilk::TrialEnv env = *env_;
+    env.workdir = shared;
+    env.host = a_host.get();
+    env.placement = {{"B", b_host.get()}, {"C", b_host.get()}};
+    auto strategy = [&](const char* name) -> const ilk::StrategySpec& {
+        for (const auto& s : strategies_)
+            if (s.name == name) return s;
+        throw std::runtime_error(std::string("no strategy ") + name);
+    };
+    // Each needs the scenario's change to the files to be made where A sees them.
+    const struct {
+        const char* strategy;
+        const char* scenario;
+        ilk::Verdict expected;
+        const char* why;
+    } cases[] = {
+        {"lifetime-flock", "crash-restart", ilk::Verdict::SAFE, "the lock is on the shared file"},
+        {"lifetime-flock", "lockfile-unlinked", ilk::Verdict::UNSAFE, "B locks a new file of the same name"},
+        {"pg-current", "corrupt-pidfile", ilk::Verdict::STUCK, "the empty variant is refused, as PostgreSQL does"},
+        {"legacy-pid", "unreadable-pidfile", ilk::Verdict::STUCK, "a pidfile it cannot read is refused for good"},
+    };
+    for (const auto& c : cases) {
+        const ilk::CellResult r = ilk::explore(env, strategy(c.strategy), *ilk::find_scenario(c.scenario), {});
+        EXPECT_EQ(r.verdict, c.expected) << c.strategy << " on " << c.scenario << " (" << c.why << "): " << r.reason;
+        const ilk::CellResult here = ilk::explore(*env_, strategy(c.strategy), *ilk::find_scenario(c.scenario), {});
+        EXPECT_EQ(r.verdict, here.verdict) << c.strategy << " on " << c.scenario << ": as with every contender here";
+    }
+    EXPECT_FALSE(fs::exists(shared)) << "nothing was made here";
+    for (const auto& e : fs::directory_iterator(journal_->scratch()))
+        EXPECT_EQ(e.path().filename().string().rfind("trial-", 0), std::string::npos) << "left behind: " << e.path();
+}
+
 // An agent that dies is contained: the scenario is the kit's ERROR naming the
 // agent, and the run goes on; an agent that cannot start is refused by name.
 TEST_F(TwoHosts, AnAgentThatDiesIsAnErrorNamingIt) {

@@ -205,3 +205,14 @@ TEST(MarkdownReport, TargetsLegendAndPlatformsNotRun) {
 
 }  // namespace
 }  // namespace ilk
+
+// A holder that was never told is a finding of its own.
+TEST(MarkdownReport, NeverToldIsAFindingOfItsOwn) {
+    const std::string md = ilk::find_writer("markdown")->write(ilk::testing::sample_matrix(), {});
+    const size_t at = md.find("\n## Never told\n");
+    ASSERT_NE(at, std::string::npos) << md;
+    const std::string section = md.substr(at, md.find("\n## ", at + 5) - at);
+    EXPECT_NE(section.find("**tom-2004** under concurrent-stale on ext4: both ran at least 12.1 s"), std::string::npos) << section;
+    EXPECT_EQ(section.find("tmpfs"), std::string::npos) << "only where it was never told: " << section;
+    EXPECT_EQ(section.find("<nothing>"), std::string::npos) << "escaped: " << section;
+}

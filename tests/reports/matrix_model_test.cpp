@@ -272,3 +272,19 @@ TEST(MatrixDoc, DocumentsExactlyTheKeysTheWriterEmits) {
 
 }  // namespace
 }  // namespace ilk
+
+// A holder that was never told is listed on its own, under the findings.
+TEST(MatrixText, NeverToldIsAFindingOfItsOwn) {
+    const std::string text = ilk::matrix_text(ilk::testing::sample_matrix(), {false, 100, ""});
+    const size_t at = text.find("\nnever told (");
+    ASSERT_NE(at, std::string::npos) << text;
+    EXPECT_NE(text.find("  tom-2004 under concurrent-stale on ext4\n      both ran at least 12.1 s", at), std::string::npos) << text;
+    const ilk::MatrixReport none = [] {
+        ilk::MatrixReport r = ilk::testing::sample_matrix();
+        for (ilk::TargetResult& t : r.targets)
+            for (ilk::StrategyCell& c : t.cells)
+                for (ilk::ScenarioResult& s : c.scenarios) s.never_told = false;
+        return r;
+    }();
+    EXPECT_EQ(ilk::matrix_text(none, {false, 100, ""}).find("never told"), std::string::npos);
+}

@@ -43,6 +43,10 @@ std::filesystem::path tmpdir();
 // own kinds or the registry's plugins') must exist (did-you-mean), a directory
 // must be usable. Returns false after saying why.
 bool check_target_specs(const char* who, const std::vector<std::string>& specs, const Registry& registry);
+// --nfs NAME|all (with --guest IMAGE): false after saying why.
+bool check_network_mount_args(const char* who, const std::vector<std::string>& nfs, const std::string& guest, const Registry& registry);
+// The network mounts --nfs names, in the registry's order.
+std::vector<const NetworkMountDescriptor*> chosen_network_mounts(const std::vector<std::string>& nfs, const Registry& registry);
 // "2s", "500ms", "1.5s", "1m" -> milliseconds; nullopt when it is not one.
 std::optional<double> parse_duration_ms(const std::string& text);
 // A CLI11 check for such an option, naming the forms it takes.
@@ -77,6 +81,9 @@ struct RunArgs {
     std::string budget;  // "2s", "500ms"; empty: none
     bool no_color = false, quiet = false, no_probe = false;
     bool check = false;  // exit code by verdict (for CTest)
+    std::string guest;             // an image directory (ci/guest/image.sh) for the NFS lab's guests
+    std::vector<std::string> nfs;  // network mounts to run on, in an NFS lab of that image's guests; "all"
+    int guest_timeout = 300;       // seconds a guest may take to boot and answer its agent
 };
 CLI::App* add_run_command(CLI::App& app, RunArgs& a);
 int cmd_run(const RunArgs& a, const std::vector<std::string>& plugin_dirs);
@@ -121,7 +128,7 @@ int cmd_replay(const ReplayArgs& a, const std::vector<std::string>& plugin_dirs)
 // ilk list plugins|strategies|targets (list.cpp)
 struct ListArgs {
     bool names_only = false, only_default = false;
-    CLI::App *plugins = nullptr, *strategies = nullptr, *targets = nullptr;  // which one ran: parsed()
+    CLI::App *plugins = nullptr, *strategies = nullptr, *scenarios = nullptr, *targets = nullptr;  // which one ran: parsed()
 };
 CLI::App* add_list_command(CLI::App& app, ListArgs& a);
 int cmd_list(const ListArgs& a, const std::vector<std::string>& plugin_dirs);

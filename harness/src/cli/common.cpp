@@ -2,6 +2,7 @@
 // targets, the profile to compare with.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/cli.h"
 #include "hostinfo.h"
@@ -79,6 +81,33 @@ bool check_target_specs(const char* who, const std::vector<std::string>& specs, 
         }
     }
     return true;
+}
+
+bool check_network_mount_args(const char* who, const std::vector<std::string>& nfs, const std::string& guest, const Registry& registry) {
+    for (const std::string& n : nfs) {
+        if (n == "all" || registry.find_network_mount(n)) continue;
+        std::vector<std::string> names;
+        for (const PluginNetworkMount& m : registry.network_mounts()) names.emplace_back(m.desc->name);
+        const std::string guess = closest_match(n, names);
+        std::cerr << fmt::format("{}: --nfs {}: no network mount of that name{}; known: {} (plugin nfs-mounts), or all\n", who, n,
+                                 guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess),
+                                 names.empty() ? "none: is the nfs-mounts plugin loaded?" : fmt::format("{}", fmt::join(names, ", ")));
+        return false;
+    }
+    if (!nfs.empty() && guest.empty()) {
+        std::cerr << who << ": --nfs needs --guest IMAGE: the NFS server and its two clients are guests of that image "
+                            "(make one with ci/guest/image.sh 6.1 --ilk BUILD_DIR)\n";
+        return false;
+    }
+    return true;
+}
+
+std::vector<const NetworkMountDescriptor*> chosen_network_mounts(const std::vector<std::string>& nfs, const Registry& registry) {
+    std::vector<const NetworkMountDescriptor*> out;
+    const bool all = std::find(nfs.begin(), nfs.end(), "all") != nfs.end();
+    for (const PluginNetworkMount& m : registry.network_mounts())
+        if (all || std::find(nfs.begin(), nfs.end(), m.desc->name) != nfs.end()) out.push_back(m.desc);
+    return out;
 }
 
 std::optional<double> parse_duration_ms(const std::string& text) {

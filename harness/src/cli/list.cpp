@@ -1,4 +1,4 @@
-// ilk list plugins|strategies|targets: what is available here.
+// ilk list plugins|strategies|scenarios|targets: what is available here.
 #include <unistd.h>
 
 #include <iostream>
@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.h"
+#include "engine/scenario.h"
 #include "engine/strategy.h"
 #include "target.h"
 
@@ -43,6 +44,23 @@ int cmd_list_strategies(bool names_only) {
     return kExitOk;
 }
 
+// Scenarios: name, summary and variants; those of network mounts apart (ilk run --nfs).
+int cmd_list_scenarios(bool names_only) {
+    for (const bool network : {false, true}) {
+        if (network && !names_only) std::cout << "\non network mounts, in an NFS lab of guests (ilk run --guest IMAGE --nfs NAME):\n";
+        for (const ilk::Scenario& s : ilk::scenarios()) {
+            if (s.network != network) continue;
+            std::string variants;
+            for (const std::string& v : s.variants)
+                if (!v.empty()) variants += (variants.empty() ? "  [" : ", ") + v;
+            if (!variants.empty()) variants += "]";
+            std::cout << (names_only ? std::string(s.name) + "\n"
+                                     : fmt::format("{:<24} {}{}{}\n", s.name, s.summary, variants, s.needs_root ? "  (needs root)" : ""));
+        }
+    }
+    return kExitOk;
+}
+
 // Kit-made targets (the kit's own kinds, then plugins'), and whether they can
 // be set up here; --default: the running OS profile's targets (what `ilk run`
 // with no --target covers).
@@ -70,9 +88,9 @@ int cmd_list_targets(bool names_only, bool only_default, const std::vector<std::
             if (ilk::find_tool(t.binary).empty()) here += fmt::format("  [{} missing: apt-get install {}]", t.binary, t.package);
         std::cout << fmt::format("{:<13} {}{}\n", n, k->summary, here);
     }
-    // Network mounts are made in guests (ilk probe --guest IMAGE --nfs NAME), not by ilk run --target.
+    // Network mounts are made in guests (ilk run|probe --guest IMAGE --nfs NAME), not by --target.
     if (!names_only && !only_default && !registry.network_mounts().empty()) {
-        std::cout << "\nnetwork mounts, in an NFS lab of guests (ilk probe --guest IMAGE --nfs NAME):\n";
+        std::cout << "\nnetwork mounts, in an NFS lab of guests (ilk run|probe --guest IMAGE --nfs NAME):\n";
         for (const auto& m : registry.network_mounts())
             std::cout << fmt::format("{:<22} {}  (-o {}; plugin {})\n", m.desc->name, m.desc->summary, m.desc->mount_options, m.plugin);
     }
@@ -87,6 +105,8 @@ CLI::App* add_list_command(CLI::App& app, ListArgs& a) {
     a.plugins = list->add_subcommand("plugins", "Plugins that loaded, their primitives, and those that did not load");
     a.strategies = list->add_subcommand("strategies", "Strategies (strategies/*.toml and ILK_STRATEGY_PATH)");
     a.strategies->add_flag("--names", a.names_only, "Names only, one per line");
+    a.scenarios = list->add_subcommand("scenarios", "Scenarios, with their variants (those of network mounts apart)");
+    a.scenarios->add_flag("--names", a.names_only, "Names only, one per line");
     a.targets = list->add_subcommand("targets", "Kit-made targets (the kit's and plugins') and whether they can be set up here");
     a.targets->add_flag("--names", a.names_only, "Names only, one per line");
     a.targets->add_flag("--default", a.only_default, "Only those ilk run covers with no --target (the platform profile's)");
@@ -96,6 +116,7 @@ CLI::App* add_list_command(CLI::App& app, ListArgs& a) {
 int cmd_list(const ListArgs& a, const std::vector<std::string>& plugin_dirs) {
     if (a.plugins->parsed()) return cmd_list_plugins(plugin_dirs);
     if (a.strategies->parsed()) return cmd_list_strategies(a.names_only);
+    if (a.scenarios->parsed()) return cmd_list_scenarios(a.names_only);
     if (a.targets->parsed()) return cmd_list_targets(a.names_only, a.only_default, plugin_dirs);
     return kExitBadInput;
 }

@@ -82,55 +82,11 @@ void probe_with_guest(const ilk::Registry& registry, const ilk::Journal& journal
     }
 }
 
-// One network mount in the NFS lab: client A's own probe of the mount (ilk
-// probe in that guest: two processes on one client), then the facts across
-// the two clients (compared with the profile once the lab is done).
-ilk::ProbeReport probe_network_mount(ilk::NfsLab& lab, const std::string& name, const std::vector<std::string>& primitives) {
-    ilk::ProbeReport report;
-    const ilk::NfsMount& m = lab.mount(name);
-    const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::string> argv{std::filesystem::read_symlink("/proc/self/exe").string(), "probe", "--target", m.dir, "--format", "json"};
-    for (const std::string& p : primitives) argv.insert(argv.end(), {"--primitive", p});
-    std::string failed = m.error;
-    if (failed.empty()) {
-        try {
-            const ilk::AgentHost::Ran r = lab.client(0).exec(argv, std::chrono::minutes(10));
-            auto parsed = ilk::probe_from_json(nlohmann::json::parse(r.out, nullptr, false));
-            if (!parsed)
-                failed = fmt::format("ilk probe in {} exited {} without a report: {}", lab.client(0).name(), r.rc, r.err.substr(0, 400));
-            else
-                report = std::move(*parsed);
-        } catch (const std::exception& e) {
-            failed = e.what();
-        }
-    }
-    report.comparisons.clear();
-    report.target = lab.describe(name);
-    report.target["name"] = name;
-    report.target["path"] = m.dir;
-    report.target["fstype"] = m.fstype;
-    report.target["mount_options"] = m.applied;
-    if (!failed.empty()) {
-        report.target["unsupported"] = failed;
-        std::cerr << "ilk probe: network mount " << name << " not probed: " << failed << "\n";
-    } else {
-        std::vector<std::string> locks;
-        for (const ilk::PrimitiveStatus& s : report.primitives)
-            if (s.supported && s.kind == "lock") locks.push_back(s.name);
-        ilk::probe_across_clients(lab.client(0), lab.client(1), m.dir, locks, report.facts);
-    }
-    report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    return report;
-}
-
 // Every asked network mount, in one lab; a lab that does not come up leaves
 // each of them a report that says why.
 std::vector<ilk::ProbeReport> probe_network_mounts(const ilk::Registry& registry, const ilk::Journal& journal, const ProbeArgs& a,
                                                    const ilk::PlatformProfile& profile) {
-    std::vector<const ilk::NetworkMountDescriptor*> mounts;
-    for (const ilk::PluginNetworkMount& m : registry.network_mounts())
-        if (std::find(a.nfs.begin(), a.nfs.end(), "all") != a.nfs.end() || std::find(a.nfs.begin(), a.nfs.end(), m.desc->name) != a.nfs.end())
-            mounts.push_back(m.desc);
+    const std::vector<const ilk::NetworkMountDescriptor*> mounts = chosen_network_mounts(a.nfs, registry);
     std::vector<ilk::ProbeReport> reports;
     try {
         ilk::NfsLab lab(std::filesystem::absolute(a.guest), mounts, journal, std::chrono::seconds(a.guest_timeout));
@@ -180,21 +136,7 @@ int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs) {
         a.targets.empty() && a.nfs.empty() ? std::vector<std::string>{tmpdir().string()} : a.targets;
     ilk::Registry registry = load_registry(plugin_dirs);
     if (!check_target_specs("ilk probe", specs, registry)) return kExitBadInput;
-    for (const std::string& n : a.nfs) {
-        if (n == "all" || registry.find_network_mount(n)) continue;
-        std::vector<std::string> names;
-        for (const ilk::PluginNetworkMount& m : registry.network_mounts()) names.emplace_back(m.desc->name);
-        const std::string guess = ilk::closest_match(n, names);
-        std::cerr << fmt::format("ilk probe: --nfs {}: no network mount of that name{}; known: {} (plugin nfs-mounts), or all\n", n,
-                                 guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess),
-                                 names.empty() ? "none: is the nfs-mounts plugin loaded?" : fmt::format("{}", fmt::join(names, ", ")));
-        return kExitBadInput;
-    }
-    if (!a.nfs.empty() && a.guest.empty()) {
-        std::cerr << "ilk probe: --nfs needs --guest IMAGE: the NFS server and its two clients are guests of that image "
-                     "(make one with ci/guest/image.sh 6.1 --ilk BUILD_DIR)\n";
-        return kExitBadInput;
-    }
+    if (!check_network_mount_args("ilk probe", a.nfs, a.guest, registry)) return kExitBadInput;
     // The profile first: a broken one must fail before anything is measured.
     ilk::PlatformProfile profile;
     try {

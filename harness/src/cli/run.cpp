@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/cli.h"
 #include "engine/run.h"
+#include "engine/scenario.h"
+#include "host/nfs.h"
 #include "hostinfo.h"
 #include "interrupt.h"
 #include "journal.h"
@@ -93,7 +96,59 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
                   "Exit 1 if a cell is UNSAFE, STUCK or ERROR; else 77 if one is UNSUPPORTED (CTest's skip); else 0");
     run->add_flag("--no-color", a.no_color, "No colours on a terminal");
     run->add_flag("-q,--quiet", a.quiet, "No progress");
+    run->add_option("--nfs", a.nfs,
+                    "Also run on this network mount (ilk list targets; 'all' for every one): a server guest and two client guests "
+                    "of the --guest image mount it at the same path; server A runs on client A, every other contender on client B; "
+                    "repeatable. Without --target, only the network mounts are run");
+    run->add_option("--guest", a.guest, "The QEMU guest image (made by ci/guest/image.sh SERIES --ilk BUILD_DIR) for --nfs: root, and QEMU, needed");
+    run->add_option("--guest-timeout", a.guest_timeout, "Seconds a guest may take to boot and answer (default 300)")->check(CLI::Range(10, 3600));
     return run;
+}
+
+// Every --nfs mount in one NFS lab, each a target of the matrix; a lab that
+// does not come up makes each of them a target that says why.
+void run_network_mounts(const ilk::Registry& registry, const ilk::Journal& journal, const std::vector<ilk::StrategySpec>& strategies,
+                        const RunArgs& a, const ilk::RunOptions& o, ilk::MatrixReport& report) {
+    const auto mounts = chosen_network_mounts(a.nfs, registry);
+    const auto t0 = std::chrono::steady_clock::now();
+    // The scenarios run on network mounts (by default those made for them), after those run elsewhere.
+    if (report.targets.empty()) report.scenarios.clear();
+    for (const ilk::Scenario& s : ilk::scenarios())
+        if (ilk::scenario_wanted(a.scenarios, s, true) &&
+            std::none_of(report.scenarios.begin(), report.scenarios.end(), [&](const ilk::ScenarioInfo& i) { return i.name == s.name; }))
+            report.scenarios.push_back({s.name, s.summary});
+    auto not_run = [&](const std::string& name, const std::string& why) {
+        ilk::TargetResult t;
+        t.name = name;
+        t.kind = "network";
+        t.unsupported = why;
+        report.targets.push_back(std::move(t));
+    };
+    std::optional<ilk::NfsLab> lab;
+    try {
+        lab.emplace(fs::absolute(a.guest), mounts, journal, std::chrono::seconds(a.guest_timeout));
+    } catch (const std::exception& e) {
+        std::cerr << "ilk run: the NFS lab did not come up: " << e.what() << "\n";
+        for (const ilk::NetworkMountDescriptor* m : mounts) not_run(m->name, std::string("the NFS lab did not come up: ") + e.what());
+    }
+    for (size_t i = 0; lab && i < mounts.size() && !ilk::g_interrupted; ++i) {
+        const std::string name = mounts[i]->name;
+        const auto on_start = [&](const std::string& strategy) {
+            if (!a.quiet) std::cerr << fmt::format("{}: {}\n", name, strategy);
+        };
+        try {
+            report.targets.push_back(ilk::run_network_mount(registry, strategies, *lab, name, o, on_start, nullptr));
+            if (!a.quiet && !report.targets.back().unsupported.empty())
+                std::cerr << fmt::format("network mount {} not run: {}\n", name, report.targets.back().unsupported);
+        } catch (const std::exception& e) {
+            // The lab failed under this mount (a guest gone): the mounts after it cannot run either.
+            std::cerr << fmt::format("ilk run: network mount {}: the NFS lab failed: {}\n", name, e.what());
+            for (size_t j = i; j < mounts.size(); ++j) not_run(mounts[j]->name, std::string("the NFS lab failed: ") + e.what());
+            break;
+        }
+    }
+    report.interrupted = report.interrupted || ilk::g_interrupted;
+    report.elapsed_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
 std::optional<SavedRun> run_and_save(const RunArgs& a, const std::vector<std::string>& plugin_dirs) {
@@ -112,7 +167,8 @@ std::optional<SavedRun> run_and_save(const RunArgs& a, const std::vector<std::st
     // The main job covers the profile's targets (every kit-made one if it names
     // none: the kit's own, not plugins') and, without root, $TMPDIR as well.
     std::vector<std::string> specs = a.targets;
-    if (specs.empty()) {
+    if (!check_network_mount_args("ilk run", a.nfs, a.guest, registry)) return std::nullopt;
+    if (specs.empty() && a.nfs.empty()) {
         for (const std::string& t : profile.targets) {
             if (ilk::find_target_kind(t, &registry)) continue;
             std::cerr << fmt::format("{}:{}:{}: platform.targets: {}\n", profile.targets_where.file, profile.targets_where.line,
@@ -168,6 +224,7 @@ std::optional<SavedRun> run_and_save(const RunArgs& a, const std::vector<std::st
     }
     try {
         saved.report = ilk::run_matrix(registry, journal, strategies, targets, o);
+        if (!a.nfs.empty() && !ilk::g_interrupted) run_network_mounts(registry, journal, strategies, a, o, saved.report);
     } catch (...) {
         journal.finish(registry);
         throw;

@@ -23,6 +23,18 @@ Verdict verdict_of(const Violation& v) {
     return Verdict::ERROR;
 }
 
+namespace {
+json violation_json(const Violation& v) {
+    json out{{"kind", v.kind}, {"explanation", v.explanation}};
+    if (v.exposure_ms >= 0) out["exposure_ms"] = v.exposure_ms;
+    if (!v.holder_saw.empty()) {
+        out["holder_saw"] = v.holder_saw;
+        out["never_told"] = v.never_told;
+    }
+    return out;
+}
+}  // namespace
+
 json Counterexample::to_json() const {
     return {{"kind", "ilk-counterexample"},
             {"schema_version", 1},
@@ -33,7 +45,7 @@ json Counterexample::to_json() const {
             {"mode", mode},
             {"seed", seed},
             {"verdict", std::string(ilk::to_string(verdict))},
-            {"violation", {{"kind", violation.kind}, {"explanation", violation.explanation}}},
+            {"violation", violation_json(violation)},
             {"transcript", transcript},
             {"shrunk_from", shrunk_from}};
 }
@@ -57,6 +69,9 @@ Counterexample Counterexample::from_json(const json& j) {
             fmt::format("verdict '{}' cannot have a counterexample (only {})", to_string(cx.verdict), fmt::join(can, " or ")));
     }
     cx.violation = {j["violation"].value("kind", ""), j["violation"].value("explanation", "")};
+    cx.violation.exposure_ms = j["violation"].value("exposure_ms", -1.0);
+    cx.violation.holder_saw = j["violation"].value("holder_saw", "");
+    cx.violation.never_told = j["violation"].value("never_told", false);
     cx.transcript = j.value("transcript", json::object());
     cx.shrunk_from = j.value("shrunk_from", 0);
     return cx;
@@ -69,6 +84,7 @@ int count_faults(const Schedule& s) {
 }
 
 int starters_for(const Scenario& s, const std::string& variant) {
+    if (s.starters_in) return s.starters_in(variant);
     return s.starters ? s.starters : std::max(1, std::atoi(variant.c_str()));
 }
 
@@ -88,7 +104,15 @@ namespace {
 ScheduleOutcome in_trial(const TrialEnv& env, const StrategySpec& strategy, int trial_index,
                          const std::function<void(Trial&, ScheduleOutcome&)>& body) {
     ScheduleOutcome out;
-    Trial t(env, strategy, trial_index);
+    std::unique_ptr<Trial> made;
+    try {
+        made = std::make_unique<Trial>(env, strategy, trial_index);
+    } catch (const std::exception& e) {  // the data directory's host failed (an agent gone)
+        out.violation = Violation{"error", fmt::format("cannot make the trial's data directory: {}", e.what())};
+        out.transcript = nlohmann::json::object();
+        return out;
+    }
+    Trial& t = *made;
     try {
         body(t, out);
     } catch (const Interrupted&) {
@@ -97,6 +121,14 @@ ScheduleOutcome in_trial(const TrialEnv& env, const StrategySpec& strategy, int 
         out.violation = Violation{"unsupported", e.what()};
     } catch (const std::exception& e) {
         out.violation = Violation{"error", e.what()};
+    }
+    if (env.lab) {
+        // Links up and settings back before the trial's data directory is removed through them.
+        try {
+            env.lab->restore();
+        } catch (const std::exception& e) {
+            if (!out.violation) out.violation = Violation{"error", fmt::format("the lab could not be restored after the trial: {}", e.what())};
+        }
     }
     out.transcript = t.transcript();
     return out;
@@ -115,6 +147,44 @@ std::vector<Contender*> stage(Trial& t, const Scenario& scenario, const std::str
         starters.push_back(&t.spawn(std::string(1, static_cast<char>('B' + i)), o, !free_running));
     }
     return starters;
+}
+
+// Two servers held the directory at once: for how long, and what the first
+// of them saw when it was asked (its transcript's "command observe" and its
+// client's kernel log, added by the scenario's after).
+void told(Trial& t, Violation& v) {
+    v.exposure_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - v.since).count();
+    const Contender* first = nullptr;
+    for (const auto& c : t.contenders())
+        if (c->running_at >= 0 && (!first || c->running_at < first->running_at)) first = c.get();
+    if (!first) return;
+    std::string io, kernel;
+    for (const auto& step : first->transcript) {
+        if (step["step"] == "command observe") io = step["saw"];
+        if (step["step"] == "its client's kernel log") kernel = step["saw"];
+    }
+    if (io.empty() && kernel.empty()) return;
+    // An errno on its I/O, or I/O that hung (the observer gave up on it): it would have noticed.
+    const bool io_error = !io.empty() && (io.find(" E") != std::string::npos || io.rfind("timed out", 0) == 0);
+    const bool logged = !kernel.empty() && kernel != "nothing";
+    v.never_told = !io_error && !logged;
+    v.holder_saw = fmt::format("{}: its I/O: {}; its client's kernel log: {}", first->name, io.empty() ? "not asked" : io,
+                               kernel.empty() ? "not read" : kernel);
+    v.explanation += fmt::format(" Both ran at once for at least {:.1f} s, until the kit ended the trial. {} {}", v.exposure_ms / 1000,
+                                 v.never_told ? fmt::format("{} was never told:", first->name) : fmt::format("What {} saw:", first->name),
+                                 v.holder_saw);
+}
+
+// The starters are done, or a violation stopped them: the scenario's after
+// (the lab put back, the holders asked what they saw), then the oracle's last
+// word, liveness. A violation is judged as it was found.
+void finish(Trial& t, const Scenario& scenario, const std::string& variant, ScheduleOutcome& out) {
+    if (scenario.after) {
+        scenario.after(t, variant);
+        if (!out.violation) out.violation = t.check();
+        if (out.violation && out.violation->kind == "exclusion") told(t, *out.violation);
+    }
+    if (!out.violation) out.violation = t.check_liveness(scenario.starter(t, variant, 0));
 }
 
 }  // namespace
@@ -220,7 +290,7 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
             }
             out.violation = t.check();
         }
-        if (!out.violation && !out.diverged && !out.blocked) out.violation = t.check_liveness(scenario.starter(t, variant, 0));
+        if (!out.diverged && !out.blocked) finish(t, scenario, variant, out);
     });
 }
 
@@ -232,7 +302,7 @@ ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, cons
             t.run_free_to_end();
             out.violation = t.check();
         }
-        if (!out.violation) out.violation = t.check_liveness(scenario.starter(t, variant, 0));
+        finish(t, scenario, variant, out);
     });
 }
 

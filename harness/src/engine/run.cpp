@@ -15,11 +15,15 @@
 
 #include <fmt/format.h>
 
+#include "host/agent_host.h"
+#include "host/files.h"
 #include "host/local_host.h"
+#include "host/nfs.h"
 #include "hostinfo.h"
 #include "interrupt.h"
 #include "journal.h"
 #include "probe.h"
+#include "probe_hosts.h"
 #include "probe_target.h"
 #include "registry.h"
 #include "report.h"
@@ -91,6 +95,9 @@ ScenarioResult scenario_result(const CellResult& c, const fs::path& link_base) {
         s.variant = c.counterexample->variant;
         s.schedule = c.counterexample->schedule;
         s.transcript = c.counterexample->transcript;
+        s.exposure_ms = c.counterexample->violation.exposure_ms;
+        s.holder_saw = c.counterexample->violation.holder_saw;
+        s.never_told = c.counterexample->violation.never_told;
     }
     auto linked = [&](const std::string& file) {
         if (file.empty()) return file;
@@ -163,6 +170,47 @@ void write_counterexamples(CellResult& c, const fs::path& dir) {
     for (CellResult::Finding& f : c.findings) {
         const bool worst = c.counterexample && f.counterexample.violation.kind == c.counterexample->violation.kind;
         f.file = worst ? c.counterexample_file : write_counterexample(f.counterexample, dir, "--" + f.counterexample.violation.kind).string();
+    }
+}
+
+// Every strategy of `mine` x every wanted scenario in `env`, cell by cell into
+// `result`; an interrupt keeps the cells done (and the one cut short).
+void run_cells(const TrialEnv& env, const std::vector<const StrategySpec*>& mine, const std::map<std::string, PrimitiveStatus>& prims,
+               const fs::path& cx_dir, const RunOptions& o, const std::function<void(const std::string&)>& on_start,
+               const std::function<void(const StrategyCell&)>& on_cell, TargetResult& result) {
+    try {
+        for (const StrategySpec* sp : mine) {
+            const StrategySpec& s = *sp;
+            StrategyCell cell;
+            cell.strategy = s.name;
+            if (on_start) on_start(s.name);
+            for (const Scenario& sc : scenarios()) {
+                if (!scenario_wanted(o.scenarios, sc, env.lab != nullptr)) continue;
+                throw_if_interrupted();
+                CellResult c;
+                c.strategy = s.name;
+                c.scenario = sc.name;
+                if (sc.network && !env.lab) {
+                    c.verdict = Verdict::UNSUPPORTED;
+                    c.reason = fmt::format("{} acts on an NFS server and its clients: run it on a network mount "
+                                           "(ilk run --guest IMAGE --nfs NAME --scenario {})", sc.name, sc.name);
+                } else if (std::string why = unsupported_reason(s, sc, prims); !why.empty()) {
+                    c.verdict = Verdict::UNSUPPORTED;
+                    c.reason = why;
+                } else {
+                    c = explore(env, s, sc, o.schedule);
+                    if (!cx_dir.empty()) write_counterexamples(c, cx_dir);
+                }
+                cell.scenarios.push_back(scenario_result(c, o.link_base));
+                if (c.verdict == Verdict::UNSUPPORTED) mark_whether_it_matters(cell.scenarios.back(), s, sc, prims);
+                if (g_interrupted) break;  // the cell cut short is kept, marked by the report's `interrupted`
+            }
+            fold_cell(cell);
+            if (on_cell) on_cell(cell);
+            result.cells.push_back(std::move(cell));
+            throw_if_interrupted();
+        }
+    } catch (const Interrupted&) {
     }
 }
 
@@ -248,36 +296,7 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
         // its file was replaced since (a rebuild or an upgrade in the middle of a run).
         LocalHost local(registry, &journal, o.contender_binary.empty() ? fs::path("/proc/self/exe") : o.contender_binary);
         env.host = &local;
-        try {
-            for (const StrategySpec* sp : mine) {
-                const StrategySpec& s = *sp;
-                StrategyCell cell;
-                cell.strategy = s.name;
-                if (on_start) on_start(s.name);
-                for (const Scenario& sc : scenarios()) {
-                    if (!wanted(o.scenarios, sc.name)) continue;
-                    throw_if_interrupted();
-                    CellResult c;
-                    c.strategy = s.name;
-                    c.scenario = sc.name;
-                    if (std::string why = unsupported_reason(s, sc, prims); !why.empty()) {
-                        c.verdict = Verdict::UNSUPPORTED;
-                        c.reason = why;
-                    } else {
-                        c = explore(env, s, sc, o.schedule);
-                        if (!cx_dir.empty()) write_counterexamples(c, cx_dir);
-                    }
-                    cell.scenarios.push_back(scenario_result(c, o.link_base));
-                    if (c.verdict == Verdict::UNSUPPORTED) mark_whether_it_matters(cell.scenarios.back(), s, sc, prims);
-                    if (g_interrupted) break;  // the cell cut short is kept, marked by the report's `interrupted`
-                }
-                fold_cell(cell);
-                if (on_cell) on_cell(cell);
-                result.cells.push_back(std::move(cell));
-                throw_if_interrupted();
-            }
-        } catch (const Interrupted&) {
-        }
+        run_cells(env, mine, prims, cx_dir, o, on_start, on_cell, result);
     }
     sched_setaffinity(0, sizeof saved, &saved);
     result.elapsed_ms = target.setup_ms + ms_since(t0);
@@ -411,7 +430,7 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
     for (const StrategySpec& s : strategies)
         if (wanted(o.strategies, s.name)) report.strategies.push_back({s.name, s.summary, s.source});
     for (const Scenario& s : scenarios())
-        if (wanted(o.scenarios, s.name)) report.scenarios.push_back({s.name, s.summary});
+        if (scenario_wanted(o.scenarios, s, false)) report.scenarios.push_back({s.name, s.summary});
 
     // Plugins set up host-wide things once here (a hugetlbfs mount, huge
     // pages), so concurrent workers find them ready instead of racing to make them.
@@ -557,6 +576,61 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
     report.interrupted = g_interrupted.load() || missing;
     report.elapsed_ms = ms_since(t0);
     return report;
+}
+
+TargetResult run_network_mount(const Registry& registry, const std::vector<StrategySpec>& strategies, NfsLab& lab,
+                               const std::string& mount, const RunOptions& o, const std::function<void(const std::string&)>& on_start,
+                               const std::function<void(const StrategyCell&)>& on_cell) {
+    const auto t0 = std::chrono::steady_clock::now();
+    AgentHost& a_host = lab.client(0);
+    AgentHost& b_host = lab.client(1);
+    TargetResult result;
+    result.name = mount;
+    result.kind = "network";
+    result.host = a_host.name();
+    result.platform = platform_label({{"os", a_host.hello().value("os", "linux")}, {"kernel", a_host.hello().value("kernel", "?")}});
+    result.info = lab.describe(mount);
+    const NfsMount& m = lab.mount(mount);
+    result.info["path"] = m.dir;
+    result.info["fstype"] = m.fstype;
+    result.info["mount_options"] = m.applied;
+    result.unsupported = m.error;
+    std::vector<const StrategySpec*> mine;
+    for (const StrategySpec& s : strategies)
+        if (wanted(o.strategies, s.name)) mine.push_back(&s);
+    if (result.unsupported.empty()) {
+        std::map<std::string, PrimitiveStatus> prims;
+        std::vector<std::string> only;
+        for (const Primitive& p : registry.primitives()) only.push_back(p.desc->name);
+        ProbeReport probe = probe_network_mount(lab, mount, only);
+        if (probe.target.contains("unsupported")) result.unsupported = probe.target.value("unsupported", "");
+        for (const PrimitiveStatus& p : probe.primitives) prims[p.name] = p;
+        if (!o.profile.name.empty()) probe.comparisons = compare(o.profile, probe.facts, mount);
+        result.probe = std::move(probe);
+        if (result.unsupported.empty() && !g_interrupted) {
+            TrialEnv env;
+            env.registry = &registry;
+            env.journal = nullptr;
+            env.workdir = fs::path(m.dir) / "trials";
+            env.host = &a_host;
+            env.placement = {{"B", &b_host}, {"C", &b_host}, {"D", &b_host}};
+            const std::unique_ptr<LabControl> control = lab.control(mount);
+            env.lab = control.get();
+            // Each step is a round trip to a guest under TCG, and a lock request one to the server.
+            env.step_timeout = std::chrono::milliseconds(20000);
+            const HostDir trials(a_host, env.workdir);
+            trials.fresh();
+            const fs::path cx_dir = o.counterexample_dir.empty() ? o.counterexample_dir : o.counterexample_dir / file_safe(mount);
+            run_cells(env, mine, prims, cx_dir, o, on_start, on_cell, result);
+            try {
+                trials.remove();
+            } catch (const std::exception& e) {
+                std::cerr << fmt::format("ilk run: {}: the trials' directory stays in the lab: {}\n", mount, e.what());
+            }
+        }
+    }
+    result.elapsed_ms = ms_since(t0);
+    return result;
 }
 
 TargetResult merge_shards(std::vector<TargetResult> shards, const std::vector<StrategySpec>& strategies) {

@@ -5,17 +5,20 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "engine/explorer.h"
 #include "matrix.h"
+#include "probe.h"
 #include "profile.h"
 #include "target.h"
 
 namespace ilk {
 
 class Journal;
+class NfsLab;
 class Registry;
 
 struct RunOptions {
@@ -54,6 +57,22 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
                         const PreparedTarget& target, const RunOptions& options,
                         const std::function<void(const std::string&)>& on_start,
                         const std::function<void(const StrategyCell&)>& on_cell, Shard shard = {});
+
+// Every strategy of `mine` x every wanted scenario in `env`, cell by cell into
+// `result`; an interrupt keeps the cells done (and the one cut short).
+void run_cells(const TrialEnv& env, const std::vector<const StrategySpec*>& mine, const std::map<std::string, PrimitiveStatus>& prims,
+               const std::filesystem::path& cx_dir, const RunOptions& options, const std::function<void(const std::string&)>& on_start,
+               const std::function<void(const StrategyCell&)>& on_cell, TargetResult& result);
+
+// One network mount of an NFS lab as a target of the matrix (kind "network"):
+// its probe (client A's own, then across the clients) says which primitives
+// work there; then every strategy x scenario with the first server A on
+// client A and every other contender on client B, the data directories on
+// the mount, made and removed through client A.
+TargetResult run_network_mount(const Registry& registry, const std::vector<StrategySpec>& strategies, NfsLab& lab,
+                               const std::string& mount, const RunOptions& options,
+                               const std::function<void(const std::string&)>& on_start,
+                               const std::function<void(const StrategyCell&)>& on_cell);
 
 // The shards' results of one target as one: cells in the order of `strategies`,
 // the probe from shard 0, the time of the slowest shard.

@@ -3,6 +3,7 @@
 // `starters` new contenders start under the explorer's schedules.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,21 @@ struct Scenario {
     // so where this one cannot be staged, that strategy's cell does not depend
     // on it. 0: it changes the files (matters to every strategy).
     unsigned changes = 0;
+    // A scenario of a network mount's lab (nfs-*): it acts on the server, the
+    // clients' links or whole clients (TrialEnv::lab). Run by default only on
+    // network mounts, as the others run by default only elsewhere.
+    bool network = false;
+    // Called once the starters are done (or a violation stopped them), before
+    // the oracle's last word: undo what set-up did to the lab, let the holders
+    // find out, ask them what they saw. Null: nothing to do.
+    void (*after)(Trial& t, const std::string& variant) = nullptr;
+    // How many starters a variant has, when it is not `starters` (null: as above).
+    int (*starters_in)(const std::string& variant) = nullptr;
 };
+
+// Whether a run with these --scenario names runs `s` on a target of that kind
+// (a network mount's lab, or not): a named one always, else those made for it.
+bool scenario_wanted(const std::vector<std::string>& named, const Scenario& s, bool network_target);
 
 const std::vector<Scenario>& scenarios();
 const Scenario* find_scenario(std::string_view name);
@@ -42,6 +57,21 @@ SpawnOptions plain(Trial&, const std::string&, int);
 // postmaster.pid's PID and segment key (-1 when absent).
 long read_pid(const Trial& t);
 long long read_key(const Trial& t);
+
+// Network scenarios (nfs-*): the network mount's lab (UnsupportedHere elsewhere),
+// and a line in contender c's transcript saying what the lab did.
+LabControl& lab(Trial& t);
+void lab_event(Trial& t, Contender& c, const std::string& what);
+void pause_for(std::chrono::milliseconds d);  // interruptible
+// Every server still running is asked what it sees of the files it holds
+// (command "observe": I/O through its lock's descriptors), and its client's
+// kernel log since the set-up is added: "what the holder observed".
+void observe_holders(Trial& t);
+// Network scenarios: server A started (on client A), the clients' kernel logs read up to here.
+Contender& start_server_in_lab(Trial& t);
+// A scenario's after: a lease for an NFSv4 client to find out what happened
+// (at its next renewal), then observe_holders.
+void observe_after_a_lease(Trial& t, const std::string& variant);
 }  // namespace scenario_util
 
 }  // namespace ilk

@@ -332,6 +332,38 @@ Server::Create Server::create_segment(const std::string& step, long long key, bo
     return Create::taken;
 }
 
+// What a running server would notice of its interlock lost under it (an NFS
+// lock the server forgot, a lease that expired): I/O through the descriptors
+// it holds its locks on, or through its pidfile when it holds none. Each byte
+// read is written back as it was, then fsync: "read ok, write ok, fsync EIO".
+namespace {
+const char* errno_name(int e) {
+    const char* n = strerrorname_np(e);
+    return n ? n : "E?";
+}
+}  // namespace
+
+std::string Server::observe() {
+    std::vector<int> fds = lock_fds_;
+    const int pidfile = fds.empty() ? ::open(path("postmaster.pid").c_str(), O_RDWR | O_CLOEXEC) : -1;
+    if (fds.empty() && pidfile < 0) return fmt::format("open postmaster.pid: {}", errno_name(errno));
+    if (pidfile >= 0) fds.push_back(pidfile);
+    std::string out;
+    auto note = [&](const char* op, bool ok) {
+        out += fmt::format("{}{} {}", out.empty() ? "" : ", ", op, ok ? "ok" : errno_name(errno));
+        return ok;
+    };
+    for (int fd : fds) {
+        char byte = 0;
+        const ssize_t n = ::pread(fd, &byte, 1, 0);
+        if (!note("read", n >= 0)) continue;
+        if (n == 1 && !note("write", ::pwrite(fd, &byte, 1, 0) == 1)) continue;
+        note("fsync", ::fsync(fd) == 0);
+    }
+    if (pidfile >= 0) note("close", ::close(pidfile) == 0);
+    return out;
+}
+
 void Server::serve(const StartResult& result) {
     if (!result.running) {
         if (own_segment_ && segment_) segment_->segment->remove(&*own_segment_);  // made before a later step failed
@@ -366,6 +398,8 @@ void Server::serve(const StartResult& result) {
             const int fd = ::open(file.c_str(), O_RDONLY);
             if (fd >= 0) ::close(fd);
             channel_.send({{"done", cmd}});
+        } else if (cmd == "observe") {
+            channel_.send({{"done", cmd}, {"saw", observe()}});
         } else if (cmd == "shutdown") {
             for (const auto& pid : pids) ::kill(pid.get<pid_t>(), SIGKILL);
             for (const auto& pid : pids) waitpid(pid.get<pid_t>(), nullptr, 0);
@@ -376,8 +410,10 @@ void Server::serve(const StartResult& result) {
             std::ifstream in(path("postmaster.pid"));
             long pid = 0;
             if (in >> pid && pid == getpid()) ::unlink(path("postmaster.pid").c_str());
-            for (int fd : lock_fds_) ::close(fd);
-            channel_.send({{"done", cmd}});
+            std::string closed;
+            for (int fd : lock_fds_)
+                if (::close(fd) != 0) closed += fmt::format("{}close: {}", closed.empty() ? "" : ", ", errno_name(errno));
+            channel_.send({{"done", cmd}, {"saw", closed.empty() ? "closed its files" : closed}});
             _exit(0);
         } else if (cmd == "exit") {
             _exit(0);

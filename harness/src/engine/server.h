@@ -109,6 +109,7 @@ private:
     std::vector<std::unique_ptr<boost::dll::shared_library>> libraries_;
     const PrimitiveDescriptor* lock_ = nullptr;
     const PrimitiveDescriptor* segment_ = nullptr;
+    std::string observe();             // command "observe": I/O through what it holds
     std::vector<int> lock_fds_;        // held for life, inherited by backends
     std::optional<SegmentRef> attached_ref_;
     void* attached_addr_ = nullptr;

@@ -7,7 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -64,10 +64,10 @@ std::string children_text(const Contender& c) {
 
 }  // namespace
 
-Trial::Trial(const TrialEnv& env, const StrategySpec& strategy, int index) : env_(env), strategy_(strategy) {
-    datadir_ = env.workdir / fmt::format("trial-{}", index);
-    std::filesystem::remove_all(datadir_);
-    std::filesystem::create_directories(datadir_);
+Trial::Trial(const TrialEnv& env, const StrategySpec& strategy, int index)
+    : env_(env), strategy_(strategy),
+      dir_(env.host_for("A"), env.workdir_on(env.host_for("A")) / fmt::format("trial-{}", index)) {
+    dir_.fresh();
     libraries_ = plugin_libraries(*env.registry);
 }
 
@@ -95,8 +95,18 @@ Trial::~Trial() {
     for (int id : foreign_segments_) planting_host().remove_planted_segment(id);
     // Segments the contenders journaled: remove exactly those (key + creator).
     for (const OwnSegment& seg : segments_) seg.host->reclaim_segment(seg.primitive, seg.key, seg.creator);
-    std::string error;
-    remove_tree_same_fs(datadir_, &error);
+    try {
+        dir_.remove();
+    } catch (const std::exception&) {
+        // Its host is gone (a crashed guest): the run's scratch on it goes with it.
+    }
+}
+
+double Trial::seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - began_).count(); }
+
+Host& Trial::host_for(const std::string& name) const {
+    const auto it = placed_.find(name);
+    return it != placed_.end() ? *it->second : env_.host_for(name);
 }
 
 Contender* Trial::find(const std::string& name) {
@@ -107,25 +117,22 @@ Contender* Trial::find(const std::string& name) {
 
 Contender& Trial::spawn(const std::string& name, const SpawnOptions& o, bool wait) {
     if (o.uid) {
-        // The dedicated uid must be able to reach the data directory.
-        for (fs::path p = datadir_.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
-            struct stat st {};
-            if (stat(p.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH))
-                throw UnsupportedHere(fmt::format("{} is not searchable by other users (mode {:o}), so contenders cannot run "
-                                                  "under the dedicated uid {}: chmod o+x it or choose another --target",
-                                                  p.string(), st.st_mode & 07777, o.uid));
+        // The dedicated uid must be able to reach the data directory, and own it.
+        try {
+            dir_.give(o.uid);
+        } catch (const std::runtime_error& e) {
+            throw UnsupportedHere(e.what());
         }
-        if (chown(datadir_.c_str(), o.uid, o.uid) != 0) throw std::runtime_error("cannot chown the data directory");
     }
     auto c = std::make_unique<Contender>();
     c->name = name;
-    c->host = &env_.host_for(name);
+    c->host = &host_for(name);
     SpawnedContender spawned = c->host->spawn(o);
     c->proc = spawned.proc;
     c->parent = spawned.parent;
     c->link = std::move(spawned.link);
     // The data directory as the contender's host sees it.
-    const fs::path datadir = env_.workdir_on(*c->host) / datadir_.filename();
+    const fs::path datadir = env_.workdir_on(*c->host) / dir_.path().filename();
     c->link->send({{"spec", strategy_}, {"datadir", datadir.string()}, {"libraries", libraries_}, {"free", o.free_running}});
     contenders_.push_back(std::move(c));
     Contender& ref = *contenders_.back();
@@ -194,6 +201,7 @@ bool Trial::handle(Contender& c, const json& msg) {
     if (state == "running") {
         c.state = Contender::State::running;
         c.running_at = decisions_;
+        c.running_since = std::chrono::steady_clock::now();
         c.gate = "RUNNING";
         adopt_children(c, (*m)["backends"]);
         c.transcript.push_back({{"step", "RUNNING"}, {"saw", children_text(c)}, {"decision", decisions_}});
@@ -241,11 +249,11 @@ void Trial::adopt_children(Contender& c, const json& reported) {
 void Trial::observe_external(Contender& c) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto settle = std::chrono::milliseconds(strategy_.settle_ms);
-    const fs::path ready = strategy_.ready_file.empty() ? fs::path() : datadir_ / strategy_.ready_file;
+    const std::string& ready = strategy_.ready_file;
     for (int i = 0;; ++i) {
         const auto lived = std::chrono::steady_clock::now() - t0;
         if (!c.alive(c.proc)) {
-            std::ifstream in(datadir_ / kCommandLog);
+            std::istringstream in(dir_.read(kCommandLog).value_or(""));
             std::string line, last = "exited without a word";
             while (std::getline(in, line))
                 if (!line.empty()) last = line;
@@ -254,20 +262,20 @@ void Trial::observe_external(Contender& c) {
             c.transcript.push_back({{"step", "REFUSED"}, {"saw", c.why}, {"decision", decisions_}});
             return;
         }
-        std::error_code ec;
-        if (lived >= settle && (ready.empty() || fs::exists(ready, ec))) break;
+        if (lived >= settle && (ready.empty() || dir_.exists(ready))) break;
         if (lived > settle + env_.step_timeout) {
             c.host->signal(c.proc, SIGKILL);
             reap(c);
             c.state = Contender::State::error;
             c.why = fmt::format("{} did not become ready within {} ms (no {})", strategy_.command.front(),
-                                (settle + env_.step_timeout).count(), ready.string());
+                                (settle + env_.step_timeout).count(), dir_.path(ready).string());
             return;
         }
         usleep(i < 50 ? 200 : 2000);
     }
     c.state = Contender::State::running;
     c.running_at = decisions_;
+    c.running_since = std::chrono::steady_clock::now();
     c.gate = "RUNNING";
     for (const ChildProcess& child : c.host->children(c.proc)) c.backends.push_back(child.id);
     c.transcript.push_back({{"step", "RUNNING"}, {"saw", children_text(c)}, {"decision", decisions_}});
@@ -351,16 +359,28 @@ void Trial::crash(Contender& c, bool with_backends) {
     c.state = Contender::State::crashed;
 }
 
+void Trial::host_died(Host& h) {
+    for (auto& c : contenders_) {
+        if (c->host != &h) continue;
+        for (ProcessId* p : {&c->proc, &c->parent}) p->seen_gone = true;
+        for (auto* group : {&c->backends, &c->others})
+            for (ProcessId& p : *group) p.seen_gone = true;
+        if (c->link) c->link->close();
+        c->transcript.push_back({{"step", "ITS HOST DIED"}, {"saw", h.name()}, {"decision", decisions_}});
+        if (c->state == Contender::State::running || c->state == Contender::State::at_gate) c->state = Contender::State::crashed;
+    }
+}
+
 void Trial::freeze(Contender& c) {
     c.host->signal(c.proc, SIGSTOP);
     c.transcript.push_back({{"step", "FROZEN (SIGSTOP)"}, {"saw", ""}, {"decision", decisions_}});
 }
 
-bool Trial::command(Contender& c, const std::string& cmd) {
+bool Trial::command(Contender& c, const std::string& cmd, std::chrono::milliseconds timeout) {
     if (c.external) return command_external(c, cmd);
     if (!c.link->send({{"cmd", cmd}})) return false;
-    auto m = c.link->receive(env_.step_timeout);
-    c.transcript.push_back({{"step", "command " + cmd}, {"saw", m ? "done" : c.link->why()}, {"decision", decisions_}});
+    auto m = c.link->receive(timeout.count() > 0 ? timeout : env_.step_timeout);
+    c.transcript.push_back({{"step", "command " + cmd}, {"saw", m ? m->value("saw", "done") : c.link->why()}, {"decision", decisions_}});
     if (cmd == "shutdown") {
         c.link->close();
         reap(c);
@@ -423,11 +443,13 @@ std::optional<Violation> Trial::check() {
         auto what = [](Contender* c) {
             return c->alive(c->proc) ? std::string("running") : std::string("crashed, its backends still alive");
         };
-        return Violation{"exclusion",
-                         fmt::format("{} and {} both hold the data directory: {} reached RUNNING first ({} now); after that "
-                                     "{} did {} and reached RUNNING too ({}).",
-                                     first->name, second->name, first->name, what(first), second->name,
-                                     steps_after(*second, first->running_at), what(second))};
+        Violation v{"exclusion",
+                    fmt::format("{} and {} both hold the data directory: {} reached RUNNING first ({} now); after that "
+                                "{} did {} and reached RUNNING too ({}).",
+                                first->name, second->name, first->name, what(first), second->name,
+                                steps_after(*second, first->running_at), what(second))};
+        v.since = second->running_since;
+        return v;
     }
     for (PlantedProcess& f : foreign_processes_) {
         if (const int sig = planting_host().planted_signal(f))

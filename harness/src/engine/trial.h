@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -18,7 +19,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/strategy.h"
+#include "host/files.h"
 #include "host/host.h"
+#include "host/lab_control.h"
 
 namespace ilk {
 
@@ -32,13 +35,14 @@ nlohmann::json plugin_libraries(const Registry& registry);
 struct TrialEnv {
     const Registry* registry = nullptr;
     const Journal* journal = nullptr;
-    std::filesystem::path workdir;            // trials make their data directories here
+    std::filesystem::path workdir;            // trials make their data directories here (as the host of A sees it)
     // Where a host sees `workdir`, by host name, when not at the same path (the
     // target's view per host: an NFS export mounted on each client, say).
     std::map<std::string, std::filesystem::path> views;
     Host* host = nullptr;                     // where contenders run, unless placed elsewhere
     std::map<std::string, Host*> placement;   // contender name ("B") -> another host; L goes where B does
     std::chrono::milliseconds step_timeout{3000};
+    LabControl* lab = nullptr;                // a network mount's lab; null elsewhere
     Host& host_for(const std::string& contender) const;
     std::filesystem::path workdir_on(const Host& host) const;
 };
@@ -76,6 +80,7 @@ struct Contender {
     std::vector<ProcessId> others;     // its other children (a primitive's helper, say): never hold for it
     nlohmann::json transcript = nlohmann::json::array();  // {"step", "saw", "t"}
     int running_at = -1;               // decision index at which it reached RUNNING
+    std::chrono::steady_clock::time_point running_since{};
     bool external = false;             // a real program (the command template): its state is observed from outside
     bool alive(ProcessId& p) const;    // on its host; once seen gone, gone for good
     bool holds();                      // running, or crashed with live backends
@@ -92,6 +97,14 @@ struct UnsupportedHere : std::runtime_error {
 struct Violation {
     std::string kind;         // "exclusion", "collateral", "liveness", "error"
     std::string explanation;  // one paragraph for people
+    // Exclusion on a network mount (a scenario that asks its holders): how
+    // long two servers ran at once before the trial ended, what the first
+    // holder saw of it, and whether it was never told (no error on its I/O,
+    // nothing in its client's kernel log).
+    double exposure_ms = -1;  // -1: not measured
+    std::string holder_saw{};
+    bool never_told = false;
+    std::chrono::steady_clock::time_point since{};  // when the second reached RUNNING (not kept in files)
 };
 
 class Trial {
@@ -100,7 +113,9 @@ public:
     ~Trial();  // kills what is left and removes the data directory
     Trial(const Trial&) = delete;
 
-    const std::filesystem::path& datadir() const { return datadir_; }
+    // The data directory, as the host of A (which makes, reads and removes it) sees it.
+    const std::filesystem::path& datadir() const { return dir_.path(); }
+    const HostDir& files() const { return dir_; }
     const StrategySpec& strategy() const { return strategy_; }
     const TrialEnv& env() const { return env_; }
 
@@ -110,6 +125,10 @@ public:
     void run_free_to_end();
     std::vector<std::unique_ptr<Contender>>& contenders() { return contenders_; }
     Contender* find(const std::string& name);
+    // Run contender `name` on `host` in this trial, wherever the run places it
+    // (a scenario that needs two starters on different clients).
+    void place(const std::string& name, Host& host) { placed_[name] = &host; }
+    Host& host_for(const std::string& name) const;
 
     // Let a contender run its next step (it then waits at the next gate, or finishes).
     void advance(Contender& c);
@@ -118,15 +137,21 @@ public:
     // SIGKILL the contender (and, if asked, its backends), and reap.
     void crash(Contender& c, bool with_backends);
     void freeze(Contender& c);  // SIGSTOP
-    bool command(Contender& c, const std::string& cmd);  // "shutdown", "touch-lockfile"
+    // A host died whole (a client's guest killed): every process of ours there
+    // is gone for good, whatever a later boot of it reuses.
+    void host_died(Host& h);
+    // "shutdown", "touch-lockfile", "observe" (its transcript says what it saw);
+    // waits up to `timeout` for its answer (zero: the step timeout).
+    bool command(Contender& c, const std::string& cmd, std::chrono::milliseconds timeout = {});
     int decisions() const { return decisions_; }
+    double seconds() const;  // since the trial began
 
     // Collateral: things planted as someone else's (on the host of A), checked on every step.
     // A segment on `key`, made by the kit; its id.
     int plant_foreign_segment(long long key);
     // An unrelated program: sleeps, reports signals it gets, optionally attached to a segment.
     pid_t spawn_foreign_process(pid_t want_pid, uid_t uid, int attach_shmid = -1);
-    Host& planting_host() const { return env_.host_for("A"); }
+    Host& planting_host() const { return host_for("A"); }
 
     // The oracle: exclusion and collateral now; liveness at the end.
     std::optional<Violation> check();
@@ -152,7 +177,8 @@ private:
 
     const TrialEnv& env_;
     StrategySpec strategy_;
-    std::filesystem::path datadir_;
+    HostDir dir_;
+    std::map<std::string, Host*> placed_;
     nlohmann::json libraries_;
     std::vector<std::unique_ptr<Contender>> contenders_;
     std::vector<PlantedProcess> foreign_processes_;
@@ -165,6 +191,7 @@ private:
     };
     std::vector<OwnSegment> segments_;  // journaled by contenders
     int decisions_ = 0;
+    std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace ilk

@@ -129,6 +129,17 @@ void AgentHost::crash() {
     lost("its host was crashed on purpose (SIGKILL)");
 }
 
+void AgentHost::take_over(AgentHost& fresh) {
+    if (stream_.open()) throw std::logic_error(fmt::format("agent {} is not gone: nothing to take over", name_));
+    std::swap(stream_, fresh.stream_);
+    std::swap(pid_, fresh.pid_);
+    hello_ = fresh.hello_;
+    next_id_ = fresh.next_id_;
+    replies_.clear();
+    queues_.clear();
+    error_.clear();
+}
+
 void AgentHost::lost(const std::string& why) {
     error_ = fmt::format("agent {} is gone: {}", name_, why);
     stream_.close();
@@ -313,6 +324,8 @@ std::optional<std::pair<int, pid_t>> AgentHost::segment_on_key(long long key) {
     if (!r.value("found", false)) return std::nullopt;
     return std::make_pair(r.value("id", -1), r.value("creator", -1));
 }
+
+json AgentHost::file(const json& request) { return must(agent::op::file, {{"request", request}}); }
 
 }  // namespace ilk
 

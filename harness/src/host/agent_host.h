@@ -35,6 +35,9 @@ public:
     // The agent's whole host dies at once (a client crash): its owner process,
     // our own child (a guest's QEMU), is SIGKILLed and reaped, unannounced.
     void crash();
+    // After a crash: become `fresh` (an agent on the new boot of the same
+    // host), which is left gone. Processes of the old boot are not alive here.
+    void take_over(AgentHost& fresh);
     const nlohmann::json& hello() const { return hello_; }
     bool gone() const { return !stream_.open(); }
 
@@ -51,6 +54,7 @@ public:
     bool segment_intact(int id) override;
     void remove_planted_segment(int id) override;
     std::optional<std::pair<int, pid_t>> segment_on_key(long long key) override;
+    nlohmann::json file(const nlohmann::json& request) override;
 
     // Actors on the agent's host (probe facts across hosts): each call is one
     // request and its reply; a failed agent gives an error reply, never a throw.

@@ -22,6 +22,7 @@
 #include "engine/channel.h"
 #include "journal.h"
 #include "host/agent_protocol.h"
+#include "host/files.h"
 #include "host/local_host.h"
 #include "registry.h"
 
@@ -176,7 +177,7 @@ private:
                                                      agent::kProtocolVersion));
             utsname u{};
             uname(&u);
-            r.update({{"version", agent::kProtocolVersion}, {"host", u.nodename}, {"kernel", u.release}, {"pid", getpid()}});
+            r.update({{"version", agent::kProtocolVersion}, {"host", u.nodename}, {"os", u.sysname}, {"kernel", u.release}, {"pid", getpid()}});
         } else if (op == agent::op::spawn) {
             const json& o = m.at("options");
             SpawnedContender c = host_.spawn({.free_running = o.value("free_running", false),
@@ -234,6 +235,8 @@ private:
             r["end"] = a.end();
         } else if (op == agent::op::actor_end) {
             actors_.erase(m.value("actor", -1));
+        } else if (op == agent::op::file) {
+            r.update(do_file_request(m.at("request")));
         } else if (op == agent::op::exec) {
             r.update(run_program(m.at("argv").get<std::vector<std::string>>(), std::chrono::milliseconds(m.value("timeout_ms", 10000))));
         } else {

@@ -18,11 +18,11 @@ namespace ilk::agent {
 
 // Bump when a request, a reply or an event changes meaning; the agent refuses
 // a hello with another version, naming both.
-inline constexpr int kProtocolVersion = 2;
+inline constexpr int kProtocolVersion = 3;
 
 // The operations, with their arguments and results.
 namespace op {
-inline constexpr std::string_view hello = "hello";            // version -> version, host (nodename), kernel, pid (the agent's own)
+inline constexpr std::string_view hello = "hello";            // version -> version, host (nodename), os (sysname), kernel, pid (the agent's own)
 inline constexpr std::string_view spawn = "spawn";            // options {free_running, unshare_flags, uid, want_pid, want_parent_pid}
                                                               //   -> contender, pid, start, parent_pid, parent_start
 inline constexpr std::string_view to = "to";                  // contender, msg (no reply)
@@ -47,6 +47,8 @@ inline constexpr std::string_view actor_end = "actor_end";      // actor
 // A program on the agent's host, run to its end (the harness's own set-up:
 // mounting an NFS export, probing a mount in a guest). No shell: argv as given.
 inline constexpr std::string_view exec = "exec";              // argv, timeout_ms -> rc (-1: killed at the timeout), out, err (each at most 256 KiB)
+// The files of a trial's data directory (host/files.h): make, read, change, remove.
+inline constexpr std::string_view file = "file";              // request -> result
 inline constexpr std::string_view bye = "bye";                // the agent ends everything it started and exits
 }  // namespace op
 

@@ -101,6 +101,10 @@ public:
     virtual void remove_planted_segment(int id) = 0;
     // The id of the segment on `key` and the PID that created it; nullopt if none.
     virtual std::optional<std::pair<int, pid_t>> segment_on_key(long long key) = 0;
+
+    // The files of trials' data directories here: one request of host/files.h
+    // and its result. Throws std::runtime_error with the reason.
+    virtual nlohmann::json file(const nlohmann::json& request) = 0;
 };
 
 }  // namespace ilk

@@ -15,6 +15,7 @@
 
 #include "engine/channel.h"
 #include "engine/zygote.h"
+#include "host/files.h"
 #include "journal.h"
 #include "pid_choice.h"
 #include "registry.h"
@@ -195,5 +196,7 @@ std::optional<std::pair<int, pid_t>> LocalHost::segment_on_key(long long key) {
     if (id < 0 || shmctl(id, IPC_STAT, &ds) != 0) return std::nullopt;
     return std::make_pair(id, ds.shm_cpid);
 }
+
+nlohmann::json LocalHost::file(const nlohmann::json& request) { return do_file_request(request); }
 
 }  // namespace ilk

@@ -45,6 +45,7 @@ public:
     bool segment_intact(int id) override;
     void remove_planted_segment(int id) override;
     std::optional<std::pair<int, pid_t>> segment_on_key(long long key) override;
+    nlohmann::json file(const nlohmann::json& request) override;
 
 private:
     const Registry& registry_;

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "ilk/plugin.h"
+#include "engine/trial.h"
 #include "journal.h"
 
 namespace ilk {
@@ -31,6 +32,11 @@ bool is_nfs(const NetworkMountDescriptor& m) { return is_knfsd(m) || is_ganesha(
 // port: kernel nfsd keeps 2049 on every address.
 constexpr const char* kGaneshaAddress = "10.0.3.1";
 constexpr int kGaneshaPort = 2050;
+
+// Each client's one link to the server: its MAC, and the server's address on it.
+constexpr const char* kClientMac[2] = {"52:54:00:00:01:02", "52:54:00:00:02:02"};
+constexpr const char* kServerAddress[2] = {"10.0.1.1", "10.0.2.1"};
+constexpr std::chrono::seconds kLease{10};  // nfsd's lease and grace, lockd's grace, nfs-ganesha's too
 
 // nfs-ganesha's configuration: NFSv4 only, no NLM, the lab's lease and grace,
 // one EXPORT per mount (its key=value options as EXPORT keys). Started before
@@ -181,23 +187,25 @@ NfsLab::NfsLab(const fs::path& image, const std::vector<const NetworkMountDescri
     }
     server.links = {{links / "server-a", links / "client-a", "52:54:00:00:01:01", "10.0.1.1/24"},
                     {links / "server-b", links / "client-b", "52:54:00:00:02:01", "10.0.2.1/24"}};
-    a.links = {{links / "client-a", links / "server-a", "52:54:00:00:01:02", "10.0.1.2/24"}};
-    b.links = {{links / "client-b", links / "server-b", "52:54:00:00:02:02", "10.0.2.2/24"}};
+    a.links = {{links / "client-a", links / "server-a", kClientMac[0], "10.0.1.2/24"}};
+    b.links = {{links / "client-b", links / "server-b", kClientMac[1], "10.0.2.2/24"}};
     server.setup = server_setup(mounts);
-    a.setup = client_setup("10.0.1.1");
-    b.setup = client_setup("10.0.2.1");
+    a.setup = client_setup(kServerAddress[0]);
+    b.setup = client_setup(kServerAddress[1]);
     // host-9p mounts: a directory of ours, offered to both clients under one tag each.
-    std::map<std::string, std::string> tag_of;
     for (const NetworkMountDescriptor* m : mounts) {
         if (is_nfs(*m)) continue;
-        const std::string tag = fmt::format("ilk9p{}", tag_of.size());
-        const fs::path dir = journal.scratch() / fmt::format("9p-{}", tag_of.size());
+        const std::string tag = fmt::format("ilk9p{}", tag_of_.size());
+        const fs::path dir = journal.scratch() / fmt::format("9p-{}", tag_of_.size());
         fs::create_directories(dir);
         for (GuestOptions* o : {&a, &b}) o->offered.emplace_back(dir, tag);
-        tag_of[m->name] = tag;
+        tag_of_[m->name] = tag;
         host_dirs_[m->name] = dir;
     }
-    guests_ = boot_guests({server, a, b}, journal);
+    options_ = {server, a, b};
+    journal_ = &journal;
+    descriptors_ = mounts;
+    guests_ = boot_guests(options_, journal);
     boot_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     for (const NetworkMountDescriptor* m : mounts) {
@@ -210,26 +218,8 @@ NfsLab::NfsLab(const fs::path& image, const std::vector<const NetworkMountDescri
         nm.asked = m->mount_options;
         std::vector<std::string> applied;
         for (int c = 0; c < 2 && nm.error.empty(); ++c) {
-            AgentHost& client = this->client(c);
-            const std::string source = is_knfsd(*m)     ? fmt::format("10.0.{}.1:{}", c + 1, nm.export_path)
-                                       : is_ganesha(*m) ? fmt::format("{}:/{}", kGaneshaAddress, m->name)
-                                                        : tag_of.at(m->name);
-            const std::vector<std::string> mount = is_nfs(*m) ? std::vector<std::string>{"mount.nfs", source, nm.dir, "-o", m->mount_options}
-                                                              : std::vector<std::string>{"mount", "-t", "9p", "-o", m->mount_options, source, nm.dir};
-            AgentHost::Ran r = client.exec({"mkdir", "-p", nm.dir}, 10s);
-            if (r.rc == 0) r = client.exec(mount, 120s);
-            if (r.rc != 0) {
-                nm.error = fmt::format("{} on {} exited {}: {}", fmt::join(mount, " "), client.name(), r.rc,
-                                       first_line(r.err.empty() ? r.out : r.err));
-                break;
-            }
-            const auto [type, options] = mounted_at(client.exec({"cat", "/proc/mounts"}, 10s).out, nm.dir);
-            if (type.empty()) {
-                nm.error = fmt::format("{} said it mounted {} on {}, but {}'s /proc/mounts has no such mount", mount[0], source, nm.dir,
-                                       client.name());
-                break;
-            }
-            nm.fstype = type;
+            std::string options;
+            nm.error = mount_on(c, *m, &options);
             applied.push_back(options);
         }
         if (nm.error.empty()) {
@@ -257,6 +247,41 @@ NfsLab::NfsLab(const fs::path& image, const std::vector<const NetworkMountDescri
     }
 }
 
+// Mount `m` on client c; the options /proc/mounts shows. Empty, or what went wrong.
+std::string NfsLab::mount_on(int c, const NetworkMountDescriptor& m, std::string* applied) {
+    NfsMount& nm = mounts_.at(m.name);
+    AgentHost& client = this->client(c);
+    const std::string source = is_knfsd(m)     ? fmt::format("{}:{}", kServerAddress[c], nm.export_path)
+                               : is_ganesha(m) ? fmt::format("{}:/{}", kGaneshaAddress, m.name)
+                                               : tag_of_.at(m.name);
+    const std::vector<std::string> mount = is_nfs(m) ? std::vector<std::string>{"mount.nfs", source, nm.dir, "-o", m.mount_options}
+                                                     : std::vector<std::string>{"mount", "-t", "9p", "-o", m.mount_options, source, nm.dir};
+    AgentHost::Ran r = client.exec({"mkdir", "-p", nm.dir}, 10s);
+    if (r.rc == 0) r = client.exec(mount, 120s);
+    if (r.rc != 0)
+        return fmt::format("{} on {} exited {}: {}", fmt::join(mount, " "), client.name(), r.rc, first_line(r.err.empty() ? r.out : r.err));
+    const auto [type, options] = mounted_at(client.exec({"cat", "/proc/mounts"}, 10s).out, nm.dir);
+    if (type.empty())
+        return fmt::format("{} said it mounted {} on {}, but {}'s /proc/mounts has no such mount", mount[0], source, nm.dir, client.name());
+    nm.fstype = type;
+    *applied = options;
+    return {};
+}
+
+void NfsLab::reboot_client(int c) {
+    Guest fresh = boot_guest(options_.at(1 + c), *journal_);
+    Guest& g = guests_.at(1 + c);
+    g.agent->take_over(*fresh.agent);  // the same host to everyone holding it, on its new boot
+    g.accel = fresh.accel;
+    g.run_dir = fresh.run_dir;
+    for (const NetworkMountDescriptor* m : descriptors_) {
+        if (!mounts_.at(m->name).error.empty()) continue;
+        std::string options;
+        if (std::string why = mount_on(c, *m, &options); !why.empty())
+            throw std::runtime_error(fmt::format("{} after its reboot: {}", client(c).name(), why));
+    }
+}
+
 json NfsLab::describe(const std::string& name) const {
     const NfsMount& m = mounts_.at(name);
     auto guest_json = [&](int i) {
@@ -279,6 +304,126 @@ json NfsLab::describe(const std::string& name) const {
                 {"clients", json::array({guest_json(1), guest_json(2)})},
                 {"mount", mount},
                 {"lab_boot_s", std::round(boot_seconds_ * 10) / 10}};
+}
+
+// The lab as the nfs-* scenarios act on it. Every act is a short shell script
+// run by an agent: the server's for its NFS service, a client's for its link
+// and settings. What it changed is undone by restore() after each trial.
+class NfsLabControl : public LabControl {
+public:
+    NfsLabControl(NfsLab& lab, std::string mount) : lab_(lab), mount_(std::move(mount)) {}
+    ~NfsLabControl() override {
+        try {
+            restore();
+        } catch (const std::exception&) {  // the lab is gone: so is what was changed in it
+        }
+    }
+
+    std::string mount() const override { return mount_; }
+    std::chrono::seconds lease() const override { return kLease; }
+
+    std::string restart_server(bool notify, bool lose_state) override {
+        const NfsMount& m = lab_.mounts_.at(mount_);
+        if (m.server == "host-9p")
+            throw UnsupportedHere(fmt::format("{} is served by QEMU's 9p server: there is no NFS service to restart", mount_));
+        if (m.server != "kernel-nfsd")
+            throw UnsupportedHere(fmt::format("{} is served by {}: only kernel nfsd's restart is staged", mount_, m.server));
+        // rpc.nfsd 0 stops nfsd, and with it the server's lockd, which drops
+        // every NLM lock it granted; NFSv4 state goes with nfsd.
+        std::string script = "set -e\nrpc.nfsd 0\n";
+        if (lose_state)
+            script += "kill $(pidof rpc.statd) $(pidof nfsdcld) 2>/dev/null || true\n"
+                      "sleep 1\n"
+                      "rm -rf /var/lib/nfs/sm/* /var/lib/nfs/sm.bak/* /var/lib/nfs/nfsdcld/*\n"
+                      "rpc.statd --no-notify\n"
+                      "nfsdcld -F >>/run/nfsdcld.log 2>&1 &\n"
+                      "sleep 1\n";
+        script += "rpc.nfsd 8\n";
+        if (notify) script += "sm-notify -f\n";
+        run(server(), script, "restart the NFS server");
+        return fmt::format("the NFS server restarted: rpc.nfsd 0, {}rpc.nfsd 8, {}", lose_state ? "statd's and nfsdcld's records wiped, " : "",
+                           notify ? "sm-notify -f (NLM clients are told to reclaim)" : "no sm-notify (NLM clients are not told)");
+    }
+
+    std::string set_link(int client, bool up) override {
+        link_down_[client] = !up;
+        std::string script = fmt::format(
+            "set -e\ndev=''\nfor a in /sys/class/net/*; do [ \"$(cat \"$a/address\")\" = '{0}' ] && dev=${{a##*/}}; done\n"
+            "[ -n \"$dev\" ] || {{ echo 'no interface with MAC {0}' >&2; exit 1; }}\n"
+            "ip link set \"$dev\" {1}\n",
+            kClientMac[client], up ? "up" : "down");
+        // The route to nfs-ganesha's address goes with the link: put it back.
+        if (up) script += fmt::format("ip route replace {}/32 via {}\n", kGaneshaAddress, kServerAddress[client]);
+        run(lab_.client(client), script, fmt::format("take the link {}", up ? "up" : "down"));
+        return fmt::format("{}'s link to the server {}", lab_.client(client).name(), up ? "up again" : "down");
+    }
+
+    std::string set_recover_lost_locks(int client, bool on) override {
+        recover_set_[client] = on;
+        run(lab_.client(client), fmt::format("echo {} >/sys/module/nfs/parameters/recover_lost_locks\n", on ? 1 : 0),
+            "set nfs.recover_lost_locks");
+        return fmt::format("{}: nfs.recover_lost_locks={}", lab_.client(client).name(), on ? 1 : 0);
+    }
+
+    std::vector<std::string> kernel_log(int client) override {
+        const AgentHost::Ran r = lab_.client(client).exec({"dmesg"}, 20s);
+        std::vector<std::string> lines, fresh;
+        std::istringstream in(r.out);
+        for (std::string l; std::getline(in, l);) lines.push_back(l);
+        size_t& seen = log_seen_[client];
+        if (lines.size() < seen) seen = 0;  // the ring wrapped
+        fresh.assign(lines.begin() + static_cast<long>(seen), lines.end());
+        seen = lines.size();
+        return fresh;
+    }
+
+    std::string crash_client(int client) override {
+        crashed_[client] = true;
+        lab_.client(client).crash();
+        return fmt::format("{}'s guest killed (SIGKILL to its QEMU)", lab_.client(client).name());
+    }
+
+    std::string reboot_client(int client) override {
+        const auto t0 = std::chrono::steady_clock::now();
+        lab_.reboot_client(client);
+        crashed_[client] = false;
+        link_down_[client] = false;
+        recover_set_[client] = false;
+        log_seen_[client] = 0;
+        return fmt::format("{} booted again in {:.1f} s (its statd tells the server it rebooted), every mount back",
+                           lab_.client(client).name(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+
+    void restore() override {
+        for (int c = 0; c < 2; ++c) {
+            if (crashed_[c]) reboot_client(c);
+            if (link_down_[c]) set_link(c, true);
+            if (recover_set_[c]) {
+                set_recover_lost_locks(c, false);
+                recover_set_[c] = false;
+            }
+        }
+    }
+
+private:
+    AgentHost& server() { return *lab_.guests_.at(0).agent; }
+    static void run(AgentHost& host, const std::string& script, const std::string& what) {
+        const AgentHost::Ran r = host.exec({"sh", "-c", script}, 60s);
+        if (r.rc != 0)
+            throw std::runtime_error(fmt::format("cannot {} on {}: exit {}: {}", what, host.name(), r.rc, first_line(r.err.empty() ? r.out : r.err)));
+    }
+
+    NfsLab& lab_;
+    std::string mount_;
+    bool link_down_[2] = {false, false};
+    bool recover_set_[2] = {false, false};
+    bool crashed_[2] = {false, false};
+    size_t log_seen_[2] = {0, 0};
+};
+
+std::unique_ptr<LabControl> NfsLab::control(const std::string& name) {
+    mounts_.at(name);  // throws for a mount not in the lab
+    return std::make_unique<NfsLabControl>(*this, name);
 }
 
 }  // namespace ilk

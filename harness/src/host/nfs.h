@@ -11,12 +11,14 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "host/guest.h"
+#include "host/lab_control.h"
 
 namespace ilk {
 
@@ -47,8 +49,20 @@ public:
     const NfsMount& mount(const std::string& name) const { return mounts_.at(name); }
     // For a probe report's target: the server, both clients, the mount.
     nlohmann::json describe(const std::string& name) const;
+    // What the nfs-* scenarios do to the lab, for one of its mounts.
+    std::unique_ptr<LabControl> control(const std::string& name);
+    // Boot client c (0: A, 1: B) again after its guest was killed, and mount
+    // every mount on it again. client(c) stays the same object: what held it
+    // holds the new boot (whose processes are not the old boot's).
+    void reboot_client(int c);
 
 private:
+    friend class NfsLabControl;
+    std::string mount_on(int client, const NetworkMountDescriptor& m, std::string* applied);
+    std::vector<GuestOptions> options_;  // server, A, B: for a reboot
+    const Journal* journal_ = nullptr;
+    std::vector<const NetworkMountDescriptor*> descriptors_;
+    std::map<std::string, std::string> tag_of_;  // host-9p mounts: their 9p tag
     std::vector<Guest> guests_;
     std::map<std::string, NfsMount> mounts_;
     std::map<std::string, std::filesystem::path> host_dirs_;  // host-9p mounts: the directory offered

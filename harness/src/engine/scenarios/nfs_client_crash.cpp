@@ -1,0 +1,41 @@
+// nfs-client-crash: A runs on client A, with its backends, and client A's
+// whole guest is killed (its kernel's NFS state with it) while the server
+// stays up; B starts on client B at once. The NFSv4 server keeps A's locks
+// until A's lease runs out; an NLM server keeps them until client A reboots
+// and its statd tells the server (SM_NOTIFY). The oracle's liveness asks a
+// lone starter once that time has passed: "lease" one and a half leases
+// later, client A still down; "reboot" once client A is up again.
+#include "engine/scenario.h"
+
+#include <fmt/format.h>
+
+namespace ilk {
+Scenario scenario_nfs_client_crash() {
+    return {.name = "nfs-client-crash",
+            .summary = "client A's whole guest is killed while A runs there; B starts on client B; when can a server start again?",
+            .variants = {"lease", "reboot"},
+            .starters = 1,
+            .faults = 0,
+            .needs_root = false,
+            .setup =
+                [](Trial& t, const std::string&) {
+                    Contender& a = scenario_util::start_server_in_lab(t);
+                    Host& client_a = *a.host;
+                    scenario_util::lab_event(t, a, scenario_util::lab(t).crash_client(0));
+                    t.host_died(client_a);
+                },
+            .starter = scenario_util::plain,
+            .network = true,
+            .after =
+                [](Trial& t, const std::string& variant) {
+                    LabControl& lab = scenario_util::lab(t);
+                    Contender* a = t.find("A");
+                    if (variant == "reboot") {
+                        scenario_util::lab_event(t, *a, lab.reboot_client(0));
+                    } else {
+                        scenario_util::pause_for(lab.lease() * 3 / 2);
+                        scenario_util::lab_event(t, *a, fmt::format("{} s passed, client A still down", (lab.lease() * 3 / 2).count()));
+                    }
+                }};
+}
+}  // namespace ilk
