@@ -61,7 +61,64 @@ std::string wrap_list(const std::string& prefix, const std::vector<std::string>&
     return out + line + "\n";
 }
 
+// On NFS: the options that decide it, those that would void every lock across
+// clients, and whether servers on two clients were judged.
+std::string nfs_text(const TargetResult& t) {
+    const NfsLocking l = nfs_locking(t.info.value("mount_options", ""));
+    std::string out = fmt::format("on NFS: vers={}, local_lock={}{} decide how locks work here\n", l.vers.empty() ? "?" : l.vers,
+                                  l.local_lock, l.nolock ? ", nolock" : "");
+    if (l.local_lock != "none")
+        out += fmt::format("  this mount keeps {} on this client (nfs(5): {}):\n    a lock here never keeps out a server on "
+                           "another client; every strategy resting on one is UNSAFE across clients\n",
+                           l.local_lock == "all" ? "every lock" : l.local_lock == "flock" ? "flock() locks" : "fcntl() and lockf() locks",
+                           l.nolock ? "nolock" : "local_lock=" + l.local_lock);
+    else
+        out += "  unsafe across clients with (nfs(5)): nolock or local_lock=all (every lock stays on its client),\n"
+               "    local_lock=flock or local_lock=posix (those locks stay on it)\n";
+    bool across = false;
+    for (const StrategyCell& c : t.cells)
+        for (const ScenarioResult& s : c.scenarios) across = across || s.scenario.rfind("nfs-", 0) == 0;
+    if (across)
+        out += "  servers on two clients were judged in an NFS lab with these options (the nfs-* scenarios above)\n";
+    else
+        out += "  judged here: processes on this client only; servers on two clients (nfs-cross-client,\n"
+               "    nfs-server-restart, nfs-server-state-loss, nfs-lease-expiry, nfs-client-crash): ilk advise DIR --guest IMAGE\n";
+    return out;
+}
+
 }  // namespace
+
+NfsLocking nfs_locking(const std::string& options) {
+    NfsLocking l;
+    std::string local_lock;
+    size_t start = 0;
+    while (start <= options.size()) {
+        const size_t comma = std::min(options.find(',', start), options.size());
+        const std::string opt = options.substr(start, comma - start);
+        if (opt.rfind("vers=", 0) == 0) l.vers = opt.substr(5);
+        if (opt.rfind("nfsvers=", 0) == 0) l.vers = opt.substr(8);
+        if (opt.rfind("local_lock=", 0) == 0) local_lock = opt.substr(11);
+        if (opt == "nolock") l.nolock = true;
+        start = comma + 1;
+    }
+    l.local_lock = !local_lock.empty() ? local_lock : l.nolock ? "all" : "none";
+    return l;
+}
+
+TargetResult with_network_cells(const TargetResult& dir, const TargetResult& network) {
+    TargetResult out = dir;
+    for (StrategyCell& c : out.cells) {
+        const auto it = std::find_if(network.cells.begin(), network.cells.end(), [&](const StrategyCell& n) { return n.strategy == c.strategy; });
+        if (it == network.cells.end()) continue;
+        for (const ScenarioResult& s : it->scenarios) {
+            ScenarioResult r = s;
+            r.scenario = fmt::format("{} ({})", s.scenario, network.name);
+            c.scenarios.push_back(std::move(r));
+        }
+        fold_cell(c);
+    }
+    return out;
+}
 
 Advice advise(const TargetResult& target, const std::vector<std::string>& order) {
     Advice a;
@@ -115,6 +172,7 @@ std::string advice_text(const TargetResult& t, const Advice& a, bool color) {
                            t.probe->profile.empty() ? "?" : t.probe->profile, deviations.size());
         for (const std::string& d : deviations) out += "  " + d + "\n";
     }
+    if (const std::string fstype = t.info.value("fstype", ""); fstype.rfind("nfs", 0) == 0) out += nfs_text(t);
     out += "\n";
     auto find = [&](const std::string& name) -> const StrategyCell* {
         for (const StrategyCell* c : a.ranked)

@@ -22,8 +22,26 @@ struct Advice {
 // more schedules explored, then the order of the strategies file.
 Advice advise(const TargetResult& target, const std::vector<std::string>& strategy_order);
 
+// NFS mount options as they decide locking: the version and where locks are
+// kept (nfs(5): local_lock=none|flock|posix|all; nolock is local_lock=all).
+struct NfsLocking {
+    std::string vers;        // "3", "4.2"; empty: not said
+    std::string local_lock;  // "none", "flock", "posix", "all"
+    bool nolock = false;
+    bool operator==(const NfsLocking& o) const { return vers == o.vers && local_lock == o.local_lock; }
+};
+NfsLocking nfs_locking(const std::string& mount_options);
+
+// The directory's column with the cells of a network mount's column added
+// (the same strategy's scenarios from an NFS lab: servers on two clients), each
+// cell folded again. Strategies the network column lacks keep their own.
+TargetResult with_network_cells(const TargetResult& dir, const TargetResult& network);
+
 // The advice for people: the directory, its filesystem and mount options, the
-// recommendation and its reasons, then every strategy with its verdict.
+// recommendation and its reasons, then every strategy with its verdict. On NFS
+// it also names the options that decide it, those that would make every
+// lock-based strategy unsafe across clients, and the scenarios of servers on
+// two clients (judged only when a network mount's cells were added).
 std::string advice_text(const TargetResult& target, const Advice& advice, bool color);
 
 }  // namespace ilk

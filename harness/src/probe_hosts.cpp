@@ -329,7 +329,7 @@ ProbeReport probe_network_mount(NfsLab& lab, const std::string& name, const std:
     ProbeReport report;
     const NfsMount& m = lab.mount(name);
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::string> argv{std::filesystem::read_symlink("/proc/self/exe").string(), "probe", "--target", m.dir, "--format", "json"};
+    std::vector<std::string> argv{ilk_in_guest().string(), "probe", "--target", m.dir, "--format", "json"};
     for (const std::string& p : primitives) argv.insert(argv.end(), {"--primitive", p});
     std::string failed = m.error;
     if (failed.empty()) {

@@ -2,7 +2,9 @@
 # vm.matrix-smoke: ci/vm-matrix --smoke (the host's ilk run and the same run in
 # a 6.1 guest, merged) and a check of the merged matrix: the host's results and
 # the guest's are separate columns, each under its own kernel, every target
-# once; the guest also ran ilk probe.
+# once; the guest also ran ilk probe; the NFS lab probed its two mounts; and
+# the strategies on trial on nfs4.2 across two client guests are a column of
+# their own.
 #
 #   tests/vm/matrix_smoke.sh ILK_BUILD_DIR
 #
@@ -59,8 +61,18 @@ for kernel, who in ((host_kernel, "host"), (manifest_kernel, "guest")):
         if set(verdicts) != {"tom-2004", "lifetime-flock"}:
             fail(f"column linux {kernel} / {name} has cells for {sorted(verdicts)}")
         seen.append(f"linux {kernel} / {name} @{r.get('host')}: " + " ".join(f"{s}={v}" for s, v in sorted(verdicts.items())))
-if len(columns) != 4:
-    fail(f"merged.json has {len(columns)} columns, expected 4: {sorted(columns)}")
+# The strategies on trial on nfs4.2 across the two client guests (nfs-cross-client):
+# lifetime-flock's lock is held by the server for both clients; tom-2004's PID and
+# segment checks ask client B about what lives on client A.
+got = columns.get((f"linux {manifest_kernel}", "nfs4.2"), [])
+if len(got) != 1 or got[0].get("kind") != "network" or got[0].get("host") != "nfs-client-a":
+    fail(f"no network column linux {manifest_kernel} / nfs4.2 from nfs-client-a: {[(t.get('kind'), t.get('host')) for t in got]}")
+verdicts = {c["strategy"]: c["verdict"] for c in got[0].get("cells", [])}
+if verdicts != {"tom-2004": "UNSAFE", "lifetime-flock": "SAFE"}:
+    fail(f"nfs4.2 under nfs-cross-client: {verdicts}, expected tom-2004 UNSAFE (host-local checks), lifetime-flock SAFE (the server's lock)")
+seen.append(f"linux {manifest_kernel} / nfs4.2 @nfs-client-a: " + " ".join(f"{s}={v}" for s, v in sorted(verdicts.items())))
+if len(columns) != 5:
+    fail(f"merged.json has {len(columns)} columns, expected 5: {sorted(columns)}")
 probe = os.path.join(out, "guest-6.1", "probe.json")
 try:
     facts = json.load(open(probe)).get("facts") or {}
@@ -82,6 +94,6 @@ for name, r in nfs.items():
     if f"{name}: applied" not in summary:
         fail(f"nfs-6.1/probe.txt does not summarise {name}")
 print("columns: " + "; ".join(seen))
-print(f"PASS: vm.matrix-smoke: 4 columns (host kernel {host_kernel}, guest kernel {manifest_kernel}), guest probe {len(facts)} facts, "
+print(f"PASS: vm.matrix-smoke: 5 columns (host kernel {host_kernel}, guest kernel {manifest_kernel}), guest probe {len(facts)} facts, "
       f"NFS lab with nfs4.2 and nfs3-nolock; total {total} s; stages: {times}")
 PY

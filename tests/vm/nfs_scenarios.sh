@@ -3,8 +3,9 @@
 # with the nfs-cross-client scenario: server A on client A, starters on client
 # B, the data directories on the export. The verdicts that follow from the
 # kit's own design, each with its reason (below), must come out; a network
-# scenario asked of a local target is UNSUPPORTED with the way to run it; and
-# nothing of the lab is left.
+# scenario asked of a local target is UNSUPPORTED with the way to run it; a
+# counterexample found across the clients replays in a lab of its own; and
+# nothing of the labs is left.
 #
 #   tests/vm/nfs_scenarios.sh ILK_BUILD_DIR
 #
@@ -71,7 +72,20 @@ print("; ".join(out))
 PY
 ) || fail "$summary"
 [ -z "$(qemus)" ] || fail "a QEMU of the lab is still running: $(qemus)"
+
+# 3. ilk replay of a counterexample found across the clients: refused without
+# a lab (exit 2, saying how), replayed to the same verdict in one.
+cx=$work/report/counterexamples/nfs4.2/legacy-pid--nfs-cross-client--running.json
+[ -s "$cx" ] || fail "no counterexample $cx"
+grep -q '"network_mount": "nfs4.2"' "$cx" || fail "the counterexample does not name its network mount"
+rc=0; "$ilk" replay "$cx" >"$work/replay-nolab.out" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q "replay it in an NFS lab with --guest IMAGE" "$work/replay-nolab.out" \
+  || { cat "$work/replay-nolab.out"; fail "replay without --guest: exit $rc"; }
+TMPDIR=$work "$ilk" replay "$cx" --guest "$image" >"$work/replay.out" 2>&1 || { cat "$work/replay.out"; fail "ilk replay --guest failed"; }
+grep -q "^1 of 1 replays reached UNSAFE" "$work/replay.out" || { cat "$work/replay.out"; fail "the replay did not reach UNSAFE"; }
+[ -z "$(qemus)" ] || fail "a QEMU of the replay's lab is still running: $(qemus)"
+
 TMPDIR=$work "$ilk" clean >"$work/clean.out" 2>&1 || { cat "$work/clean.out"; fail "ilk clean failed"; }
 left=$(find "$work" -mindepth 1 -maxdepth 1 ! -name '*.json' ! -name '*.err' ! -name '*.out' ! -name report ! -name local | head -n 5)
 [ -z "$left" ] || fail "left behind in TMPDIR: $left"
-echo "PASS: vm.nfs-scenarios: lab and cells in $secs s; $summary"
+echo "PASS: vm.nfs-scenarios: lab and cells in $secs s; $summary; the legacy-pid counterexample replayed in a lab"

@@ -121,6 +121,8 @@ int cmd_merge(const MergeArgs& a);
 struct ReplayArgs {
     std::string file;
     int times = 1;
+    std::string guest;       // a counterexample of a network mount: the image of the NFS lab to replay it in
+    int guest_timeout = 300;
 };
 CLI::App* add_replay_command(CLI::App& app, ReplayArgs& a);
 int cmd_replay(const ReplayArgs& a, const std::vector<std::string>& plugin_dirs);

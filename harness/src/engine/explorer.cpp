@@ -47,7 +47,8 @@ json Counterexample::to_json() const {
             {"verdict", std::string(ilk::to_string(verdict))},
             {"violation", violation_json(violation)},
             {"transcript", transcript},
-            {"shrunk_from", shrunk_from}};
+            {"shrunk_from", shrunk_from},
+            {"network_mount", network_mount.empty() ? json(nullptr) : json(network_mount)}};
 }
 
 Counterexample Counterexample::from_json(const json& j) {
@@ -74,6 +75,7 @@ Counterexample Counterexample::from_json(const json& j) {
     cx.violation.never_told = j["violation"].value("never_told", false);
     cx.transcript = j.value("transcript", json::object());
     cx.shrunk_from = j.value("shrunk_from", 0);
+    if (j.contains("network_mount") && j["network_mount"].is_string()) cx.network_mount = j["network_mount"].get<std::string>();
     return cx;
 }
 
@@ -485,7 +487,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         }
         const Verdict v = verdict_of(*o.violation);
         const Counterexample cx{strategy, scenario.name, variant, o.schedule, mode, seed, v, *o.violation,
-                                o.transcript, static_cast<int>(o.schedule.size())};
+                                o.transcript, static_cast<int>(o.schedule.size()), env.lab ? env.lab->mount() : std::string()};
         const bool new_kind = has_counterexample(v) && std::none_of(cell.findings.begin(), cell.findings.end(), [&](const CellResult::Finding& f) {
                                   return f.counterexample.violation.kind == o.violation->kind;
                               });
@@ -671,6 +673,12 @@ Verdict replay(const TrialEnv& env, const Counterexample& cx, std::optional<Viol
 Counterexample shrink(const TrialEnv& env, const Counterexample& cx, const Scenario& scenario) {
     Counterexample best = cx;
     best.shrunk_from = static_cast<int>(cx.schedule.size());
+    // One contender's steps and no crash: whatever is dropped, the default
+    // policy puts back (nobody else can move), so nothing shorter exists. Not
+    // trying spares a trial per step (a lab scenario's trial takes 30 s).
+    if (count_faults(cx.schedule) == 0 &&
+        std::all_of(cx.schedule.begin(), cx.schedule.end(), [&](const std::string& d) { return d == cx.schedule.front(); }))
+        return best;
     // Greedy: drop one decision at a time (faults first), keep the drop when the
     // same verdict still follows; the default policy fills in after the prefix.
     auto attempt = [&](const Schedule& candidate) -> bool {

@@ -62,6 +62,7 @@ struct Counterexample {
     Violation violation;
     nlohmann::json transcript;
     int shrunk_from = 0;  // length of the schedule before shrinking
+    std::string network_mount;  // found on this network mount of an NFS lab (replay it there); empty: a local target
     nlohmann::json to_json() const;
     static Counterexample from_json(const nlohmann::json& j);
 };

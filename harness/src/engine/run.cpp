@@ -578,12 +578,31 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
     return report;
 }
 
+NetworkEnv::NetworkEnv(const Registry& registry, NfsLab& lab, const std::string& mount)
+    : control(lab.control(mount)), trials(lab.client(0), fs::path(lab.mount(mount).dir) / "trials") {
+    env.registry = &registry;
+    env.workdir = trials.path();
+    env.host = &lab.client(0);
+    env.placement = {{"B", &lab.client(1)}, {"C", &lab.client(1)}, {"D", &lab.client(1)}};
+    env.lab = control.get();
+    // Each step is a round trip to a guest under TCG, and a lock request one to the server.
+    env.step_timeout = std::chrono::milliseconds(20000);
+    trials.fresh();
+}
+
+NetworkEnv::~NetworkEnv() {
+    try {
+        trials.remove();
+    } catch (const std::exception& e) {
+        std::cerr << fmt::format("ilk: {}: the trials' directory stays in the lab: {}\n", control->mount(), e.what());
+    }
+}
+
 TargetResult run_network_mount(const Registry& registry, const std::vector<StrategySpec>& strategies, NfsLab& lab,
                                const std::string& mount, const RunOptions& o, const std::function<void(const std::string&)>& on_start,
                                const std::function<void(const StrategyCell&)>& on_cell) {
     const auto t0 = std::chrono::steady_clock::now();
     AgentHost& a_host = lab.client(0);
-    AgentHost& b_host = lab.client(1);
     TargetResult result;
     result.name = mount;
     result.kind = "network";
@@ -608,25 +627,9 @@ TargetResult run_network_mount(const Registry& registry, const std::vector<Strat
         if (!o.profile.name.empty()) probe.comparisons = compare(o.profile, probe.facts, mount);
         result.probe = std::move(probe);
         if (result.unsupported.empty() && !g_interrupted) {
-            TrialEnv env;
-            env.registry = &registry;
-            env.journal = nullptr;
-            env.workdir = fs::path(m.dir) / "trials";
-            env.host = &a_host;
-            env.placement = {{"B", &b_host}, {"C", &b_host}, {"D", &b_host}};
-            const std::unique_ptr<LabControl> control = lab.control(mount);
-            env.lab = control.get();
-            // Each step is a round trip to a guest under TCG, and a lock request one to the server.
-            env.step_timeout = std::chrono::milliseconds(20000);
-            const HostDir trials(a_host, env.workdir);
-            trials.fresh();
+            NetworkEnv net(registry, lab, mount);
             const fs::path cx_dir = o.counterexample_dir.empty() ? o.counterexample_dir : o.counterexample_dir / file_safe(mount);
-            run_cells(env, mine, prims, cx_dir, o, on_start, on_cell, result);
-            try {
-                trials.remove();
-            } catch (const std::exception& e) {
-                std::cerr << fmt::format("ilk run: {}: the trials' directory stays in the lab: {}\n", mount, e.what());
-            }
+            run_cells(net.env, mine, prims, cx_dir, o, on_start, on_cell, result);
         }
     }
     result.elapsed_ms = ms_since(t0);

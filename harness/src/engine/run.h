@@ -6,10 +6,13 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/explorer.h"
+#include "host/files.h"
+#include "host/lab_control.h"
 #include "matrix.h"
 #include "probe.h"
 #include "profile.h"
@@ -63,6 +66,18 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
 void run_cells(const TrialEnv& env, const std::vector<const StrategySpec*>& mine, const std::map<std::string, PrimitiveStatus>& prims,
                const std::filesystem::path& cx_dir, const RunOptions& options, const std::function<void(const std::string&)>& on_start,
                const std::function<void(const StrategyCell&)>& on_cell, TargetResult& result);
+
+// The trials of a network mount in the lab: A on client A, every other
+// contender on client B, the data directories under DIR/trials on the mount
+// (made now through client A, removed at the end), the lab's control.
+struct NetworkEnv {
+    NetworkEnv(const Registry& registry, NfsLab& lab, const std::string& mount);
+    ~NetworkEnv();
+    NetworkEnv(const NetworkEnv&) = delete;
+    std::unique_ptr<LabControl> control;
+    HostDir trials;
+    TrialEnv env;
+};
 
 // One network mount of an NFS lab as a target of the matrix (kind "network"):
 // its probe (client A's own, then across the clients) says which primitives

@@ -168,6 +168,14 @@ json guest_image_manifest(const fs::path& image) {
     return m;
 }
 
+fs::path ilk_in_guest() {
+    // The image holds ilk at the path it had here when the image was made; a
+    // binary replaced since (a rebuild during a run) reads "PATH (deleted)".
+    std::string exe = fs::read_symlink("/proc/self/exe").string();
+    if (constexpr std::string_view deleted = " (deleted)"; exe.ends_with(deleted)) exe.resize(exe.size() - deleted.size());
+    return exe;
+}
+
 namespace {
 
 // One guest on its way up: checked, its run directory and command written,
@@ -215,7 +223,7 @@ Pending prepare_guest(const GuestOptions& o, const Journal& journal) {
     fs::permissions(p.g.run_dir, fs::perms::owner_all);
     if (p.g.run_dir.string().size() + 12 >= sizeof(sockaddr_un::sun_path))
         throw std::runtime_error(fmt::format("the run directory {} is too long for a Unix socket: set TMPDIR to a shorter path", p.g.run_dir.string()));
-    const fs::path ilk = fs::read_symlink("/proc/self/exe");
+    const fs::path ilk = ilk_in_guest();
     check_path(ilk, "ilk binary");
     {
         std::ofstream cmd(p.g.run_dir / "share" / "cmd");

@@ -55,6 +55,10 @@ struct Guest {
     std::filesystem::path run_dir;     // console.log, agent.sock, share/ (in the journal's scratch)
 };
 
+// Where a guest's image holds ilk: this binary's path (image.sh --ilk copies
+// the build there), also when the file here was replaced since.
+std::filesystem::path ilk_in_guest();
+
 // Boot the guest and say hello to its agent. Throws std::runtime_error naming
 // the guest and the cause (with the tail of its console) when it does not
 // answer in time or dies; nothing of it is left then.
