@@ -62,7 +62,7 @@ std::string ganesha_setup(const std::vector<const NetworkMountDescriptor*>& moun
         ">/etc/idmapd.conf\n"
         "echo 'NFS_CORE_PARAM {{ Protocols = 4; NFS_Port = {1}; Bind_addr = {0}; Enable_NLM = false; Enable_RQUOTA = false; "
         "Plugins_Dir = \"/usr/lib/x86_64-linux-gnu/ganesha\"; }}' >/run/ganesha.conf\n"
-        "echo 'NFSV4 {{ Lease_Lifetime = 10; Grace_Period = 10; }}' >>/run/ganesha.conf\n"
+        "echo 'NFSV4 {{ Lease_Lifetime = {3}; Grace_Period = {3}; }}' >>/run/ganesha.conf\n"
         "echo 'LOG {{ Default_Log_Level = EVENT; }}' >>/run/ganesha.conf\n"
         "{2}"
         "ganesha.nfsd -f /run/ganesha.conf -L /run/ganesha.log -p /run/ganesha.pid\n"
@@ -72,7 +72,7 @@ std::string ganesha_setup(const std::vector<const NetworkMountDescriptor*>& moun
         "  if [ $i -ge 30 ]; then tail -n 20 /run/ganesha.log; echo 'nfs-ganesha did not start' >&2; exit 1; fi\n"
         "  sleep 1\n"
         "done\n",
-        kGaneshaAddress, kGaneshaPort, exports);
+        kGaneshaAddress, kGaneshaPort, exports, kLease.count());
 }
 
 // The server guest: kernel nfsd exporting a tmpfs, one export per network
@@ -83,7 +83,7 @@ std::string ganesha_setup(const std::vector<const NetworkMountDescriptor*>& moun
 std::string server_setup(const std::vector<const NetworkMountDescriptor*>& mounts) {
     std::string s =
         "set -e\n"
-        "modprobe lockd nlm_grace_period=10\n"
+        "modprobe lockd nlm_grace_period=" + std::to_string(kLease.count()) + "\n"
         "modprobe nfsd\n"
         "mount -t nfsd nfsd /proc/fs/nfsd\n"
         "mkdir -p /export /run/rpcbind\n"
@@ -93,8 +93,8 @@ std::string server_setup(const std::vector<const NetworkMountDescriptor*>& mount
         if (is_knfsd(*mounts[i]))
             s += fmt::format("mkdir -p '/export/{0}'\necho '/export/{0} 10.0.0.0/16({1},fsid={2})' >>/etc/exports\n", mounts[i]->name,
                              mounts[i]->export_options, i + 1);
-    s += "printf '[nfsd]\\ngrace-time=10\\nlease-time=10\\n' >/etc/nfs.conf\n"
-         "rpcbind -w\n"
+    s += fmt::format("printf '[nfsd]\\ngrace-time={0}\\nlease-time={0}\\n' >/etc/nfs.conf\n", kLease.count());
+    s += "rpcbind -w\n"
          "rpc.statd\n"
          "exportfs -ra\n"
          "rpc.mountd\n";
@@ -398,10 +398,7 @@ public:
         for (int c = 0; c < 2; ++c) {
             if (crashed_[c]) reboot_client(c);
             if (link_down_[c]) set_link(c, true);
-            if (recover_set_[c]) {
-                set_recover_lost_locks(c, false);
-                recover_set_[c] = false;
-            }
+            if (recover_set_[c]) set_recover_lost_locks(c, false);
         }
     }
 
