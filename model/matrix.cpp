@@ -61,11 +61,19 @@ std::vector<NeverTold> never_told_findings(const MatrixReport& r) {
     for (const TargetResult& t : r.targets)
         for (const StrategyCell& c : t.cells)
             for (const ScenarioResult& s : c.scenarios) {
-                if (!s.never_told) continue;
-                auto it = std::find_if(out.begin(), out.end(), [&](const NeverTold& n) { return n.strategy == c.strategy && n.scenario == s.scenario; });
-                if (it == out.end()) it = out.insert(out.end(), NeverTold{c.strategy, s.scenario, {}, s.holder_saw, s.exposure_ms});
-                it->targets.push_back(t.name);
-                it->exposure_ms = std::max(it->exposure_ms, s.exposure_ms);
+                std::vector<FoundViolation> found = s.findings;
+                // A report whose findings do not carry it (older ones): the result's own.
+                if (s.never_told && std::none_of(found.begin(), found.end(), [](const FoundViolation& f) { return f.never_told; }))
+                    found.push_back({"exclusion", s.verdict, s.variant, s.schedule, s.reason, s.counterexample, s.exposure_ms, s.holder_saw, true});
+                for (const FoundViolation& f : found) {
+                    if (!f.never_told) continue;
+                    auto it = std::find_if(out.begin(), out.end(), [&](const NeverTold& n) {
+                        return n.strategy == c.strategy && n.scenario == s.scenario && n.variant == f.variant;
+                    });
+                    if (it == out.end()) it = out.insert(out.end(), NeverTold{c.strategy, s.scenario, f.variant, {}, f.holder_saw, f.exposure_ms});
+                    if (std::find(it->targets.begin(), it->targets.end(), t.name) == it->targets.end()) it->targets.push_back(t.name);
+                    it->exposure_ms = std::max(it->exposure_ms, f.exposure_ms);
+                }
             }
     return out;
 }
@@ -73,6 +81,14 @@ std::vector<NeverTold> never_told_findings(const MatrixReport& r) {
 std::string exposure_text(double exposure_ms) {
     if (exposure_ms < 0) return "not measured";
     return fmt::format("at least {:.1f} s (until the kit ended the trial: nothing in the holder would have)", exposure_ms / 1000);
+}
+
+std::string variants_text(const ScenarioResult& s) {
+    if (s.variants.size() < 2) return "";
+    std::vector<std::string> parts;
+    for (const VariantVerdict& v : s.variants)
+        parts.push_back(fmt::format("{} {}{}", v.variant.empty() ? "(none)" : v.variant, to_string(v.verdict), v.never_told ? " (never told)" : ""));
+    return fmt::format("{}", fmt::join(parts, ", "));
 }
 
 namespace {
@@ -95,13 +111,29 @@ json scenario_json(const ScenarioResult& s) {
     if (!s.transcript.is_null()) j["transcript"] = s.transcript;
     if (!s.findings.empty()) {
         j["findings"] = json::array();
-        for (const FoundViolation& f : s.findings)
-            j["findings"].push_back({{"kind", f.kind},
-                                     {"verdict", std::string(to_string(f.verdict))},
-                                     {"variant", f.variant},
-                                     {"schedule", f.schedule},
-                                     {"explanation", f.explanation},
-                                     {"counterexample", f.counterexample.empty() ? json(nullptr) : json(f.counterexample)}});
+        for (const FoundViolation& f : s.findings) {
+            json fj{{"kind", f.kind},
+                    {"verdict", std::string(to_string(f.verdict))},
+                    {"variant", f.variant},
+                    {"schedule", f.schedule},
+                    {"explanation", f.explanation},
+                    {"counterexample", f.counterexample.empty() ? json(nullptr) : json(f.counterexample)}};
+            if (f.exposure_ms >= 0) fj["exposure_ms"] = f.exposure_ms;
+            if (!f.holder_saw.empty()) {
+                fj["holder_saw"] = f.holder_saw;
+                fj["never_told"] = f.never_told;
+            }
+            j["findings"].push_back(std::move(fj));
+        }
+    }
+    if (!s.variants.empty()) {
+        j["variants"] = json::array();
+        for (const VariantVerdict& v : s.variants) {
+            json vj{{"variant", v.variant}, {"verdict", std::string(to_string(v.verdict))}, {"schedules", v.schedules}};
+            if (v.exposure_ms >= 0) vj["exposure_ms"] = v.exposure_ms;
+            if (v.never_told) vj["never_told"] = true;
+            j["variants"].push_back(std::move(vj));
+        }
     }
     return j;
 }
@@ -199,7 +231,13 @@ TargetResult read_target(const Reader& t) {
                 const Reader f = s.sub("findings", q);
                 sr.findings.push_back({f.get<std::string>("kind"), read_verdict(f), f.opt<std::string>("variant", ""),
                                        f.opt<std::vector<std::string>>("schedule", {}), f.opt<std::string>("explanation", ""),
-                                       f.opt<std::string>("counterexample", "")});
+                                       f.opt<std::string>("counterexample", ""), f.opt<double>("exposure_ms", -1),
+                                       f.opt<std::string>("holder_saw", ""), f.opt<bool>("never_told", false)});
+            }
+            for (size_t q = 0; q < s.size("variants"); ++q) {
+                const Reader v = s.sub("variants", q);
+                sr.variants.push_back({v.get<std::string>("variant"), read_verdict(v), v.opt<int>("schedules", 0),
+                                       v.opt<bool>("never_told", false), v.opt<double>("exposure_ms", -1)});
             }
             cell.scenarios.push_back(std::move(sr));
         }

@@ -36,6 +36,20 @@ struct FoundViolation {
     std::vector<std::string> schedule;
     std::string explanation;
     std::string counterexample;    // file, as ScenarioResult::counterexample
+    // As ScenarioResult's: two servers at once on a network mount.
+    double exposure_ms = -1;
+    std::string holder_saw;
+    bool never_told = false;
+};
+
+// A network scenario's verdict in one of its variants: each variant is judged
+// (the search of one stops at its own first UNSAFE).
+struct VariantVerdict {
+    std::string variant;
+    Verdict verdict = Verdict::SAFE;
+    int schedules = 0;
+    bool never_told = false;
+    double exposure_ms = -1;
 };
 
 // One strategy x target x scenario.
@@ -62,6 +76,7 @@ struct ScenarioResult {
     double exposure_ms = -1;
     std::string holder_saw;
     bool never_told = false;
+    std::vector<VariantVerdict> variants;  // network scenarios: each variant's verdict, in the scenario's order
 };
 
 // One strategy x target: the matrix cell. Its verdict is the worst over its
@@ -162,11 +177,11 @@ bool conflicting(const Column& c, const std::string& strategy);
 // then any a target has a cell for (merged reports).
 std::vector<std::string> strategy_names(const MatrixReport& r);
 
-// Two servers ran at once and the first was never told (ScenarioResult::never_told):
-// one per strategy x scenario, with the targets it happened on, the first
-// result's words and the longest exposure the kit saw.
+// Two servers ran at once and the first was never told (FoundViolation::never_told):
+// one per strategy x scenario x variant, with the targets it happened on, the
+// first result's words and the longest exposure the kit saw.
 struct NeverTold {
-    std::string strategy, scenario;
+    std::string strategy, scenario, variant;
     std::vector<std::string> targets;
     std::string holder_saw;
     double exposure_ms = -1;
@@ -174,5 +189,7 @@ struct NeverTold {
 std::vector<NeverTold> never_told_findings(const MatrixReport& r);
 // "at least 12.1 s" (the kit ended the trial; nothing would have)
 std::string exposure_text(double exposure_ms);
+// "notify SAFE, no-notify UNSAFE (never told)"; empty for fewer than two variants.
+std::string variants_text(const ScenarioResult& s);
 
 }  // namespace ilk

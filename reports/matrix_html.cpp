@@ -153,6 +153,7 @@ std::string scenario_html(const ScenarioResult& s) {
     if (s.verdict == Verdict::UNSUPPORTED && !s.matters) out += "<dt>matters</dt><dd>no: does not count against this cell</dd>";
     if (!s.reason.empty()) out += fmt::format("<dt>reason</dt><dd class=\"reason\">{}</dd>", esc(s.reason));
     if (!s.variant.empty()) out += fmt::format("<dt>variant</dt><dd>{}</dd>", esc(s.variant));
+    if (const std::string per = variants_text(s); !per.empty()) out += fmt::format("<dt>per variant</dt><dd class=\"variants\">{}</dd>", esc(per));
     if (!s.schedule.empty()) {
         out += "<dt>schedule</dt><dd><ol class=\"schedule\">";
         for (const std::string& d : s.schedule)
@@ -416,8 +417,9 @@ std::string matrix_html(const MatrixReport& r, const WriteOptions&) {
         for (const NeverTold& n : never) {
             std::string targets;
             for (const std::string& t : n.targets) targets += (targets.empty() ? "" : ", ") + esc(t);
-            out += fmt::format("<li class=\"never-told\"><b>{}</b> under {} on {}: both ran {}. <span class=\"holder\">{}</span></li>",
-                               esc(n.strategy), esc(n.scenario), targets, esc(exposure_text(n.exposure_ms)), esc(n.holder_saw));
+            out += fmt::format("<li class=\"never-told\"><b>{}</b> under {}{} on {}: both ran {}. <span class=\"holder\">{}</span></li>",
+                               esc(n.strategy), esc(n.scenario), n.variant.empty() ? "" : " (" + esc(n.variant) + ")", targets,
+                               esc(exposure_text(n.exposure_ms)), esc(n.holder_saw));
         }
         out += "</ul></section>\n";
     }

@@ -172,6 +172,7 @@ std::string finding_md(const Finding& f, const Labels& labels) {
                                code_span(fmt::format("{}", fmt::join(s->schedule, " "))),
                                s->variant.empty() ? "" : ", variant " + md(s->variant));
         out += fmt::format("- searched: {} schedule(s), {} crash fault(s)\n", s->schedules, s->faults);
+        if (const std::string per = variants_text(*s); !per.empty()) out += fmt::format("- per variant: {}\n", md(per));
         if (!s->counterexample.empty())
             out += fmt::format("- counterexample: {}; replay with {}\n", code_span(s->counterexample),
                                code_span("ilk replay " + shell_quoted(s->counterexample)));
@@ -329,8 +330,9 @@ std::string matrix_markdown(const MatrixReport& r, const WriteOptions&) {
         for (const NeverTold& n : never) {
             std::vector<std::string> targets;
             for (const std::string& t : n.targets) targets.push_back(md(t));
-            out += fmt::format("- **{}** under {} on {}: both ran {}. {}\n", md(n.strategy), md(n.scenario), fmt::join(targets, ", "),
-                               md(exposure_text(n.exposure_ms)), md(n.holder_saw));
+            out += fmt::format("- **{}** under {}{} on {}: both ran {}. {}\n", md(n.strategy), md(n.scenario),
+                               n.variant.empty() ? "" : " (" + md(n.variant) + ")", fmt::join(targets, ", "), md(exposure_text(n.exposure_ms)),
+                               md(n.holder_saw));
         }
     }
     out += deviations_md(r, labels);

@@ -204,6 +204,7 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
     for (const auto& [key, f] : findings) {
         out += fmt::format("  {} on {}\n", paint(o.color, f.first->verdict, key), fmt::join(f.targets, ", "));
         out += wrap(f.first->reason, o.width, 6);
+        if (const std::string per = variants_text(*f.first); !per.empty()) out += wrap("per variant: " + per, o.width, 6);
         auto in_dir = [&](const std::string& file) {
             return o.report_dir.empty() || file.front() == '/' ? file : o.report_dir + "/" + file;
         };
@@ -213,7 +214,7 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
         // The other kinds of violation the same search found, each with its own counterexample.
         for (const FoundViolation* found : other_findings(*f.first)) {
             const FoundViolation& v = *found;
-            out += fmt::format("      also {} ({}):\n", to_string(v.verdict), v.kind);
+            out += fmt::format("      also {} ({}{}):\n", to_string(v.verdict), v.kind, v.variant.empty() ? "" : ", variant " + v.variant);
             out += wrap(v.explanation, o.width, 8);
             if (!v.counterexample.empty())
                 out += fmt::format("        schedule [{}]; replay:\n          ilk replay {}\n", fmt::join(v.schedule, " "),
@@ -223,7 +224,8 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
     if (const auto never = never_told_findings(r); !never.empty()) {
         out += "\nnever told (two servers at once; the first one's I/O and its kernel log said nothing):\n";
         for (const NeverTold& n : never) {
-            out += fmt::format("  {} under {} on {}\n", n.strategy, n.scenario, fmt::join(n.targets, ", "));
+            out += fmt::format("  {} under {}{} on {}\n", n.strategy, n.scenario, n.variant.empty() ? "" : " (" + n.variant + ")",
+                               fmt::join(n.targets, ", "));
             out += wrap(fmt::format("both ran {}. {}", exposure_text(n.exposure_ms), n.holder_saw), o.width, 6);
         }
     }

@@ -395,6 +395,86 @@ TEST_F(Engine, TheReductionRunsLessAndFindsTheSame) {
 
 // Shards of one target come back as one: cells in the strategies' order (not
 // in the order the shards finished), the probe of the first, the time of the slowest.
+// A lab for testing the kit: a network mount's lab without NFS, whose acts
+// are counted. Its server restart, without notify, deletes every trial's
+// postmaster.pid (deliberately broken: a server that forgot what it held), so
+// one variant of nfs-server-restart is UNSAFE and the other is not.
+class CountingLab : public ilk::LabControl {
+public:
+    explicit CountingLab(fs::path workdir) : workdir_(std::move(workdir)) {}
+    int restarts = 0, restores = 0;
+    std::string mount() const override { return "counting"; }
+    std::chrono::seconds lease() const override { return std::chrono::seconds(1); }
+    std::string restart_server(bool notify, bool) override {
+        ++restarts;
+        if (!notify)
+            for (const auto& e : fs::directory_iterator(workdir_)) {
+                std::error_code ec;
+                fs::remove(e.path() / "postmaster.pid", ec);
+            }
+        return notify ? "restarted" : "restarted, every pidfile forgotten";
+    }
+    std::string set_link(int, bool) override { throw ilk::UnsupportedHere("no links here"); }
+    std::string set_recover_lost_locks(int, bool) override { throw ilk::UnsupportedHere("no client here"); }
+    void mark_kernel_logs() override {}
+    std::vector<std::string> kernel_log(int) override { return {}; }
+    std::string crash_client(int) override { throw ilk::UnsupportedHere("no client here"); }
+    std::string reboot_client(int) override { throw ilk::UnsupportedHere("no client here"); }
+    void restore() override { ++restores; }
+
+private:
+    fs::path workdir_;
+};
+
+// A network scenario judges each of its variants (the search does not stop at
+// the cell's first UNSAFE), and its trials of every strategy share one lab
+// event per variant, with the verdicts each trial reaches alone.
+TEST_F(Engine, ALabScenarioJudgesEveryVariantAndItsTrialsShareOneEvent) {
+    CountingLab lab(env_->workdir);
+    ilk::TrialEnv env = *env_;
+    env.lab = &lab;
+    const ilk::Scenario& restart = *ilk::find_scenario("nfs-server-restart");
+    ASSERT_TRUE(ilk::batchable(restart));
+    EXPECT_FALSE(ilk::batchable(*ilk::find_scenario("nfs-cross-client"))) << "two starters and a crash: many schedules";
+    EXPECT_FALSE(ilk::batchable(*ilk::find_scenario("concurrent-stale")));
+
+    const std::vector<const ilk::StrategySpec*> two{&strategy("legacy-pid"), &strategy("lifetime-flock")};
+    std::vector<std::string> told;
+    const std::vector<ilk::VariantOutcomes> batch = ilk::run_batch(env, two, restart, [&](const std::string& s) { told.push_back(s); });
+    EXPECT_EQ(lab.restarts, 2) << "one restart per variant for both strategies";
+    EXPECT_EQ(lab.restores, 2);
+    ASSERT_EQ(told.size(), 2u);
+    EXPECT_EQ(told[0], "nfs-server-restart (notify): 2 strategies around one lab event");
+    ASSERT_EQ(batch.size(), 2u);
+
+    for (size_t i = 0; i < two.size(); ++i) {
+        const int before = lab.restarts;
+        const ilk::CellResult shared = ilk::explore(env, *two[i], restart, {}, &batch[i]);
+        EXPECT_EQ(lab.restarts, before) << "explore took the batch's outcomes";
+        ASSERT_EQ(shared.verdict, ilk::Verdict::UNSAFE) << shared.reason;
+        ASSERT_EQ(shared.variants.size(), 2u);
+        EXPECT_EQ(shared.variants[0].variant, "notify");
+        EXPECT_EQ(shared.variants[0].verdict, ilk::Verdict::SAFE) << "judged although it comes before the UNSAFE one";
+        EXPECT_EQ(shared.variants[1].variant, "no-notify");
+        EXPECT_EQ(shared.variants[1].verdict, ilk::Verdict::UNSAFE);
+        EXPECT_EQ(shared.coverage, "every variant judged, each until its first UNSAFE, after 2 schedules");
+        EXPECT_GE(shared.elapsed_ms, 3000) << "its share of the batch: half of two settlings of 3 s";
+        ASSERT_TRUE(shared.counterexample);
+        EXPECT_EQ(shared.counterexample->variant, "no-notify");
+        EXPECT_EQ(shared.counterexample->network_mount, "counting");
+
+        const ilk::CellResult alone = ilk::explore(env, *two[i], restart, {});
+        EXPECT_EQ(lab.restarts, before + 2) << "alone, a trial stages its own events";
+        ASSERT_EQ(alone.variants.size(), 2u);
+        for (size_t v = 0; v < 2; ++v) EXPECT_EQ(alone.variants[v].verdict, shared.variants[v].verdict) << two[i]->name;
+    }
+    // lifetime-flock's A still held its lock through the unlinked file, read
+    // and wrote it without an error, and its (empty) kernel log said nothing.
+    const ilk::CellResult flock = ilk::explore(env, strategy("lifetime-flock"), restart, {}, &batch[1]);
+    EXPECT_TRUE(flock.variants[1].never_told);
+    EXPECT_GE(flock.variants[1].exposure_ms, 3000) << "both ran through the settling (a lease and 2 s)";
+}
+
 TEST(Shards, MergeKeepsTheStrategyOrderAndTheFirstsProbe) {
     std::vector<ilk::StrategySpec> strategies(3);
     strategies[0].name = "a";

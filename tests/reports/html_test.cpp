@@ -277,6 +277,7 @@ TEST(HtmlMatrix, NeverToldIsAFindingOfItsOwn) {
     const size_t at = html.find("<section id=\"never-told\">");
     ASSERT_NE(at, std::string::npos);
     const std::string section = html.substr(at, html.find("</section>", at) - at);
-    EXPECT_NE(section.find("<b>tom-2004</b> under concurrent-stale on ext4: both ran at least 12.1 s"), std::string::npos) << section;
+    EXPECT_NE(section.find("<b>tom-2004</b> under concurrent-stale (no-notify) on ext4: both ran at least 12.1 s"), std::string::npos) << section;
+    EXPECT_NE(html.find("<dt>per variant</dt><dd class=\"variants\">notify SAFE, no-notify UNSAFE (never told)</dd>"), std::string::npos);
     EXPECT_NE(section.find("&lt;nothing&gt; &amp; &quot;quiet&quot;"), std::string::npos) << section;
 }

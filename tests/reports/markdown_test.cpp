@@ -212,7 +212,8 @@ TEST(MarkdownReport, NeverToldIsAFindingOfItsOwn) {
     const size_t at = md.find("\n## Never told\n");
     ASSERT_NE(at, std::string::npos) << md;
     const std::string section = md.substr(at, md.find("\n## ", at + 5) - at);
-    EXPECT_NE(section.find("**tom-2004** under concurrent-stale on ext4: both ran at least 12.1 s"), std::string::npos) << section;
+    EXPECT_NE(section.find("**tom-2004** under concurrent-stale (no-notify) on ext4: both ran at least 12.1 s"), std::string::npos) << section;
+    EXPECT_NE(md.find("\n- per variant: notify SAFE, no-notify UNSAFE (never told)\n"), std::string::npos) << md;
     EXPECT_EQ(section.find("tmpfs"), std::string::npos) << "only where it was never told: " << section;
     EXPECT_EQ(section.find("<nothing>"), std::string::npos) << "escaped: " << section;
 }

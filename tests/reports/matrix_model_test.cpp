@@ -278,12 +278,25 @@ TEST(MatrixText, NeverToldIsAFindingOfItsOwn) {
     const std::string text = ilk::matrix_text(ilk::testing::sample_matrix(), {false, 100, ""});
     const size_t at = text.find("\nnever told (");
     ASSERT_NE(at, std::string::npos) << text;
-    EXPECT_NE(text.find("  tom-2004 under concurrent-stale on ext4\n      both ran at least 12.1 s", at), std::string::npos) << text;
+    EXPECT_NE(text.find("  tom-2004 under concurrent-stale (no-notify) on ext4\n      both ran at least 12.1 s", at), std::string::npos) << text;
+    // Each variant's verdict, under the finding (of the first target it is listed on: tmpfs).
+    ilk::MatrixReport judged = ilk::testing::sample_matrix();
+    for (ilk::StrategyCell& c : judged.targets.front().cells)
+        for (ilk::ScenarioResult& s : c.scenarios)
+            if (c.strategy == "tom-2004" && s.scenario == "concurrent-stale")
+                s.variants = {{"notify", ilk::Verdict::SAFE, 1, false, -1}, {"no-notify", ilk::Verdict::UNSAFE, 1, true, 12123}};
+    const std::string per = ilk::matrix_text(judged, {false, 100, ""});
+    EXPECT_NE(per.find("      per variant: notify SAFE, no-notify UNSAFE (never told)\n"), std::string::npos) << per;
+    EXPECT_EQ(text.find("per variant:"), std::string::npos) << "none where the listed result has no variants: " << text;
     const ilk::MatrixReport none = [] {
         ilk::MatrixReport r = ilk::testing::sample_matrix();
         for (ilk::TargetResult& t : r.targets)
             for (ilk::StrategyCell& c : t.cells)
-                for (ilk::ScenarioResult& s : c.scenarios) s.never_told = false;
+                for (ilk::ScenarioResult& s : c.scenarios) {
+                    s.never_told = false;
+                    for (ilk::FoundViolation& f : s.findings) f.never_told = false;
+                    for (ilk::VariantVerdict& v : s.variants) v.never_told = false;
+                }
         return r;
     }();
     EXPECT_EQ(ilk::matrix_text(none, {false, 100, ""}).find("never told"), std::string::npos);

@@ -28,10 +28,10 @@ ScenarioResult failing(const std::string& scenario, Verdict v, const std::string
     s.transcript = {{"B", json::array({{{"step", "1 create postmaster.pid"}, {"saw", "EEXIST"}}})},
                     {"C", json::array({{{"step", "7 delete postmaster.pid"}, {"saw", "deleted <old> & \"stale\""}}})}};
     s.coverage = "stopped at the first UNSAFE, after 17 schedules";
-    s.findings = {{"exclusion", v, s.variant, s.schedule, why, s.counterexample}};
+    s.findings = {{"exclusion", v, s.variant, s.schedule, why, s.counterexample, -1, "", false}};
     if (v == Verdict::UNSAFE)  // the same search also met a lone starter refused
         s.findings.push_back({"liveness", Verdict::STUCK, "2", {"B", "!B", "C"}, "a lone starter L refused: <corrupt> & \"empty\"",
-                              "counterexamples/tom-2004--concurrent-stale--2--liveness.json"});
+                              "counterexamples/tom-2004--concurrent-stale--2--liveness.json", -1, "", false});
     return s;
 }
 
@@ -40,6 +40,13 @@ ScenarioResult never_told(ScenarioResult s) {
     s.exposure_ms = 12123;
     s.holder_saw = "A: its I/O: read ok, write ok, fsync ok; its client's kernel log: <nothing> & \"quiet\"";
     s.never_told = true;
+    // Each variant judged: the restart told its clients in one, not in the other.
+    s.variant = "no-notify";
+    for (FoundViolation& f : s.findings) f.variant = s.variant;
+    s.findings.front().exposure_ms = s.exposure_ms;
+    s.findings.front().holder_saw = s.holder_saw;
+    s.findings.front().never_told = true;
+    s.variants = {{"notify", Verdict::SAFE, 1, false, -1}, {"no-notify", Verdict::UNSAFE, 1, true, s.exposure_ms}};
     return s;
 }
 

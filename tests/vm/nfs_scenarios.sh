@@ -2,7 +2,9 @@
 # vm.nfs-scenarios: `ilk run --guest IMAGE --nfs nfs4.2 --nfs nfs3-nolock`
 # with the nfs-cross-client scenario: server A on client A, starters on client
 # B, the data directories on the export. The verdicts that follow from the
-# kit's own design, each with its reason (below), must come out; a network
+# kit's own design, each with its reason (below), must come out; each variant
+# of nfs-server-restart on nfs3 is judged, around one restart for both
+# strategies; a network
 # scenario asked of a local target is UNSUPPORTED with the way to run it; a
 # counterexample found across the clients replays in a lab of its own; and
 # nothing of the labs is left.
@@ -73,6 +75,35 @@ PY
 ) || fail "$summary"
 [ -z "$(qemus)" ] || fail "a QEMU of the lab is still running: $(qemus)"
 
+# 2b. Each variant judged, the trials of both strategies around one restart
+# per variant. NLM clients reclaim their locks after a server restart only
+# when sm-notify tells them (statd(8), sm-notify(8)): with the notification
+# the lock stays A's; without it the restarted server holds no lock, grants
+# B's, and A's client, never told, goes on reading and writing.
+TMPDIR=$work "$ilk" run --guest "$image" --nfs nfs3 --strategy lifetime-flock --strategy legacy-pid --scenario nfs-server-restart \
+  --format json --report-dir "$work/restart" --output "$work/restart.json" 2>"$work/restart.err" \
+  || { cat "$work/restart.err"; fail "ilk run --nfs nfs3 --scenario nfs-server-restart exited non-zero"; }
+for v in notify no-notify; do
+  grep -q "^nfs3: nfs-server-restart ($v): 2 strategies around one lab event$" "$work/restart.err" \
+    || { cat "$work/restart.err"; fail "variant $v did not run both strategies around one restart"; }
+done
+restart=$(python3 - "$work/restart.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+def fail(m): print("FAIL: " + m); sys.exit(1)
+cells = {c["strategy"]: c["scenarios"][0] for c in r["targets"][0]["cells"]}
+s = cells["lifetime-flock"]
+got = [(v["variant"], v["verdict"], v.get("never_told", False)) for v in s.get("variants", [])]
+if got != [("notify", "SAFE", False), ("no-notify", "UNSAFE", True)]: fail(f"lifetime-flock on nfs3 per variant: {got}: {s.get('reason')}")
+if s["counterexample"] is None or "no-notify" not in s["counterexample"]: fail(f"no counterexample of no-notify: {s['counterexample']}")
+# kill(pid, 0) across clients, whatever the restart did.
+got = [(v["variant"], v["verdict"]) for v in cells["legacy-pid"].get("variants", [])]
+if got != [("notify", "UNSAFE"), ("no-notify", "UNSAFE")]: fail(f"legacy-pid on nfs3 per variant: {got}")
+print("lifetime-flock on nfs3 under a server restart: SAFE with sm-notify, UNSAFE and never told without")
+PY
+) || fail "$restart"
+[ -z "$(qemus)" ] || fail "a QEMU of the lab is still running: $(qemus)"
+
 # 3. ilk replay of a counterexample found across the clients: refused without
 # a lab (exit 2, saying how), replayed to the same verdict in one.
 cx=$work/report/counterexamples/nfs4.2/legacy-pid--nfs-cross-client--running.json
@@ -86,6 +117,6 @@ grep -q "^1 of 1 replays reached UNSAFE" "$work/replay.out" || { cat "$work/repl
 [ -z "$(qemus)" ] || fail "a QEMU of the replay's lab is still running: $(qemus)"
 
 TMPDIR=$work "$ilk" clean >"$work/clean.out" 2>&1 || { cat "$work/clean.out"; fail "ilk clean failed"; }
-left=$(find "$work" -mindepth 1 -maxdepth 1 ! -name '*.json' ! -name '*.err' ! -name '*.out' ! -name report ! -name local | head -n 5)
+left=$(find "$work" -mindepth 1 -maxdepth 1 ! -name '*.json' ! -name '*.err' ! -name '*.out' ! -name report ! -name local ! -name restart | head -n 5)
 [ -z "$left" ] || fail "left behind in TMPDIR: $left"
-echo "PASS: vm.nfs-scenarios: lab and cells in $secs s; $summary; the legacy-pid counterexample replayed in a lab"
+echo "PASS: vm.nfs-scenarios: lab and cells in $secs s; $summary; $restart; the legacy-pid counterexample replayed in a lab"

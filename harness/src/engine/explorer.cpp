@@ -136,12 +136,16 @@ ScheduleOutcome in_trial(const TrialEnv& env, const StrategySpec& strategy, int 
     return out;
 }
 
-// Plant the scenario, then start its starters B, C, ... (gated, or free-running).
-std::vector<Contender*> stage(Trial& t, const Scenario& scenario, const std::string& variant, bool free_running,
-                              ScheduleOutcome& out) {
-    std::vector<Contender*> starters;
+// Plant the scenario (its set-up, then the oracle's first look).
+void plant(Trial& t, const Scenario& scenario, const std::string& variant, ScheduleOutcome& out) {
     scenario.setup(t, variant);
     out.violation = t.check();
+}
+
+// Its starters B, C, ... (gated, or free-running), unless the oracle spoke.
+std::vector<Contender*> start_starters(Trial& t, const Scenario& scenario, const std::string& variant, bool free_running,
+                                       ScheduleOutcome& out) {
+    std::vector<Contender*> starters;
     const int n = starters_for(scenario, variant);
     for (int i = 0; i < n && !out.violation; ++i) {
         SpawnOptions o = scenario.starter(t, variant, i);
@@ -149,6 +153,14 @@ std::vector<Contender*> stage(Trial& t, const Scenario& scenario, const std::str
         starters.push_back(&t.spawn(std::string(1, static_cast<char>('B' + i)), o, !free_running));
     }
     return starters;
+}
+
+// A trial alone: a batch of one around the scenario's lab acts (plant, event,
+// starters, settle, finish). Returns whether the event was staged (then settle is due).
+bool lab_event_alone(Trial& t, const Scenario& scenario, const std::string& variant, const ScheduleOutcome& out) {
+    if (!scenario.event || out.violation) return false;
+    scenario.event(scenario_util::lab(t), variant, {&t});
+    return true;
 }
 
 // Two servers held the directory at once: for how long, and what the first
@@ -177,12 +189,12 @@ void told(Trial& t, Violation& v) {
                                  v.holder_saw);
 }
 
-// The starters are done, or a violation stopped them: the scenario's after
-// (the lab put back, the holders asked what they saw), then the oracle's last
-// word, liveness. A violation is judged as it was found.
+// The starters are done, or a violation stopped them, and the lab has
+// settled: the scenario's after (the holders asked what they saw), then the
+// oracle's last word, liveness. A violation is judged as it was found.
 void finish(Trial& t, const Scenario& scenario, const std::string& variant, ScheduleOutcome& out) {
-    if (scenario.after) {
-        scenario.after(t, variant);
+    if (scenario.after) scenario.after(t, variant);
+    if (scenario.after || scenario.settle) {
         if (!out.violation) out.violation = t.check();
         if (out.violation && out.violation->kind == "exclusion") told(t, *out.violation);
     }
@@ -211,101 +223,218 @@ double pct_probability(int contenders, int steps, int depth, int faults, int run
     return -std::expm1(runs * std::log1p(-one));  // 1 - (1 - one)^runs without the rounding of 1 - tiny
 }
 
+namespace {
+
+// The starters' steps: the prefix's decisions, then the default policy's (or
+// PCT's, or the random generator's), until none can move or the oracle speaks.
+void drive(Trial& t, const std::vector<Contender*>& starters, const Schedule& prefix, int max_faults, std::uint64_t* rng,
+           const PctPlan* pct, const StopAt* stop_at, ScheduleOutcome& out) {
+    std::string last;
+    int preemptions = 0;
+    std::map<std::string, std::vector<std::string>> wrote;  // by contender: the objects its steps may have changed
+    std::vector<int> priority = pct ? pct->priority : std::vector<int>{};
+    while (!out.violation) {
+        throw_if_interrupted();
+        std::vector<std::string> enabled;
+        for (Contender* c : starters)
+            if (c->enabled()) enabled.push_back(c->name);
+        if (enabled.empty()) break;
+        const bool last_enabled = std::find(enabled.begin(), enabled.end(), last) != enabled.end();
+        ScheduleOutcome::Point p{{}, 0, preemptions, out.faults, last, enabled, {}, true};
+        p.options.push_back(last_enabled ? last : enabled.front());
+        for (const auto& e : enabled)
+            if (e != p.options.front()) p.options.push_back(e);
+        if (out.faults < max_faults)
+            for (const auto& e : enabled) p.options.push_back("!" + e);
+        const size_t pos = out.points.size();
+        if (pos < prefix.size()) {
+            auto it = std::find(p.options.begin(), p.options.end(), prefix[pos]);
+            if (it == p.options.end()) {
+                out.diverged = true;
+                break;
+            }
+            p.chosen = static_cast<size_t>(it - p.options.begin());
+        } else if (stop_at && (*stop_at)(out, p)) {
+            p.executed = false;
+            out.points.push_back(p);
+            out.blocked = true;
+            break;
+        } else if (pct) {
+            // The highest-priority enabled contender moves (or is killed at a fault point).
+            const int step = static_cast<int>(pos) + 1;
+            size_t best = 0;
+            int best_priority = -1;
+            for (size_t i = 0; i < starters.size(); ++i)
+                if (starters[i]->enabled() && i < priority.size() && priority[i] > best_priority) best = i, best_priority = priority[i];
+            const std::string who = starters[best]->name;
+            const bool fault = out.faults < max_faults &&
+                               std::find(pct->fault_points.begin(), pct->fault_points.end(), step) != pct->fault_points.end();
+            const auto it = std::find(p.options.begin(), p.options.end(), fault ? "!" + who : who);
+            p.chosen = it == p.options.end() ? 0 : static_cast<size_t>(it - p.options.begin());
+            for (size_t j = 0; j < pct->change_points.size(); ++j)  // the j-th change point's priority is j + 1, below every initial one
+                if (pct->change_points[j] == step) priority[best] = static_cast<int>(j) + 1;
+        } else if (rng) {
+            const bool fault = out.faults < max_faults && next_random(rng) % 10 == 0;
+            const std::string who = enabled[next_random(rng) % enabled.size()];
+            p.chosen = static_cast<size_t>(std::find(p.options.begin(), p.options.end(), fault ? "!" + who : who) - p.options.begin());
+        }
+        const std::string choice = p.options[p.chosen];
+        out.points.push_back(p);
+        out.schedule.push_back(choice);
+        if (choice[0] == '!') {
+            // What others can see of the killed one: its PID, and the locks
+            // and attachments it held (on what it wrote before).
+            std::vector<std::string> on = wrote[choice.substr(1)];
+            on.push_back("pids");
+            out.points.back().effect = Access{on, true};
+            t.crash(*t.find(choice.substr(1)), false);
+            ++out.faults;
+            last.clear();
+        } else {
+            if (last_enabled && choice != last) ++preemptions;
+            Contender& c = *t.find(choice);
+            const Access announced = c.next;
+            t.advance(c);
+            // A step that ended its contender (running, refused, died) changed what
+            // others see of it (liveness, locks, attach counts): it commutes with nothing.
+            if (c.enabled()) out.points.back().effect = Access{announced.on, announced.write && c.changed};
+            if (announced.write && c.changed)
+                for (const auto& x : announced.on)
+                    if (std::find(wrote[choice].begin(), wrote[choice].end(), x) == wrote[choice].end()) wrote[choice].push_back(x);
+            last = choice;
+        }
+        out.violation = t.check();
+    }
+}
+
+}  // namespace
+
 ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
                              const std::string& variant, const Schedule& prefix, int max_faults, std::uint64_t* rng,
                              int trial_index, const PctPlan* pct, const StopAt* stop_at) {
     return in_trial(env, strategy, trial_index, [&](Trial& t, ScheduleOutcome& out) {
-        const std::vector<Contender*> starters = stage(t, scenario, variant, false, out);
-        std::string last;
-        int preemptions = 0;
-        std::map<std::string, std::vector<std::string>> wrote;  // by contender: the objects its steps may have changed
-        std::vector<int> priority = pct ? pct->priority : std::vector<int>{};
-        while (!out.violation) {
-            throw_if_interrupted();
-            std::vector<std::string> enabled;
-            for (Contender* c : starters)
-                if (c->enabled()) enabled.push_back(c->name);
-            if (enabled.empty()) break;
-            const bool last_enabled = std::find(enabled.begin(), enabled.end(), last) != enabled.end();
-            ScheduleOutcome::Point p{{}, 0, preemptions, out.faults, last, enabled, {}, true};
-            p.options.push_back(last_enabled ? last : enabled.front());
-            for (const auto& e : enabled)
-                if (e != p.options.front()) p.options.push_back(e);
-            if (out.faults < max_faults)
-                for (const auto& e : enabled) p.options.push_back("!" + e);
-            const size_t pos = out.points.size();
-            if (pos < prefix.size()) {
-                auto it = std::find(p.options.begin(), p.options.end(), prefix[pos]);
-                if (it == p.options.end()) {
-                    out.diverged = true;
-                    break;
-                }
-                p.chosen = static_cast<size_t>(it - p.options.begin());
-            } else if (stop_at && (*stop_at)(out, p)) {
-                p.executed = false;
-                out.points.push_back(p);
-                out.blocked = true;
-                break;
-            } else if (pct) {
-                // The highest-priority enabled contender moves (or is killed at a fault point).
-                const int step = static_cast<int>(pos) + 1;
-                size_t best = 0;
-                int best_priority = -1;
-                for (size_t i = 0; i < starters.size(); ++i)
-                    if (starters[i]->enabled() && i < priority.size() && priority[i] > best_priority) best = i, best_priority = priority[i];
-                const std::string who = starters[best]->name;
-                const bool fault = out.faults < max_faults &&
-                                   std::find(pct->fault_points.begin(), pct->fault_points.end(), step) != pct->fault_points.end();
-                const auto it = std::find(p.options.begin(), p.options.end(), fault ? "!" + who : who);
-                p.chosen = it == p.options.end() ? 0 : static_cast<size_t>(it - p.options.begin());
-                for (size_t j = 0; j < pct->change_points.size(); ++j)  // the j-th change point's priority is j + 1, below every initial one
-                    if (pct->change_points[j] == step) priority[best] = static_cast<int>(j) + 1;
-            } else if (rng) {
-                const bool fault = out.faults < max_faults && next_random(rng) % 10 == 0;
-                const std::string who = enabled[next_random(rng) % enabled.size()];
-                p.chosen = static_cast<size_t>(std::find(p.options.begin(), p.options.end(), fault ? "!" + who : who) - p.options.begin());
-            }
-            const std::string choice = p.options[p.chosen];
-            out.points.push_back(p);
-            out.schedule.push_back(choice);
-            if (choice[0] == '!') {
-                // What others can see of the killed one: its PID, and the locks
-                // and attachments it held (on what it wrote before).
-                std::vector<std::string> on = wrote[choice.substr(1)];
-                on.push_back("pids");
-                out.points.back().effect = Access{on, true};
-                t.crash(*t.find(choice.substr(1)), false);
-                ++out.faults;
-                last.clear();
-            } else {
-                if (last_enabled && choice != last) ++preemptions;
-                Contender& c = *t.find(choice);
-                const Access announced = c.next;
-                t.advance(c);
-                // A step that ended its contender (running, refused, died) changed what
-                // others see of it (liveness, locks, attach counts): it commutes with nothing.
-                if (c.enabled()) out.points.back().effect = Access{announced.on, announced.write && c.changed};
-                if (announced.write && c.changed)
-                    for (const auto& x : announced.on)
-                        if (std::find(wrote[choice].begin(), wrote[choice].end(), x) == wrote[choice].end()) wrote[choice].push_back(x);
-                last = choice;
-            }
-            out.violation = t.check();
-        }
-        if (!out.diverged && !out.blocked) finish(t, scenario, variant, out);
+        plant(t, scenario, variant, out);
+        const bool evented = lab_event_alone(t, scenario, variant, out);
+        drive(t, start_starters(t, scenario, variant, false, out), prefix, max_faults, rng, pct, stop_at, out);
+        if (out.diverged || out.blocked) return;
+        if (evented && scenario.settle) scenario.settle(scenario_util::lab(t), variant, {&t});
+        finish(t, scenario, variant, out);
     });
 }
 
 ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
                          const std::string& variant, int trial_index) {
     return in_trial(env, strategy, trial_index, [&](Trial& t, ScheduleOutcome& out) {
-        stage(t, scenario, variant, true, out);
+        plant(t, scenario, variant, out);
+        const bool evented = lab_event_alone(t, scenario, variant, out);
+        start_starters(t, scenario, variant, true, out);
         if (!out.violation) {
             t.run_free_to_end();
             out.violation = t.check();
         }
+        if (evented && scenario.settle) scenario.settle(scenario_util::lab(t), variant, {&t});
         finish(t, scenario, variant, out);
     });
+}
+
+bool batchable(const Scenario& s) {
+    if (!s.network || !s.event || s.faults > 0) return false;
+    return std::all_of(s.variants.begin(), s.variants.end(), [&](const std::string& v) { return starters_for(s, v) == 1; });
+}
+
+std::vector<VariantOutcomes> run_batch(const TrialEnv& env, const std::vector<const StrategySpec*>& strategies, const Scenario& scenario,
+                                       const std::function<void(const std::string&)>& progress) {
+    if (!env.lab) throw std::logic_error("run_batch needs a network mount's lab");
+    std::vector<VariantOutcomes> outcomes(strategies.size());
+    for (const std::string& variant : scenario.variants) {
+        throw_if_interrupted();
+        struct Slot {
+            std::unique_ptr<Trial> trial;
+            ScheduleOutcome out;
+            bool stopped = false;  // an exception ended it (its violation says what), as it ends a trial alone
+            bool evented = false;
+        };
+        const auto began = std::chrono::steady_clock::now();
+        std::vector<Slot> slots(strategies.size());
+        // Each phase of each trial as in_trial runs a trial alone: what it throws is its own violation.
+        auto step = [](Slot& slot, const std::function<void()>& phase) {
+            if (slot.stopped || !slot.trial) return;
+            try {
+                phase();
+            } catch (const Interrupted&) {
+                throw;
+            } catch (const UnsupportedHere& e) {
+                slot.out.violation = Violation{"unsupported", e.what()};
+                slot.stopped = true;
+            } catch (const std::exception& e) {
+                slot.out.violation = Violation{"error", e.what()};
+                slot.stopped = true;
+            }
+        };
+        // The whole lab at once: a failure is every trial's that it concerned.
+        auto lab_act = [&](Scenario::LabAct act, const std::vector<Slot*>& of, const char* what) {
+            std::vector<Trial*> trials;
+            for (Slot* slot : of) trials.push_back(slot->trial.get());
+            try {
+                act(*env.lab, variant, trials);
+            } catch (const Interrupted&) {
+                throw;
+            } catch (const std::exception& e) {
+                const bool unsupported = dynamic_cast<const UnsupportedHere*>(&e) != nullptr;
+                for (Slot* slot : of) {
+                    slot->out.violation = Violation{unsupported ? "unsupported" : "error",
+                                                    unsupported ? std::string(e.what()) : fmt::format("the lab's {} failed: {}", what, e.what())};
+                    slot->stopped = true;
+                }
+            }
+        };
+        if (progress)
+            progress(fmt::format("{}{}: {} strategies around one lab event", scenario.name, variant.empty() ? "" : " (" + variant + ")",
+                                 strategies.size()));
+        for (size_t i = 0; i < strategies.size(); ++i) {
+            try {
+                slots[i].trial = std::make_unique<Trial>(env, *strategies[i], static_cast<int>(i));
+            } catch (const std::exception& e) {
+                slots[i].out.violation = Violation{"error", fmt::format("cannot make the trial's data directory: {}", e.what())};
+                slots[i].out.transcript = json::object();
+                continue;
+            }
+            step(slots[i], [&] { plant(*slots[i].trial, scenario, variant, slots[i].out); });
+        }
+        std::vector<Slot*> planted;
+        for (Slot& slot : slots)
+            if (slot.trial && !slot.stopped && !slot.out.violation) planted.push_back(&slot);
+        if (!planted.empty()) {
+            lab_act(scenario.event, planted, "event");
+            for (Slot* slot : planted) slot->evented = !slot->stopped;
+        }
+        for (Slot& slot : slots)
+            step(slot, [&] { drive(*slot.trial, start_starters(*slot.trial, scenario, variant, false, slot.out), {}, 0, nullptr, nullptr, nullptr, slot.out); });
+        std::vector<Slot*> to_settle;
+        for (Slot& slot : slots)
+            if (slot.evented && !slot.stopped) to_settle.push_back(&slot);
+        if (scenario.settle && !to_settle.empty()) lab_act(scenario.settle, to_settle, "settling");
+        for (Slot& slot : slots) step(slot, [&] { finish(*slot.trial, scenario, variant, slot.out); });
+        // Links up and settings back before the trials' data directories are removed through them.
+        try {
+            env.lab->restore();
+        } catch (const std::exception& e) {
+            for (Slot& slot : slots)
+                if (!slot.out.violation)
+                    slot.out.violation = Violation{"error", fmt::format("the lab could not be restored after the trial: {}", e.what())};
+        }
+        for (size_t i = 0; i < slots.size(); ++i) {
+            if (slots[i].trial) slots[i].out.transcript = slots[i].trial->transcript();
+            slots[i].trial.reset();  // its data directory removed
+        }
+        const double share = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count() /
+                             static_cast<double>(slots.size());
+        for (size_t i = 0; i < slots.size(); ++i) {
+            slots[i].out.shared_ms = share;
+            outcomes[i][variant] = std::move(slots[i].out);
+        }
+    }
+    return outcomes;
 }
 
 namespace {
@@ -463,15 +592,26 @@ std::string percent(double p) { return p >= 0.9995 ? "100%" : fmt::format("{:.3g
 
 }  // namespace
 
-CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario, const ScheduleOptions& options) {
+CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario, const ScheduleOptions& options,
+                   const VariantOutcomes* batched) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto elapsed_ms = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); };
+    double batch_ms = 0;  // the share of the batches whose outcomes this cell took
+    auto elapsed_ms = [&] { return batch_ms + std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); };
     ScheduleOptions opt = options;
     opt.max_faults = std::min(options.max_faults, scenario.faults);
     CellResult cell;
     cell.strategy = strategy.name;
     cell.scenario = scenario.name;
     bool unsupported = false, budget_spent = false;
+    // A network scenario's variants are the questions it asks (notify or not,
+    // recover_lost_locks 0 or 1): each is judged, and the search of one stops
+    // at its first UNSAFE, not the cell's.
+    const bool every_variant = scenario.network;
+    auto variant_result = [&](const std::string& variant) -> CellResult::VariantResult& {
+        for (auto& r : cell.variants)
+            if (r.variant == variant) return r;
+        return cell.variants.emplace_back(CellResult::VariantResult{variant});
+    };
     auto out_of_time = [&] {
         if (opt.budget_ms > 0 && elapsed_ms() >= opt.budget_ms) budget_spent = true;
         return budget_spent;
@@ -479,7 +619,14 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     auto consider = [&](const ScheduleOutcome& o, const std::string& variant, std::uint64_t seed, const char* mode) {
         cell.schedules += 1;
         cell.faults += o.faults;
+        CellResult::VariantResult* vr = every_variant ? &variant_result(variant) : nullptr;
+        if (vr) ++vr->schedules;
         if (!o.violation) return;
+        if (vr && severity(verdict_of(*o.violation)) > severity(vr->verdict)) {
+            vr->verdict = verdict_of(*o.violation);
+            vr->never_told = o.violation->never_told;
+            vr->exposure_ms = o.violation->exposure_ms;
+        }
         if (o.violation->kind == "unsupported") {
             unsupported = true;
             cell.reason = o.violation->explanation;
@@ -489,7 +636,8 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         const Counterexample cx{strategy, scenario.name, variant, o.schedule, mode, seed, v, *o.violation,
                                 o.transcript, static_cast<int>(o.schedule.size()), env.lab ? env.lab->mount() : std::string()};
         const bool new_kind = has_counterexample(v) && std::none_of(cell.findings.begin(), cell.findings.end(), [&](const CellResult::Finding& f) {
-                                  return f.counterexample.violation.kind == o.violation->kind;
+                                  return f.counterexample.violation.kind == o.violation->kind &&
+                                         (!every_variant || f.counterexample.variant == variant);
                               });
         if (new_kind) cell.findings.push_back({cx, {}});
         if (severity(v) <= severity(cell.verdict)) return;
@@ -498,7 +646,13 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         cell.found_ms = elapsed_ms();
         cell.counterexample = cx;
     };
-    auto done = [&] { return cell.verdict == Verdict::UNSAFE || unsupported; };
+    std::string variant_now;
+    auto done = [&] {
+        if (unsupported) return true;
+        if (!every_variant) return cell.verdict == Verdict::UNSAFE;
+        return std::any_of(cell.variants.begin(), cell.variants.end(),
+                           [&](const CellResult::VariantResult& r) { return r.variant == variant_now && r.verdict == Verdict::UNSAFE; });
+    };
     // PCT runs on one variant; k grows with the longest run seen. Returns the
     // bounds reached (for bugs needing no crash, and needing opt.max_faults).
     int trial_index = 0;
@@ -525,7 +679,9 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     Search search(opt);
     try {
     for (const std::string& variant : scenario.variants) {
+        variant_now = variant;
         if (done() || out_of_time()) break;
+        if (every_variant) variant_result(variant);
         if (opt.mode == ScheduleOptions::Mode::stress) {
             for (int i = 0; i < opt.trials && !done() && !out_of_time(); ++i) {
                 throw_if_interrupted();  // a free-running trial has no gate to stop at
@@ -574,6 +730,11 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
                 const ScheduleOutcome o = search.outcome(
                     prefix,
                     [&](const StopAt* stop_at) {
+                        if (batched && prefix.empty())
+                            if (auto it = batched->find(variant); it != batched->end()) {
+                                batch_ms += it->second.shared_ms;
+                                return it->second;
+                            }
                         return run_schedule(env, strategy, scenario, variant, prefix, opt.max_faults, nullptr, trial_index++, nullptr,
                                             stop_at);
                     },
@@ -609,6 +770,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     }
     cell.pruned = search.pruned();
     if (unsupported && !cell.counterexample) {
+        cell.variants.clear();
         cell.verdict = Verdict::UNSUPPORTED;
         cell.schedules = 0;
     }
@@ -632,6 +794,9 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     } else if (opt.mode == ScheduleOptions::Mode::pct) {
         cell.complete = false;
         cell.coverage = "sampled: " + pct_text;
+    } else if (cell.verdict == Verdict::UNSAFE && every_variant) {
+        cell.coverage = fmt::format("every variant judged, each until its first UNSAFE, after {} schedule{}", cell.schedules,
+                                    cell.schedules == 1 ? "" : "s");
     } else if (cell.verdict == Verdict::UNSAFE) {
         cell.coverage = fmt::format("stopped at the first UNSAFE, after {} schedule{}", cell.schedules, cell.schedules == 1 ? "" : "s");
     } else if (capped.empty() && !budget_spent) {
@@ -650,7 +815,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     // Free-running findings have no step schedule to shrink or replay.
     if (opt.mode != ScheduleOptions::Mode::stress) {
         for (CellResult::Finding& f : cell.findings) {
-            const bool worst = cell.counterexample && f.counterexample.violation.kind == cell.counterexample->violation.kind;
+            const bool worst = cell.counterexample && same_finding(f.counterexample, *cell.counterexample);
             f.counterexample = shrink(env, f.counterexample, scenario);
             if (worst) cell.counterexample = f.counterexample;
         }

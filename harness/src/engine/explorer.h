@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +68,11 @@ struct Counterexample {
     static Counterexample from_json(const nlohmann::json& j);
 };
 
+// Whether two counterexamples are of the same finding: one kind of violation in one variant.
+inline bool same_finding(const Counterexample& a, const Counterexample& b) {
+    return a.violation.kind == b.violation.kind && a.variant == b.variant;
+}
+
 struct CellResult {
     std::string strategy, scenario;
     Verdict verdict = Verdict::SAFE;
@@ -79,7 +85,8 @@ struct CellResult {
     std::optional<Counterexample> counterexample;  // of the worst verdict
     std::string counterexample_file;
     // Every kind of violation found (exclusion, collateral, liveness), the
-    // first of each, shrunk on its own; one of them is `counterexample`.
+    // first of each (of each variant, where every variant is judged), shrunk
+    // on its own; one of them is `counterexample`.
     struct Finding {
         Counterexample counterexample;
         std::string file;
@@ -87,6 +94,16 @@ struct CellResult {
     std::vector<Finding> findings;
     double elapsed_ms = 0;
     double found_ms = -1;     // when the counterexample was first found (before shrinking), from the cell's start
+    // A network scenario's verdict per variant (each is judged; see explore), in
+    // the scenario's order; empty for the others, whose search stops at the cell's first UNSAFE.
+    struct VariantResult {
+        std::string variant;
+        Verdict verdict = Verdict::SAFE;
+        int schedules = 0;
+        bool never_told = false;   // of its exclusion, if it has one
+        double exposure_ms = -1;
+    };
+    std::vector<VariantResult> variants;
 };
 
 // One schedule: the trial follows `prefix`, then the default policy (or the
@@ -98,6 +115,7 @@ struct ScheduleOutcome {
     int faults = 0;
     bool diverged = false;  // the prefix asked for a move that was not possible
     bool blocked = false;   // stopped where `stop_at` said every way on is covered elsewhere (no liveness check)
+    double shared_ms = 0;   // run in a batch (run_batch): its share of the batch's time
     struct Point {
         std::vector<std::string> options;
         size_t chosen = 0;
@@ -122,7 +140,22 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
 ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
                          const std::string& variant, int trial_index);
 
-CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario, const ScheduleOptions& options);
+// The outcome of each variant's default schedule, run beforehand (run_batch): by variant.
+using VariantOutcomes = std::map<std::string, ScheduleOutcome>;
+
+// batched: outcomes explore takes instead of running those schedules again.
+CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario, const ScheduleOptions& options,
+                   const VariantOutcomes* batched = nullptr);
+
+// A network scenario with a lab event whose every variant has one starter and
+// no crash to place (one schedule per variant): its trials can share events.
+bool batchable(const Scenario& s);
+// Every strategy's trial of each variant around one staging of the lab's
+// event and settling (Scenario::event): per strategy, in order, the outcome
+// of each variant's one schedule, as run_schedule would give it alone.
+// Needs env.lab. progress: told of each variant before it starts (may be null).
+std::vector<VariantOutcomes> run_batch(const TrialEnv& env, const std::vector<const StrategySpec*>& strategies, const Scenario& scenario,
+                                       const std::function<void(const std::string&)>& progress);
 
 // Fewer decisions and faults, same verdict (Samba locktest style).
 Counterexample shrink(const TrialEnv& env, const Counterexample& cx, const Scenario& scenario);

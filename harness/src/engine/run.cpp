@@ -99,6 +99,7 @@ ScenarioResult scenario_result(const CellResult& c, const fs::path& link_base) {
         s.holder_saw = c.counterexample->violation.holder_saw;
         s.never_told = c.counterexample->violation.never_told;
     }
+    for (const CellResult::VariantResult& v : c.variants) s.variants.push_back({v.variant, v.verdict, v.schedules, v.never_told, v.exposure_ms});
     auto linked = [&](const std::string& file) {
         if (file.empty()) return file;
         std::error_code ec;
@@ -108,7 +109,9 @@ ScenarioResult scenario_result(const CellResult& c, const fs::path& link_base) {
     s.counterexample = linked(c.counterexample_file);
     for (const CellResult::Finding& f : c.findings)
         s.findings.push_back({f.counterexample.violation.kind, f.counterexample.verdict, f.counterexample.variant,
-                              f.counterexample.schedule, f.counterexample.violation.explanation, linked(f.file)});
+                              f.counterexample.schedule, f.counterexample.violation.explanation, linked(f.file),
+                              f.counterexample.violation.exposure_ms, f.counterexample.violation.holder_saw,
+                              f.counterexample.violation.never_told});
     return s;
 }
 
@@ -166,9 +169,11 @@ fs::path write_counterexample(const Counterexample& cx, const fs::path& dir, con
 // The worst finding under its usual name; each other kind of violation
 // found gets its kind in the name (…--2--liveness.json).
 void write_counterexamples(CellResult& c, const fs::path& dir) {
-    if (c.counterexample) c.counterexample_file = write_counterexample(*c.counterexample, dir).string();
+    // Only a finding has a counterexample to replay (an ERROR is the kit's failure, not a schedule's).
+    if (c.counterexample && has_counterexample(c.counterexample->verdict))
+        c.counterexample_file = write_counterexample(*c.counterexample, dir).string();
     for (CellResult::Finding& f : c.findings) {
-        const bool worst = c.counterexample && f.counterexample.violation.kind == c.counterexample->violation.kind;
+        const bool worst = c.counterexample && same_finding(f.counterexample, *c.counterexample);
         f.file = worst ? c.counterexample_file : write_counterexample(f.counterexample, dir, "--" + f.counterexample.violation.kind).string();
     }
 }
@@ -179,6 +184,21 @@ void run_cells(const TrialEnv& env, const std::vector<const StrategySpec*>& mine
                const fs::path& cx_dir, const RunOptions& o, const std::function<void(const std::string&)>& on_start,
                const std::function<void(const StrategyCell&)>& on_cell, TargetResult& result) {
     try {
+        // A network scenario whose trials can share the lab's events runs every
+        // strategy's trial of a variant around one restart, link cut or crash
+        // first (run_batch); explore takes those outcomes as the schedules it runs.
+        std::map<std::string, std::map<std::string, VariantOutcomes>> batched;  // scenario -> strategy -> outcomes
+        if (env.lab && o.schedule.mode == ScheduleOptions::Mode::exhaustive) {
+            for (const Scenario& sc : scenarios()) {
+                if (!scenario_wanted(o.scenarios, sc, true) || !batchable(sc)) continue;
+                std::vector<const StrategySpec*> runnable;
+                for (const StrategySpec* sp : mine)
+                    if (unsupported_reason(*sp, sc, prims).empty()) runnable.push_back(sp);
+                if (runnable.size() < 2) continue;
+                std::vector<VariantOutcomes> outcomes = run_batch(env, runnable, sc, on_start);
+                for (size_t i = 0; i < runnable.size(); ++i) batched[sc.name][runnable[i]->name] = std::move(outcomes[i]);
+            }
+        }
         for (const StrategySpec* sp : mine) {
             const StrategySpec& s = *sp;
             StrategyCell cell;
@@ -198,7 +218,10 @@ void run_cells(const TrialEnv& env, const std::vector<const StrategySpec*>& mine
                     c.verdict = Verdict::UNSUPPORTED;
                     c.reason = why;
                 } else {
-                    c = explore(env, s, sc, o.schedule);
+                    const VariantOutcomes* ready = nullptr;
+                    if (auto by = batched.find(sc.name); by != batched.end())
+                        if (auto it = by->second.find(s.name); it != by->second.end()) ready = &it->second;
+                    c = explore(env, s, sc, o.schedule, ready);
                     if (!cx_dir.empty()) write_counterexamples(c, cx_dir);
                 }
                 cell.scenarios.push_back(scenario_result(c, o.link_base));

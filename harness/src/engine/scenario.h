@@ -32,9 +32,20 @@ struct Scenario {
     // clients' links or whole clients (TrialEnv::lab). Run by default only on
     // network mounts, as the others run by default only elsewhere.
     bool network = false;
-    // Called once the starters are done (or a violation stopped them), before
-    // the oracle's last word: undo what set-up did to the lab, let the holders
-    // find out, ask them what they saw. Null: nothing to do.
+    // Network scenarios: what is done to the lab once the set-up is done (the
+    // server restarted, a link cut, a client killed: `event`), and once the
+    // starters are done (the link back, a lease waited for, the client booted:
+    // `settle`). Each acts once for every trial in `trials` and writes what it
+    // did into each one's transcript. The explorer runs a scenario with an
+    // event for a batch of trials, one per strategy, around one event
+    // (run_batch): each trial would otherwise wait through its own. Alone,
+    // a trial is a batch of one. Null: nothing to do.
+    using LabAct = void (*)(LabControl& lab, const std::string& variant, const std::vector<Trial*>& trials);
+    LabAct event = nullptr;
+    LabAct settle = nullptr;
+    // Called once the starters are done (or a violation stopped them) and the
+    // lab has settled, before the oracle's last word: ask the holders what they
+    // saw. Null: nothing to do.
     void (*after)(Trial& t, const std::string& variant) = nullptr;
     // How many starters a variant has, when it is not `starters` (null: as above).
     int (*starters_in)(const std::string& variant) = nullptr;
@@ -59,19 +70,22 @@ long read_pid(const Trial& t);
 long long read_key(const Trial& t);
 
 // Network scenarios (nfs-*): the network mount's lab (UnsupportedHere elsewhere),
-// and a line in contender c's transcript saying what the lab did.
+// and a line in contender c's transcript saying what the lab did (in A's, of
+// each trial of a batch: lab_event_all).
 LabControl& lab(Trial& t);
 void lab_event(Trial& t, Contender& c, const std::string& what);
+void lab_event_all(const std::vector<Trial*>& trials, const std::string& what);
 void pause_for(std::chrono::milliseconds d);  // interruptible
 // Every server still running is asked what it sees of the files it holds
 // (command "observe": I/O through its lock's descriptors), and its client's
-// kernel log since the set-up is added: "what the holder observed".
-void observe_holders(Trial& t);
-// Network scenarios: server A started (on client A), the clients' kernel logs read up to here.
+// kernel log since the set-up is added: "what the holder observed". A
+// scenario's after.
+void observe_holders(Trial& t, const std::string& variant);
+// Network scenarios: server A started (on client A), the clients' kernel logs marked here.
 Contender& start_server_in_lab(Trial& t);
-// A scenario's after: a lease for an NFSv4 client to find out what happened
-// (at its next renewal), then observe_holders.
-void observe_after_a_lease(Trial& t, const std::string& variant);
+// A scenario's settle: a lease for an NFSv4 client to find out what happened
+// (at its next renewal).
+void wait_a_lease(LabControl& lab, const std::string& variant, const std::vector<Trial*>& trials);
 }  // namespace scenario_util
 
 }  // namespace ilk

@@ -313,6 +313,10 @@ Server::Create Server::create_segment(const std::string& step, long long key, bo
         }
         if (r.status == OpStatus::busy) continue;
         if (out_of_memory(r)) throw NoResource(no_resource_text(spec_.segment, r));
+        // The primitive cannot work on this host now (a hugetlbfs segment with no
+        // hugetlbfs mounted): the cell cannot be judged here, the strategy did not refuse.
+        if (r.status == OpStatus::unsupported)
+            throw NoResource(fmt::format("{} cannot make a segment on this host: {}", spec_.segment, r.message));
         if (r.status != OpStatus::ok) {
             saw(fmt::format("failed: {}", r.message));
             return Create::failed;

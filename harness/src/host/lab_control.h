@@ -24,7 +24,9 @@ public:
     virtual std::string restart_server(bool notify, bool lose_state) = 0;
     virtual std::string set_link(int client, bool up) = 0;  // the client's only link to the server
     virtual std::string set_recover_lost_locks(int client, bool on) = 0;  // nfs.recover_lost_locks
-    virtual std::vector<std::string> kernel_log(int client) = 0;  // its kernel's log lines since the last call
+    // Its kernel's log lines since mark_kernel_logs (both clients), or since it booted.
+    virtual void mark_kernel_logs() = 0;
+    virtual std::vector<std::string> kernel_log(int client) = 0;
     // The client's whole guest killed at once (its processes, its kernel's
     // NFS state), and booted again with every mount back.
     virtual std::string crash_client(int client) = 0;

@@ -365,16 +365,22 @@ public:
         return fmt::format("{}: nfs.recover_lost_locks={}", lab_.client(client).name(), on ? 1 : 0);
     }
 
-    std::vector<std::string> kernel_log(int client) override {
+    std::vector<std::string> dmesg(int client) {
         const AgentHost::Ran r = lab_.client(client).exec({"dmesg"}, 20s);
-        std::vector<std::string> lines, fresh;
+        std::vector<std::string> lines;
         std::istringstream in(r.out);
         for (std::string l; std::getline(in, l);) lines.push_back(l);
-        size_t& seen = log_seen_[client];
-        if (lines.size() < seen) seen = 0;  // the ring wrapped
-        fresh.assign(lines.begin() + static_cast<long>(seen), lines.end());
-        seen = lines.size();
-        return fresh;
+        return lines;
+    }
+
+    void mark_kernel_logs() override {
+        for (int client : {0, 1}) log_mark_[client] = dmesg(client).size();
+    }
+
+    std::vector<std::string> kernel_log(int client) override {
+        std::vector<std::string> lines = dmesg(client);
+        const size_t mark = lines.size() < log_mark_[client] ? 0 : log_mark_[client];  // the ring wrapped
+        return {lines.begin() + static_cast<long>(mark), lines.end()};
     }
 
     std::string crash_client(int client) override {
@@ -389,7 +395,7 @@ public:
         crashed_[client] = false;
         link_down_[client] = false;
         recover_set_[client] = false;
-        log_seen_[client] = 0;
+        log_mark_[client] = 0;
         return fmt::format("{} booted again in {:.1f} s (its statd tells the server it rebooted), every mount back",
                            lab_.client(client).name(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
@@ -415,7 +421,7 @@ private:
     bool link_down_[2] = {false, false};
     bool recover_set_[2] = {false, false};
     bool crashed_[2] = {false, false};
-    size_t log_seen_[2] = {0, 0};
+    size_t log_mark_[2] = {0, 0};  // dmesg lines before the trials' set-up
 };
 
 std::unique_ptr<LabControl> NfsLab::control(const std::string& name) {

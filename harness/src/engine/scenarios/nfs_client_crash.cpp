@@ -17,24 +17,21 @@ Scenario scenario_nfs_client_crash() {
             .starters = 1,
             .faults = 0,
             .needs_root = false,
-            .setup =
-                [](Trial& t, const std::string&) {
-                    Contender& a = scenario_util::start_server_in_lab(t);
-                    Host& client_a = *a.host;
-                    scenario_util::lab_event(t, a, scenario_util::lab(t).crash_client(0));
-                    t.host_died(client_a);
-                },
+            .setup = [](Trial& t, const std::string&) { scenario_util::start_server_in_lab(t); },
             .starter = scenario_util::plain,
             .network = true,
-            .after =
-                [](Trial& t, const std::string& variant) {
-                    LabControl& lab = scenario_util::lab(t);
-                    Contender* a = t.find("A");
+            .event =
+                [](LabControl& lab, const std::string&, const std::vector<Trial*>& trials) {
+                    scenario_util::lab_event_all(trials, lab.crash_client(0));
+                    for (Trial* t : trials) t->host_died(t->host_for("A"));
+                },
+            .settle =
+                [](LabControl& lab, const std::string& variant, const std::vector<Trial*>& trials) {
                     if (variant == "reboot") {
-                        scenario_util::lab_event(t, *a, lab.reboot_client(0));
+                        scenario_util::lab_event_all(trials, lab.reboot_client(0));
                     } else {
                         scenario_util::pause_for(lab.lease() * 3 / 2);
-                        scenario_util::lab_event(t, *a, fmt::format("{} s passed, client A still down", (lab.lease() * 3 / 2).count()));
+                        scenario_util::lab_event_all(trials, fmt::format("{} s passed, client A still down", (lab.lease() * 3 / 2).count()));
                     }
                 }};
 }

@@ -22,22 +22,22 @@ Scenario scenario_nfs_lease_expiry() {
             .starters = 1,
             .faults = 0,
             .needs_root = false,
-            .setup =
-                [](Trial& t, const std::string& variant) {
-                    Contender& a = scenario_util::start_server_in_lab(t);
-                    LabControl& lab = scenario_util::lab(t);
-                    scenario_util::lab_event(t, a, lab.set_recover_lost_locks(0, recover(variant)));
-                    scenario_util::lab_event(t, a, lab.set_link(0, false));
-                    scenario_util::pause_for(lab.lease() * 3 / 2);
-                    scenario_util::lab_event(t, a, fmt::format("{} s passed", (lab.lease() * 3 / 2).count()));
-                },
+            .setup = [](Trial& t, const std::string&) { scenario_util::start_server_in_lab(t); },
             .starter = scenario_util::plain,
             .network = true,
-            .after =
-                [](Trial& t, const std::string& variant) {
-                    // A's client renews within a lease of its link coming back, and finds out then.
-                    scenario_util::lab_event(t, *t.find("A"), scenario_util::lab(t).set_link(0, true));
-                    scenario_util::observe_after_a_lease(t, variant);
-                }};
+            .event =
+                [](LabControl& lab, const std::string& variant, const std::vector<Trial*>& trials) {
+                    scenario_util::lab_event_all(trials, lab.set_recover_lost_locks(0, recover(variant)));
+                    scenario_util::lab_event_all(trials, lab.set_link(0, false));
+                    scenario_util::pause_for(lab.lease() * 3 / 2);
+                    scenario_util::lab_event_all(trials, fmt::format("{} s passed", (lab.lease() * 3 / 2).count()));
+                },
+            // A's client renews within a lease of its link coming back, and finds out then.
+            .settle =
+                [](LabControl& lab, const std::string& variant, const std::vector<Trial*>& trials) {
+                    scenario_util::lab_event_all(trials, lab.set_link(0, true));
+                    scenario_util::wait_a_lease(lab, variant, trials);
+                },
+            .after = scenario_util::observe_holders};
 }
 }  // namespace ilk

@@ -16,12 +16,14 @@ Scenario scenario_nfs_server_restart() {
             .faults = 0,
             .needs_root = false,
             .setup =
-                [](Trial& t, const std::string& variant) {
-                    Contender& a = scenario_util::start_server_in_lab(t);
-                    scenario_util::lab_event(t, a, scenario_util::lab(t).restart_server(variant == "notify", false));
-                },
+                [](Trial& t, const std::string&) { scenario_util::start_server_in_lab(t); },
             .starter = scenario_util::plain,
             .network = true,
-            .after = scenario_util::observe_after_a_lease};
+            .event =
+                [](LabControl& lab, const std::string& variant, const std::vector<Trial*>& trials) {
+                    scenario_util::lab_event_all(trials, lab.restart_server(variant == "notify", false));
+                },
+            .settle = scenario_util::wait_a_lease,
+            .after = scenario_util::observe_holders};
 }
 }  // namespace ilk

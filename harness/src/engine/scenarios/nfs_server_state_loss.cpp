@@ -15,12 +15,14 @@ Scenario scenario_nfs_server_state_loss() {
             .faults = 0,
             .needs_root = false,
             .setup =
-                [](Trial& t, const std::string&) {
-                    Contender& a = scenario_util::start_server_in_lab(t);
-                    scenario_util::lab_event(t, a, scenario_util::lab(t).restart_server(true, true));
-                },
+                [](Trial& t, const std::string&) { scenario_util::start_server_in_lab(t); },
             .starter = scenario_util::plain,
             .network = true,
-            .after = scenario_util::observe_after_a_lease};
+            .event =
+                [](LabControl& lab, const std::string&, const std::vector<Trial*>& trials) {
+                    scenario_util::lab_event_all(trials, lab.restart_server(true, true));
+                },
+            .settle = scenario_util::wait_a_lease,
+            .after = scenario_util::observe_holders};
 }
 }  // namespace ilk

@@ -1,3 +1,4 @@
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -51,6 +52,11 @@ void lab_event(Trial& t, Contender& c, const std::string& what) {
     c.transcript.push_back({{"step", fmt::format("LAB at {:.1f} s: {}", t.seconds(), what)}, {"saw", ""}, {"decision", t.decisions()}});
 }
 
+void lab_event_all(const std::vector<Trial*>& trials, const std::string& what) {
+    for (Trial* t : trials)
+        if (Contender* a = t->find("A")) lab_event(*t, *a, what);
+}
+
 void pause_for(std::chrono::milliseconds d) {
     const auto end = std::chrono::steady_clock::now() + d;
     while (std::chrono::steady_clock::now() < end) {
@@ -60,7 +66,22 @@ void pause_for(std::chrono::milliseconds d) {
     }
 }
 
-void observe_holders(Trial& t) {
+namespace {
+// A client's kernel log is every trial's on it (a batch's trials share the
+// client): a line naming another trial's data directory ("state recovery
+// failed for open file trial-3/postmaster.pid") is that trial's, and one
+// counting lost locks concerns only a strategy that holds a lock.
+bool concerns(const Trial& t, const std::string& line) {
+    static const std::regex other_trial(R"((^|[^\w-])(trial-\d+)/)");
+    const std::string mine = t.files().path().filename().string();
+    for (auto it = std::sregex_iterator(line.begin(), line.end(), other_trial); it != std::sregex_iterator(); ++it)
+        if ((*it)[2].str() != mine) return false;
+    static const std::regex lost_locks(R"(lost \d+ locks?)");
+    return !(t.strategy().lock.empty() && std::regex_search(line, lost_locks));
+}
+}  // namespace
+
+void observe_holders(Trial& t, const std::string&) {
     for (auto& c : t.contenders()) {
         if (c->state != Contender::State::running || !c->alive(c->proc)) continue;
         // I/O on NFS that lost its server waits for it (a soft mount's retries, TCP's back-off): a minute.
@@ -71,20 +92,21 @@ void observe_holders(Trial& t) {
         const int client = c->host == &t.host_for("A") ? 0 : 1;
         std::string kernel;
         for (const std::string& line : lab(t).kernel_log(client))
-            if (!line.empty()) kernel += (kernel.empty() ? "" : " | ") + line;
+            if (!line.empty() && concerns(t, line)) kernel += (kernel.empty() ? "" : " | ") + line;
         c->transcript.push_back({{"step", "its client's kernel log"}, {"saw", kernel.empty() ? "nothing" : kernel}, {"decision", t.decisions()}});
     }
 }
 
 Contender& start_server_in_lab(Trial& t) {
     LabControl& l = lab(t);
-    l.kernel_log(0), l.kernel_log(1);
+    l.mark_kernel_logs();
     return start_server(t);
 }
 
-void observe_after_a_lease(Trial& t, const std::string&) {
-    pause_for(lab(t).lease() + std::chrono::seconds(2));
-    observe_holders(t);
+void wait_a_lease(LabControl& lab, const std::string&, const std::vector<Trial*>& trials) {
+    const auto wait = lab.lease() + std::chrono::seconds(2);
+    pause_for(wait);
+    lab_event_all(trials, fmt::format("{} s passed (a lease and 2 s: an NFSv4 client renews within it)", wait.count()));
 }
 
 }  // namespace ilk::scenario_util

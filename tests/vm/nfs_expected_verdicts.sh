@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# vm.nfs-expected-verdicts: every strategy x NFS scenario x variant on the
+# lab's nfs4.2 mount, compared with tests/vm/expected-nfs-verdicts.md (each
+# row with its reason). The table must cover exactly what ran; the lab's
+# guests must be gone afterwards.
+#
+#   tests/vm/nfs_expected_verdicts.sh ILK_BUILD_DIR
+#
+# Exit: 0 PASS, 1 FAIL, 77 skipped (not root, or no QEMU).
+set -euo pipefail
+
+. "$(dirname "$0")/common.sh"
+vm_test_init vm.nfs-expected-verdicts "the guest image cache, QEMU guests" "${1:-}"
+
+work=$(mktemp -d /dev/shm/ilk-nfs-expected.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+image=$("$repo/ci/guest/image.sh" 6.1 --ilk "$build" 2>"$work/image.err") || { cat "$work/image.err"; fail "ci/guest/image.sh 6.1 --ilk $build failed"; }
+
+t0=$EPOCHREALTIME
+TMPDIR=$work "$ilk" run --guest "$image" --nfs nfs4.2 -q --format json --report-dir "$work/report" --output "$work/report.json" \
+  2>"$work/run.err" || { cat "$work/run.err"; fail "ilk run --guest IMAGE --nfs nfs4.2 exited non-zero"; }
+secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
+[ -z "$(pgrep -f "qemu-system-x86_64 -name nfs-.*$work" || true)" ] || fail "a QEMU of the lab is still running"
+
+table=$repo/tests/vm/expected-nfs-verdicts.md
+result=$(python3 - "$work/report.json" "$table" <<'PY'
+import json, sys
+report, table = sys.argv[1], sys.argv[2]
+expected = {}
+for number, line in enumerate(open(table, encoding="utf-8"), 1):
+    cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+    if not line.startswith("| ") or len(cells) != 5 or cells[0] in ("strategies", "---"):
+        continue
+    strategies, scenarios, variants, verdict, why = cells
+    if verdict not in ("SAFE", "UNSAFE", "STUCK", "UNSUPPORTED"):
+        sys.exit(f"FAIL: {table}:{number}: verdict '{verdict}'")
+    if len(why) < 10:
+        sys.exit(f"FAIL: {table}:{number}: the row needs its reason")
+    for st in strategies.split(", "):
+        for sc in scenarios.split(", "):
+            for v in variants.split(", "):
+                key = (st, sc, "" if v == "-" else v)
+                if key in expected:
+                    sys.exit(f"FAIL: {table}:{number}: {key} is in the table twice (also line {expected[key][1]})")
+                expected[key] = (verdict, number)
+r = json.load(open(report))
+(t,) = r["targets"]
+if t.get("unsupported"):
+    sys.exit(f"FAIL: nfs4.2 not run: {t['unsupported']}")
+failures, seen, matched = [], set(), 0
+for cell in t["cells"]:
+    for s in cell["scenarios"]:
+        judged = s.get("variants") or [{"variant": "", "verdict": s["verdict"]}]
+        for v in judged:
+            key = (cell["strategy"], s["scenario"], v["variant"])
+            seen.add(key)
+            if key not in expected:
+                failures.append(f"{key}: {v['verdict']}, but the table has no row for it (add one, with its reason)")
+            elif expected[key][0] != v["verdict"]:
+                failures.append(f"{table}:{expected[key][1]}: {key}: expected {expected[key][0]}, got {v['verdict']}: {s.get('reason', '')}")
+            else:
+                matched += 1
+for key, (verdict, number) in expected.items():
+    if key not in seen:
+        failures.append(f"{table}:{number}: {key} is in the table but was not run")
+for f in failures:
+    print("FAIL:", f)
+print(f"{matched} of {len(expected)} rows as in the table, {len(failures)} difference(s)")
+sys.exit(1 if failures else 0)
+PY
+) || fail "$result"
+echo "PASS: vm.nfs-expected-verdicts: $result, lab and run in $secs s"
