@@ -181,6 +181,7 @@ TEST_F(TwoHosts, TheHostOfAMakesChangesAndRemovesTheDataDirectory) {
         {"lifetime-flock", "lockfile-unlinked", ilk::Verdict::UNSAFE, "B locks a new file of the same name"},
         {"pg-current", "corrupt-pidfile", ilk::Verdict::STUCK, "the empty variant is refused, as PostgreSQL does"},
         {"legacy-pid", "unreadable-pidfile", ilk::Verdict::STUCK, "a pidfile it cannot read is refused for good"},
+        {"tom-2004", "key-collision", ilk::Verdict::SAFE, "the foreign segment is planted, looked up by key and kept on A's host"},
     };
     for (const auto& c : cases) {
         const ilk::CellResult r = ilk::explore(env, strategy(c.strategy), *ilk::find_scenario(c.scenario), {});

@@ -173,6 +173,8 @@ bool AgentHost::read_one(std::chrono::milliseconds timeout) {
 }
 
 std::optional<json> AgentHost::call(std::string_view op, json args) {
+    if (args.contains("id") || args.contains("op"))
+        throw std::logic_error(fmt::format("agent request '{}': an argument named 'id' or 'op' is the protocol's own", op));
     if (!stream_.open()) return std::nullopt;
     const int id = next_id_++;
     args["id"] = id;
@@ -310,19 +312,19 @@ void AgentHost::remove_planted(const PlantedProcess& p) {
     call(agent::op::remove_planted, args);
 }
 
-int AgentHost::plant_segment(long long key) { return must(agent::op::plant_segment, {{"key", key}}).value("id", -1); }
+int AgentHost::plant_segment(long long key) { return must(agent::op::plant_segment, {{"key", key}}).value("shmid", -1); }
 
 bool AgentHost::segment_intact(int id) {
-    const auto r = call(agent::op::segment_intact, {{"id", id}});
+    const auto r = call(agent::op::segment_intact, {{"shmid", id}});
     return r && r->value("intact", false);
 }
 
-void AgentHost::remove_planted_segment(int id) { call(agent::op::remove_planted_segment, {{"id", id}}); }
+void AgentHost::remove_planted_segment(int id) { call(agent::op::remove_planted_segment, {{"shmid", id}}); }
 
 std::optional<std::pair<int, pid_t>> AgentHost::segment_on_key(long long key) {
     const json r = must(agent::op::segment_on_key, {{"key", key}});
     if (!r.value("found", false)) return std::nullopt;
-    return std::make_pair(r.value("id", -1), r.value("creator", -1));
+    return std::make_pair(r.value("shmid", -1), r.value("creator", -1));
 }
 
 json AgentHost::file(const json& request) { return must(agent::op::file, {{"request", request}}); }

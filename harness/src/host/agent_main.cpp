@@ -160,13 +160,14 @@ private:
             if (auto it = contenders_.find(m.value("contender", -1)); it != contenders_.end()) it->second->send(m["msg"]);
             return;
         }
-        json reply{{"id", m.value("id", 0)}, {"ok", true}};
+        json reply{{"ok", true}};
         try {
             run(op, m, reply);
         } catch (const std::exception& e) {
             reply["ok"] = false;
             reply["error"] = e.what();
         }
+        reply["id"] = m.value("id", 0);  // last: no result can take the request's id
         harness_.send(reply);
     }
 
@@ -213,14 +214,14 @@ private:
         } else if (op == agent::op::remove_planted) {
             host_.remove_planted(planted(m));
         } else if (op == agent::op::plant_segment) {
-            r["id"] = host_.plant_segment(m.value("key", -1LL));
+            r["shmid"] = host_.plant_segment(m.value("key", -1LL));
         } else if (op == agent::op::segment_intact) {
-            r["intact"] = host_.segment_intact(m.value("id", -1));
+            r["intact"] = host_.segment_intact(m.value("shmid", -1));
         } else if (op == agent::op::remove_planted_segment) {
-            host_.remove_planted_segment(m.value("id", -1));
+            host_.remove_planted_segment(m.value("shmid", -1));
         } else if (op == agent::op::segment_on_key) {
             const auto found = host_.segment_on_key(m.value("key", -1LL));
-            r.update({{"found", found.has_value()}, {"id", found ? found->first : -1}, {"creator", found ? found->second : -1}});
+            r.update({{"found", found.has_value()}, {"shmid", found ? found->first : -1}, {"creator", found ? found->second : -1}});
         } else if (op == agent::op::actor_spawn) {
             Actor a = Actor::spawn(registry_, nullptr);
             r.update({{"actor", next_id_}, {"pid", a.pid()}, {"start", process_start_time(a.pid())}});

@@ -3,6 +3,8 @@
 //
 // Harness -> agent, a request:   {"id": N, "op": OP, ...arguments}
 // Agent -> harness, its reply:   {"id": N, "ok": true, ...results} or {"id": N, "ok": false, "error": TEXT}
+// "id" and "op" are the protocol's own: no argument or result has either name
+// (a segment's id is "shmid").
 // Harness -> agent, no reply:    {"op": "to", "contender": C, "msg": M}   (M goes to contender C's channel)
 // Agent -> harness, an event:    {"event": "from", "contender": C, "msg": M}  (C said M)
 //                                {"event": "closed", "contender": C, "why": TEXT}
@@ -18,7 +20,7 @@ namespace ilk::agent {
 
 // Bump when a request, a reply or an event changes meaning; the agent refuses
 // a hello with another version, naming both.
-inline constexpr int kProtocolVersion = 3;
+inline constexpr int kProtocolVersion = 4;
 
 // The operations, with their arguments and results.
 namespace op {
@@ -35,10 +37,10 @@ inline constexpr std::string_view reclaim = "reclaim";        // primitive, key,
 inline constexpr std::string_view plant_process = "plant_process";  // want_pid, uid, attach -> pid, start, handle
 inline constexpr std::string_view planted_signal = "planted_signal";  // handle -> sig (0: none)
 inline constexpr std::string_view remove_planted = "remove_planted";  // handle
-inline constexpr std::string_view plant_segment = "plant_segment";    // key -> id (-1: failed, error)
-inline constexpr std::string_view segment_intact = "segment_intact";  // id -> intact
-inline constexpr std::string_view remove_planted_segment = "remove_planted_segment";  // id
-inline constexpr std::string_view segment_on_key = "segment_on_key";  // key -> found, id, creator
+inline constexpr std::string_view plant_segment = "plant_segment";    // key -> shmid (-1: failed, error)
+inline constexpr std::string_view segment_intact = "segment_intact";  // shmid -> intact
+inline constexpr std::string_view remove_planted_segment = "remove_planted_segment";  // shmid
+inline constexpr std::string_view segment_on_key = "segment_on_key";  // key -> found, shmid, creator
 // Actors (actor.h) on this host, for probe facts across hosts.
 inline constexpr std::string_view actor_spawn = "actor_spawn";  // -> actor, pid, start
 inline constexpr std::string_view actor_call = "actor_call";    // actor, request (actor.h as JSON), timeout_ms -> reply
