@@ -468,6 +468,11 @@ TEST_F(Engine, ALabScenarioJudgesEveryVariantAndItsTrialsShareOneEvent) {
         ASSERT_EQ(alone.variants.size(), 2u);
         for (size_t v = 0; v < 2; ++v) EXPECT_EQ(alone.variants[v].verdict, shared.variants[v].verdict) << two[i]->name;
     }
+    // The batch ran before the cell: its share is the cell's time, not its budget.
+    ilk::ScheduleOptions tight;
+    tight.budget_ms = 50;  // far below its share of the batch (1.5 s a variant)
+    const ilk::CellResult budgeted = ilk::explore(env, *two[0], restart, tight, &batch[0]);
+    EXPECT_EQ(budgeted.variants.size(), 2u) << budgeted.coverage;
     // lifetime-flock's A still held its lock through the unlinked file, read
     // and wrote it without an error, and its (empty) kernel log said nothing.
     const ilk::CellResult flock = ilk::explore(env, strategy("lifetime-flock"), restart, {}, &batch[1]);

@@ -31,6 +31,28 @@ def read_table(path):
     return rows
 
 
+def compare(table, expected, observed):
+    """expected: key -> (verdict, line of the table); observed: (key, verdict,
+    reason) of each result run. Returns the differences, both ways, and how
+    many results matched."""
+    def name(key):
+        return " x ".join(k for k in key if k)
+
+    seen, failures, matched = set(), [], 0
+    for key, verdict, reason in observed:
+        seen.add(key)
+        if key not in expected:
+            failures.append(f"{name(key)}: {verdict}, but the table has no row for it (add one, with its reason)")
+        elif expected[key][0] != verdict:
+            failures.append(f"{table}:{expected[key][1]}: {name(key)}: expected {expected[key][0]}, got {verdict}: {reason}")
+        else:
+            matched += 1
+    for key, (want, line) in expected.items():
+        if key not in seen:
+            failures.append(f"{table}:{line}: {name(key)} is in the table but was not run (a strategy or scenario gone?)")
+    return failures, matched
+
+
 def main():
     ilk, table = sys.argv[1], sys.argv[2]
     if os.geteuid() != 0:
@@ -48,22 +70,9 @@ def main():
             return 1
         with open(os.path.join(d, "report", "report.json"), encoding="utf-8") as f:
             report = json.load(f)
-    seen, failures, matched = set(), [], 0
-    for cell in report["targets"][0]["cells"]:
-        for s in cell["scenarios"]:
-            key = (cell["strategy"], s["scenario"])
-            seen.add(key)
-            if key not in expected:
-                failures.append(f"{key[0]} x {key[1]}: {s['verdict']}, but the table has no row for it (add one, with its reason)")
-                continue
-            want, line = expected[key]
-            if s["verdict"] != want:
-                failures.append(f"{table}:{line}: {key[0]} x {key[1]}: expected {want}, got {s['verdict']}: {s.get('reason', '')}")
-            else:
-                matched += 1
-    for key, (want, line) in expected.items():
-        if key not in seen:
-            failures.append(f"{table}:{line}: {key[0]} x {key[1]} is in the table but was not run (a strategy or scenario gone?)")
+    observed = [((cell["strategy"], s["scenario"]), s["verdict"], s.get("reason", ""))
+                for cell in report["targets"][0]["cells"] for s in cell["scenarios"]]
+    failures, matched = compare(table, expected, observed)
     for f in failures:
         print("FAIL:", f)
     print(f"expected verdicts: {matched} of {len(expected)} rows as in the table, {len(failures)} difference(s)")

@@ -23,9 +23,11 @@ secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 [ -z "$(pgrep -f "qemu-system-x86_64 -name nfs-.*$work" || true)" ] || fail "a QEMU of the lab is still running"
 
 table=$repo/tests/vm/expected-nfs-verdicts.md
-result=$(python3 - "$work/report.json" "$table" <<'PY'
+result=$(python3 - "$work/report.json" "$table" "$repo/tests/engine" <<'PY'
 import json, sys
 report, table = sys.argv[1], sys.argv[2]
+sys.path.insert(0, sys.argv[3])
+from expected_verdicts import compare  # the same comparison as the tmpfs table's
 expected = {}
 for number, line in enumerate(open(table, encoding="utf-8"), 1):
     cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
@@ -47,22 +49,10 @@ r = json.load(open(report))
 (t,) = r["targets"]
 if t.get("unsupported"):
     sys.exit(f"FAIL: nfs4.2 not run: {t['unsupported']}")
-failures, seen, matched = [], set(), 0
-for cell in t["cells"]:
-    for s in cell["scenarios"]:
-        judged = s.get("variants") or [{"variant": "", "verdict": s["verdict"]}]
-        for v in judged:
-            key = (cell["strategy"], s["scenario"], v["variant"])
-            seen.add(key)
-            if key not in expected:
-                failures.append(f"{key}: {v['verdict']}, but the table has no row for it (add one, with its reason)")
-            elif expected[key][0] != v["verdict"]:
-                failures.append(f"{table}:{expected[key][1]}: {key}: expected {expected[key][0]}, got {v['verdict']}: {s.get('reason', '')}")
-            else:
-                matched += 1
-for key, (verdict, number) in expected.items():
-    if key not in seen:
-        failures.append(f"{table}:{number}: {key} is in the table but was not run")
+observed = [((cell["strategy"], s["scenario"], v["variant"]), v["verdict"], s.get("reason", ""))
+            for cell in t["cells"] for s in cell["scenarios"]
+            for v in (s.get("variants") or [{"variant": "", "verdict": s["verdict"]}])]
+failures, matched = compare(table, expected, observed)
 for f in failures:
     print("FAIL:", f)
 print(f"{matched} of {len(expected)} rows as in the table, {len(failures)} difference(s)")

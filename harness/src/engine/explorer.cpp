@@ -595,8 +595,10 @@ std::string percent(double p) { return p >= 0.9995 ? "100%" : fmt::format("{:.3g
 CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario, const ScheduleOptions& options,
                    const VariantOutcomes* batched) {
     const auto t0 = std::chrono::steady_clock::now();
-    double batch_ms = 0;  // the share of the batches whose outcomes this cell took
-    auto elapsed_ms = [&] { return batch_ms + std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); };
+    // The share of the batches whose outcomes this cell took: part of its time,
+    // not of its budget (the batch ran before it, for every strategy).
+    double batch_ms = 0;
+    auto elapsed_ms = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); };
     ScheduleOptions opt = options;
     opt.max_faults = std::min(options.max_faults, scenario.faults);
     CellResult cell;
@@ -643,7 +645,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         if (severity(v) <= severity(cell.verdict)) return;
         cell.verdict = v;
         cell.reason = o.violation->explanation;
-        cell.found_ms = elapsed_ms();
+        cell.found_ms = batch_ms + elapsed_ms();
         cell.counterexample = cx;
     };
     std::string variant_now;
@@ -765,7 +767,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         cell.complete = false;
         cell.reason = cell.reason.empty() ? "interrupted: partial exploration" : cell.reason;
         cell.coverage = fmt::format("partial: interrupted after {} schedules", cell.schedules);
-        cell.elapsed_ms = elapsed_ms();
+        cell.elapsed_ms = batch_ms + elapsed_ms();
         return cell;
     }
     cell.pruned = search.pruned();
@@ -821,7 +823,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         }
     }
     if (cell.counterexample) cell.reason = cell.counterexample->violation.explanation;
-    cell.elapsed_ms = elapsed_ms();
+    cell.elapsed_ms = batch_ms + elapsed_ms();
     return cell;
 }
 
