@@ -145,7 +145,8 @@ TEST_F(TwoHosts, EachHostIsToldWhereItSeesTheDataDirectory) {
 // The data directory is made, changed by scenarios and removed by the host
 // of A. Here neither contender's host is this one, and the path they share
 // does not exist here, as on two NFS clients (the harness's host does not see
-// the export at all).
+// the export at all); each has SysV IPC of its own, as a machine has (what a
+// scenario plants there ends with its agent).
 TEST_F(TwoHosts, TheHostOfAMakesChangesAndRemovesTheDataDirectory) {
     const fs::path hidden = *dir_ / "hidden", shared = hidden / "export";
     fs::create_directories(hidden);
@@ -153,7 +154,7 @@ TEST_F(TwoHosts, TheHostOfAMakesChangesAndRemovesTheDataDirectory) {
         return std::make_unique<ilk::AgentHost>(
             name,
             std::vector<std::string>{
-                "unshare", "--mount", "--fork", "--kill-child", "sh", "-c",
+                "unshare", "--mount", "--ipc", "--fork", "--kill-child", "sh", "-c",
                 fmt::format("mount -t tmpfs ilk-hide '{0}' && mkdir '{1}' && mount --bind '{2}' '{1}' && "
                             "exec \"$0\" --plugin-dir '{3}' agent --fd 3",
                             hidden.string(), shared.string(), journal_->scratch().string(), ILK_TEST_PLUGIN_DIR),
