@@ -133,6 +133,98 @@ TEST_F(Engine, LifetimeFcntlIsUnsafeWhenAnotherFdIsClosed) {
     EXPECT_EQ(run(strategy("lifetime-flock"), "fd-close").verdict, ilk::Verdict::SAFE);
 }
 
+// PostgreSQL's recheck: a running server re-reads postmaster.pid and shuts
+// down when it names another PID. Put on legacy-pid, whose pidfile a
+// lockfile-unlinked starter replaces: the overlap happens (UNSAFE stays), and
+// the first server's next recheck ends it, one step later.
+TEST_F(Engine, ARecheckEndsTheOverlapAndTheExposureIsMeasured) {
+    ilk::StrategySpec s = strategy("legacy-pid");
+    s.name = "legacy-pid+recheck";
+    s.rechecks = 2;
+    const ilk::CellResult cell = run(s, "lockfile-unlinked");
+    ASSERT_EQ(cell.verdict, ilk::Verdict::UNSAFE) << cell.reason;
+    ASSERT_TRUE(cell.counterexample);
+    EXPECT_EQ(cell.counterexample->violation.exposure_steps, 1) << cell.reason;
+    EXPECT_NE(cell.reason.find("A recheck ended the overlap 1 step later: A (postmaster.pid names PID"), std::string::npos) << cell.reason;
+    // The counterexample file keeps it, and replays to the same.
+    const auto reloaded = ilk::Counterexample::from_json(cell.counterexample->to_json());
+    EXPECT_EQ(reloaded.violation.exposure_steps, 1);
+    EXPECT_EQ(ilk::replay(*env_, reloaded), ilk::Verdict::UNSAFE);
+    // Without rechecks the overlap is never ended and no exposure is claimed.
+    const ilk::CellResult plain = run(strategy("legacy-pid"), "lockfile-unlinked");
+    ASSERT_TRUE(plain.counterexample);
+    EXPECT_EQ(plain.counterexample->violation.exposure_steps, -1);
+    EXPECT_EQ(plain.reason.find("recheck"), std::string::npos) << plain.reason;
+}
+
+// Free-running, the exposure is in milliseconds: about one recheck interval.
+TEST_F(Engine, AFreeRunningRecheckEndsTheOverlapInAboutItsInterval) {
+    ilk::StrategySpec s = strategy("legacy-pid");
+    s.name = "legacy-pid+recheck";
+    s.rechecks = 3;
+    s.recheck_ms = 150;
+    const ilk::ScheduleOutcome out = ilk::run_free(*env_, s, *ilk::find_scenario("lockfile-unlinked"), "unlink", 930);
+    ASSERT_TRUE(out.violation);
+    EXPECT_EQ(out.violation->kind, "exclusion") << out.violation->explanation;
+    EXPECT_GT(out.violation->exposure_ms, 0) << out.violation->explanation;
+    EXPECT_LT(out.violation->exposure_ms, 3 * 150 + 1000) << out.violation->explanation;
+    EXPECT_NE(out.violation->explanation.find("A recheck ended the overlap"), std::string::npos) << out.violation->explanation;
+}
+
+// pg-current+recheck in PID and IPC namespaces of its own: the starter
+// writes PID 1 into postmaster.pid, and the running server, PID 1 in its
+// namespace too, takes it for its own: the recheck never ends the overlap.
+TEST_F(Engine, ARecheckCannotTellPid1FromPid1) {
+    need_root();
+    const ilk::CellResult cell = run(strategy("pg-current+recheck"), "container-split");
+    ASSERT_EQ(cell.verdict, ilk::Verdict::UNSAFE) << cell.reason;
+    EXPECT_NE(cell.reason.find("No recheck ended it"), std::string::npos) << cell.reason;
+}
+
+// A lock on the data directory itself: no file name to delete or replace,
+// and the pidfile is for people only.
+TEST_F(Engine, ADirectoryLockSurvivesWhatAFileLockDoesNot) {
+    for (const char* scenario : {"lockfile-unlinked", "fd-close", "crash-orphans", "corrupt-pidfile"})
+        EXPECT_EQ(run(strategy("lifetime-flock-dir"), scenario).verdict, ilk::Verdict::SAFE) << scenario;
+    EXPECT_EQ(run(strategy("lifetime-flock"), "lockfile-unlinked").verdict, ilk::Verdict::UNSAFE);
+}
+
+// F_OFD_SETLK and F_SETLK want a write lock on an fd opened for writing, and
+// a directory cannot be opened for writing: there is no lifetime-ofd-dir.
+TEST(DirectoryLock, AnOfdOrFcntlWriteLockNeedsAWritableFd) {
+    char tmpl[] = "/dev/shm/ilk-dirlock-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    const int fd = open(tmpl, O_RDONLY | O_DIRECTORY);
+    ASSERT_GE(fd, 0);
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    EXPECT_EQ(fcntl(fd, F_OFD_SETLK, &fl), -1);
+    EXPECT_EQ(errno, EBADF);
+    EXPECT_EQ(fcntl(fd, F_SETLK, &fl), -1);
+    EXPECT_EQ(errno, EBADF);
+    EXPECT_EQ(open(tmpl, O_RDWR | O_DIRECTORY), -1);
+    EXPECT_EQ(errno, EISDIR);
+    close(fd);
+    rmdir(tmpl);
+}
+
+// The server interlocks, each the same template with another file: where
+// the file holds no PID, the pidfile scenarios do not apply and say so.
+TEST_F(Engine, AServerWithoutAPidfileHasNoPidfileCell) {
+    const ilk::CellResult cell = run(strategy("innodb"), "corrupt-pidfile");
+    EXPECT_EQ(cell.verdict, ilk::Verdict::UNSUPPORTED) << cell.reason;
+    EXPECT_NE(cell.reason.find("does not apply: innodb writes no pidfile (its lock is on ibdata1"), std::string::npos) << cell.reason;
+    EXPECT_EQ(run(strategy("mongodb"), "lockfile-unlinked").verdict, ilk::Verdict::UNSAFE) << "mongod.lock deleted";
+}
+
+// liblockfile's link lock: the link count decides; a dead PID is stale.
+TEST_F(Engine, TheLinkLockfileAdmitsOneAndTrustsADeadPid) {
+    EXPECT_EQ(run(strategy("link-lockfile"), "concurrent-start").verdict, ilk::Verdict::SAFE);
+    EXPECT_EQ(run(strategy("link-lockfile"), "crash-restart").verdict, ilk::Verdict::SAFE);
+    EXPECT_EQ(run(strategy("link-lockfile"), "crash-orphans").verdict, ilk::Verdict::UNSAFE);
+}
+
 // The kit must catch a strategy built on a broken primitive.
 TEST_F(Engine, LifetimeLockOnABrokenPrimitiveIsCaught) {
     ilk::StrategySpec broken = strategy("lifetime-flock");

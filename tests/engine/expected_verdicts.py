@@ -23,8 +23,8 @@ def read_table(path):
             strategy, scenario, verdict, why = cells
             if (strategy, scenario) in rows:
                 sys.exit(f"{path}:{number}: {strategy} x {scenario} is in the table twice")
-            if verdict not in ("SAFE", "UNSAFE", "STUCK"):
-                sys.exit(f"{path}:{number}: verdict '{verdict}' (expected SAFE, UNSAFE or STUCK)")
+            if verdict not in ("SAFE", "UNSAFE", "STUCK", "UNSUPPORTED"):
+                sys.exit(f"{path}:{number}: verdict '{verdict}' (expected SAFE, UNSAFE, STUCK or UNSUPPORTED)")
             if len(why) < 10:
                 sys.exit(f"{path}:{number}: {strategy} x {scenario} needs its reason")
             rows[(strategy, scenario)] = (verdict, number)

@@ -118,7 +118,7 @@ TEST(StrategyFileKeys, DefaultsAreStrategySpecDefaults) {
         const std::string actual = std::visit(
             [&](auto field) -> std::string {
                 const auto& v = blank.*field;
-                if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) return v;
+                if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) return v.empty() ? v : "\"" + v + "\"";  // as TOML writes it
                 else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, bool>) return v ? "true" : "false";
                 else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, int>) return std::to_string(v);
                 else return v.empty() ? "" : "non-empty";  // arrays have no default
@@ -258,7 +258,7 @@ TEST_F(StrategyFileTest, UnknownKeyWithDidYouMean) {
 TEST_F(StrategyFileTest, UnknownKeyListsTheKeys) {
     expect_error(kEntry + "\n" + kEntry + "colour = \"red\"\n", 10, 1,
                  "unknown key 'colour' in [[strategy]] #2; keys: name, template, source, summary, lock, segment, "
-                 "startup_lock, backends, command, ready_file, settle_ms");
+                 "startup_lock, backends, command, ready_file, settle_ms, lock_file, write_pid, lock_wait_ms, stale_ms, rechecks, recheck_ms");
 }
 
 TEST_F(StrategyFileTest, MissingRequiredKey) {
@@ -267,7 +267,7 @@ TEST_F(StrategyFileTest, MissingRequiredKey) {
                  "reports and on the command line (unique)");
     expect_error("[[strategy]]\nname = \"s\"\nsource = \"doc\"\n", 1, 1,
                  "missing required key 'template' in [[strategy]] #1; add template = \"...\"  # legacy-pid, tom-2004, "
-                 "lifetime-lock, pg-current, hybrid or command");
+                 "lifetime-lock, pg-current, hybrid, link-lockfile or command");
     expect_error(kEntry + "\n[[strategy]]\nname = \"t\"\ntemplate = \"legacy-pid\"\n", 6, 1,
                  "missing required key 'source' in [[strategy]] #2; add source = \"...\"  # where the protocol comes "
                  "from (a message, a file, a man page)");
@@ -302,10 +302,10 @@ TEST_F(StrategyFileTest, BackendsNotAnInteger) {
 TEST_F(StrategyFileTest, UnknownTemplateWithDidYouMean) {
     expect_error("[[strategy]]\nname = \"s\"\ntemplate = \"tom-2040\"\nsource = \"doc\"\n", 3, 12,
                  "unknown template 'tom-2040' in [[strategy]] #1 (did you mean 'tom-2004'?); templates: legacy-pid, "
-                 "tom-2004, lifetime-lock, pg-current, hybrid, command");
+                 "tom-2004, lifetime-lock, pg-current, hybrid, link-lockfile, command");
     expect_error("[[strategy]]\nname = \"s\"\ntemplate = \"zzz\"\nsource = \"doc\"\n", 3, 12,
                  "unknown template 'zzz' in [[strategy]] #1; templates: legacy-pid, tom-2004, lifetime-lock, "
-                 "pg-current, hybrid, command");
+                 "pg-current, hybrid, link-lockfile, command");
 }
 
 TEST_F(StrategyFileTest, TemplateNeedsLock) {

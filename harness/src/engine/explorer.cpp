@@ -27,6 +27,7 @@ namespace {
 json violation_json(const Violation& v) {
     json out{{"kind", v.kind}, {"explanation", v.explanation}};
     if (v.exposure_ms >= 0) out["exposure_ms"] = v.exposure_ms;
+    if (v.exposure_steps >= 0) out["exposure_steps"] = v.exposure_steps;
     if (!v.holder_saw.empty()) {
         out["holder_saw"] = v.holder_saw;
         out["never_told"] = v.never_told;
@@ -71,6 +72,7 @@ Counterexample Counterexample::from_json(const json& j) {
     }
     cx.violation = {j["violation"].value("kind", ""), j["violation"].value("explanation", "")};
     cx.violation.exposure_ms = j["violation"].value("exposure_ms", -1.0);
+    cx.violation.exposure_steps = j["violation"].value("exposure_steps", -1);
     cx.violation.holder_saw = j["violation"].value("holder_saw", "");
     cx.violation.never_told = j["violation"].value("never_told", false);
     cx.transcript = j.value("transcript", json::object());
@@ -227,6 +229,62 @@ namespace {
 
 // The starters' steps: the prefix's decisions, then the default policy's (or
 // PCT's, or the random generator's), until none can move or the oracle speaks.
+// Two servers hold the directory. A strategy whose running servers recheck
+// may still end the overlap: their rechecks are taken, one at a time, until
+// one of the two shuts down or none is left. The verdict stays UNSAFE (both
+// ran); the exposure is how many steps it lasted.
+void overlap_after(Trial& t, Violation& v) {
+    int steps = 0;
+    std::string ended;
+    while (t.holders() >= 2) {
+        Contender* next = nullptr;
+        for (const auto& c : t.contenders())
+            if (c->state == Contender::State::running && c->can_step()) {
+                next = c.get();
+                break;
+            }
+        if (!next) break;
+        t.advance(*next);
+        ++steps;
+        if (next->state != Contender::State::running) ended = fmt::format("{} ({})", next->name, next->why);
+    }
+    if (steps == 0) return;
+    if (t.holders() < 2) {
+        v.exposure_steps = steps;
+        v.explanation += fmt::format(" A recheck ended the overlap {} step{} later: {} shut down.", steps, steps == 1 ? "" : "s", ended);
+    } else {
+        v.explanation += fmt::format(" No recheck ended it: both still held the directory after {} recheck step{}.", steps, steps == 1 ? "" : "s");
+    }
+}
+
+// The same, free-running: wait for a recheck to end it (each server's
+// rechecks, recheck_ms apart, and a second more).
+void overlap_after_free(Trial& t, Violation& v) {
+    const StrategySpec& s = t.strategy();
+    if (s.rechecks == 0) return;
+    const auto interval = std::chrono::milliseconds(s.recheck_ms);
+    const auto deadline = v.since + interval * (s.rechecks + 1) + std::chrono::seconds(1);
+    // Free-running servers recheck on their own; a set-up server (started
+    // gated) at its recheck gate is let go every interval.
+    auto due = v.since + interval;
+    while (t.holders() >= 2 && std::chrono::steady_clock::now() < deadline) {
+        throw_if_interrupted();
+        if (std::chrono::steady_clock::now() >= due) {
+            for (const auto& c : t.contenders())
+                if (c->state == Contender::State::running && c->can_step()) t.advance(*c);
+            due += interval;
+        }
+        usleep(2000);
+    }
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - v.since).count();
+    if (t.holders() < 2) {
+        v.exposure_ms = ms;
+        v.explanation += fmt::format(" A recheck ended the overlap {:.0f} ms later (rechecks every {} ms).", ms, s.recheck_ms);
+    } else {
+        v.explanation += fmt::format(" No recheck ended it: both still held the directory {:.0f} ms later.", ms);
+    }
+}
+
 void drive(Trial& t, const std::vector<Contender*>& starters, const Schedule& prefix, int max_faults, std::uint64_t* rng,
            const PctPlan* pct, const StopAt* stop_at, ScheduleOutcome& out) {
     std::string last;
@@ -235,9 +293,14 @@ void drive(Trial& t, const std::vector<Contender*>& starters, const Schedule& pr
     std::vector<int> priority = pct ? pct->priority : std::vector<int>{};
     while (!out.violation) {
         throw_if_interrupted();
-        std::vector<std::string> enabled;
+        // The starters, then running servers at a step of their own (a recheck).
+        std::vector<std::string> enabled, faultable;
         for (Contender* c : starters)
-            if (c->enabled()) enabled.push_back(c->name);
+            if (c->can_step()) enabled.push_back(c->name);
+        for (const auto& c : t.contenders())
+            if (c->can_step() && std::find(starters.begin(), starters.end(), c.get()) == starters.end()) enabled.push_back(c->name);
+        for (Contender* c : starters)
+            if (c->enabled()) faultable.push_back(c->name);
         if (enabled.empty()) break;
         const bool last_enabled = std::find(enabled.begin(), enabled.end(), last) != enabled.end();
         ScheduleOutcome::Point p{{}, 0, preemptions, out.faults, last, enabled, {}, true};
@@ -245,7 +308,7 @@ void drive(Trial& t, const std::vector<Contender*>& starters, const Schedule& pr
         for (const auto& e : enabled)
             if (e != p.options.front()) p.options.push_back(e);
         if (out.faults < max_faults)
-            for (const auto& e : enabled) p.options.push_back("!" + e);
+            for (const auto& e : faultable) p.options.push_back("!" + e);
         const size_t pos = out.points.size();
         if (pos < prefix.size()) {
             auto it = std::find(p.options.begin(), p.options.end(), prefix[pos]);
@@ -265,7 +328,7 @@ void drive(Trial& t, const std::vector<Contender*>& starters, const Schedule& pr
             size_t best = 0;
             int best_priority = -1;
             for (size_t i = 0; i < starters.size(); ++i)
-                if (starters[i]->enabled() && i < priority.size() && priority[i] > best_priority) best = i, best_priority = priority[i];
+                if (starters[i]->can_step() && i < priority.size() && priority[i] > best_priority) best = i, best_priority = priority[i];
             const std::string who = starters[best]->name;
             const bool fault = out.faults < max_faults &&
                                std::find(pct->fault_points.begin(), pct->fault_points.end(), step) != pct->fault_points.end();
@@ -294,10 +357,13 @@ void drive(Trial& t, const std::vector<Contender*>& starters, const Schedule& pr
             if (last_enabled && choice != last) ++preemptions;
             Contender& c = *t.find(choice);
             const Access announced = c.next;
+            const bool was_running = c.state == Contender::State::running;
             t.advance(c);
             // A step that ended its contender (running, refused, died) changed what
             // others see of it (liveness, locks, attach counts): it commutes with nothing.
-            if (c.enabled()) out.points.back().effect = Access{announced.on, announced.write && c.changed};
+            // A recheck that left its server running only read.
+            if (c.enabled() || (was_running && c.state == Contender::State::running))
+                out.points.back().effect = Access{announced.on, announced.write && c.changed};
             if (announced.write && c.changed)
                 for (const auto& x : announced.on)
                     if (std::find(wrote[choice].begin(), wrote[choice].end(), x) == wrote[choice].end()) wrote[choice].push_back(x);
@@ -305,6 +371,7 @@ void drive(Trial& t, const std::vector<Contender*>& starters, const Schedule& pr
         }
         out.violation = t.check();
     }
+    if (out.violation && out.violation->kind == "exclusion") overlap_after(t, *out.violation);
 }
 
 }  // namespace
@@ -331,6 +398,7 @@ ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, cons
         if (!out.violation) {
             t.run_free_to_end();
             out.violation = t.check();
+            if (out.violation && out.violation->kind == "exclusion") overlap_after_free(t, *out.violation);
         }
         if (evented && scenario.settle) scenario.settle(scenario_util::lab(t), variant, {&t});
         finish(t, scenario, variant, out);

@@ -65,6 +65,10 @@ inline constexpr uid_t kOtherUid = 2147483602;   // "someone else"
 // Start server A and run it until it holds the directory; throws if it refuses on a fresh directory.
 Contender& start_server(Trial& t, const SpawnOptions& o = {});
 SpawnOptions plain(Trial&, const std::string&, int);
+// The file the strategy writes its PID into (pidfile_of); a strategy that
+// writes none (innodb: its lock is on ibdata1) has no cell in a scenario
+// about its pidfile: UnsupportedHere says so.
+std::string pidfile_or_not_applicable(const Trial& t);
 // postmaster.pid's PID and segment key (-1 when absent).
 long read_pid(const Trial& t);
 long long read_key(const Trial& t);

@@ -44,6 +44,7 @@ void Server::gate(const std::string& step, const std::string& on, bool write) {
         if (!m) _exit(3);  // the harness is gone: nothing to do but vanish
         if (m->value("go", false)) return;
         if (m->contains("ack")) continue;
+        if (running_ && m->contains("cmd")) obey(*m);  // a running server waiting at a step still answers
     }
 }
 
@@ -172,11 +173,12 @@ bool Server::write_pidfile(const std::string& step, int fd, long long key, long 
     return ok;
 }
 
-Server::Lock Server::open_and_lock(const std::string& step, const std::string& name) {
+Server::Lock Server::open_and_lock(const std::string& step, const std::string& name, bool write_pid) {
     if (!lock_) lock_ = load_primitive(spec_.lock, PrimitiveKind::lock);
     gate(step, "file:" + name, true);
     lockfile_ = path(name);
-    const int fd = ::open(lockfile_.c_str(), O_RDWR | O_CREAT, 0600);
+    const bool directory = name == ".";
+    const int fd = directory ? ::open(datadir_.c_str(), O_RDONLY | O_DIRECTORY) : ::open(lockfile_.c_str(), O_RDWR | O_CREAT, 0600);
     if (fd < 0) {
         saw(fmt::format("open failed: {}", std::strerror(errno)));
         return Lock::failed;
@@ -188,11 +190,56 @@ Server::Lock Server::open_and_lock(const std::string& step, const std::string& n
         return r.status == OpStatus::busy ? Lock::busy : Lock::failed;
     }
     lock_fds_.push_back(fd);
-    const std::string line = fmt::format("{}\n", getpid());
-    (void)!::ftruncate(fd, 0);
-    (void)!::pwrite(fd, line.data(), line.size(), 0);
+    if (write_pid && !directory) {
+        const std::string line = fmt::format("{}\n", getpid());
+        (void)!::ftruncate(fd, 0);
+        (void)!::pwrite(fd, line.data(), line.size(), 0);
+    }
     saw("locked");
     return Lock::locked;
+}
+
+bool Server::write_file(const std::string& step, const std::string& name, const std::string& content) {
+    gate(step, "file:" + name, true);
+    const int fd = ::open(path(name).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        unchanged_ = true;
+        saw(fmt::format("failed: {}", strerrorname_np(errno) ? strerrorname_np(errno) : "?"));
+        return false;
+    }
+    const bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+    ::close(fd);
+    saw(ok ? "written" : "short write");
+    return ok;
+}
+
+bool Server::link_file(const std::string& step, const std::string& from, const std::string& to) {
+    gate(step, "file:" + to, true);
+    if (::link(path(from).c_str(), path(to).c_str()) == 0) {
+        saw("linked");
+        return true;
+    }
+    unchanged_ = true;
+    saw(fmt::format("failed: {}", strerrorname_np(errno) ? strerrorname_np(errno) : "?"));
+    return false;
+}
+
+Server::FileStat Server::stat_file(const std::string& step, const std::string& name) {
+    gate(step, "file:" + name, false);
+    struct stat st {};
+    if (::stat(path(name).c_str(), &st) != 0) {
+        saw(fmt::format("failed: {}", strerrorname_np(errno) ? strerrorname_np(errno) : "?"));
+        return {};
+    }
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    const double age = (now.tv_sec - st.st_mtim.tv_sec) * 1e3 + (now.tv_nsec - st.st_mtim.tv_nsec) / 1e6;
+    saw(fmt::format("{} link{}, {:.0f} ms old", st.st_nlink, st.st_nlink == 1 ? "" : "s", age));
+    return {static_cast<long>(st.st_nlink), age};
+}
+
+void Server::wait_ms(int ms) const {
+    if (free_running_ && ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
 long long Server::datadir_key() const {
@@ -376,7 +423,6 @@ void Server::serve(const StartResult& result) {
     }
     // Backends: children that inherit every fd (lock included) and the segment
     // attachment, and outlive us if we crash, as a real server's do.
-    json pids = json::array();
     for (int i = 0; i < spec_.backends; ++i) {
         const pid_t pid = fork();
         if (pid == 0) {
@@ -389,39 +435,76 @@ void Server::serve(const StartResult& result) {
                 else if (poll(&life, 1, -1) > 0) _exit(0);  // hang-up: the zygote is gone
             }
         }
-        if (pid > 0) pids.push_back(pid);
+        if (pid > 0) backend_pids_.push_back(pid);
     }
-    channel_.send({{"state", "running"}, {"backends", pids}, {"saw", pending_saw_}});
-    for (;;) {
-        auto m = channel_.receive(std::chrono::hours(24));
-        if (!m) _exit(0);
-        const std::string cmd = m->value("cmd", "");
-        if (cmd == "touch-lockfile") {
-            // Another part of the program opens and closes the lockfile.
-            const std::string file = lockfile_.empty() ? path("postmaster.pid") : lockfile_;
-            const int fd = ::open(file.c_str(), O_RDONLY);
-            if (fd >= 0) ::close(fd);
-            channel_.send({{"done", cmd}});
-        } else if (cmd == "observe") {
-            channel_.send({{"done", cmd}, {"saw", observe()}});
-        } else if (cmd == "shutdown") {
-            for (const auto& pid : pids) ::kill(pid.get<pid_t>(), SIGKILL);
-            for (const auto& pid : pids) waitpid(pid.get<pid_t>(), nullptr, 0);
+    running_ = true;
+    json running{{"state", "running"}, {"backends", backend_pids_}, {"saw", std::exchange(pending_saw_, {})}};
+    if (spec_.rechecks > 0 && !free_running_) running["steps"] = true;  // its next message is a gate
+    channel_.send(running);
+    // PostgreSQL's RecheckDataDirLockFile: a running server re-reads its
+    // pidfile and shuts down at once when it is gone or names another PID.
+    for (int i = 1; i <= spec_.rechecks; ++i) {
+        if (free_running_) {
+            const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(spec_.recheck_ms);
+            while (std::chrono::steady_clock::now() < until) {
+                auto m = channel_.receive(std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()));
+                if (m) obey(*m);
+                else if (channel_.why() != "timed out") _exit(0);
+            }
+        }
+        const PidfileRead now = read_pidfile(fmt::format("recheck postmaster.pid ({} of {})", i, spec_.rechecks), "postmaster.pid");
+        if (now.state == PidfileRead::absent || (now.state == PidfileRead::ok && now.pid != getpid())) {
+            const std::string why = now.state == PidfileRead::absent
+                                        ? "postmaster.pid is gone: shutting down at once"
+                                        : fmt::format("postmaster.pid names PID {}, not ours: shutting down at once", now.pid);
+            stop_backends();
             if (own_segment_) {
                 if (attached_addr_) segment_->segment->detach(&*own_segment_, attached_addr_);
                 segment_->segment->remove(&*own_segment_);
             }
-            std::ifstream in(path("postmaster.pid"));
-            long pid = 0;
-            if (in >> pid && pid == getpid()) ::unlink(path("postmaster.pid").c_str());
-            std::string closed;
-            for (int fd : lock_fds_)
-                if (::close(fd) != 0) closed += fmt::format("{}close: {}", closed.empty() ? "" : ", ", errno_name(errno));
-            channel_.send({{"done", cmd}, {"saw", closed.empty() ? "closed its files" : closed}});
-            _exit(0);
-        } else if (cmd == "exit") {
+            channel_.send({{"state", "stopped"}, {"why", why}, {"saw", std::exchange(pending_saw_, {})}});
             _exit(0);
         }
+    }
+    if (spec_.rechecks > 0 && !free_running_) channel_.send({{"steps_done", true}, {"saw", std::exchange(pending_saw_, {})}});
+    for (;;) {
+        auto m = channel_.receive(std::chrono::hours(24));
+        if (!m) _exit(0);
+        obey(*m);
+    }
+}
+
+void Server::stop_backends() {
+    for (pid_t pid : backend_pids_) ::kill(pid, SIGKILL);
+    for (pid_t pid : backend_pids_) waitpid(pid, nullptr, 0);
+}
+
+void Server::obey(const json& m) {
+    const std::string cmd = m.value("cmd", "");
+    if (cmd == "touch-lockfile") {
+        // Another part of the program opens and closes the lockfile.
+        const std::string file = lockfile_.empty() ? path("postmaster.pid") : lockfile_;
+        const int fd = ::open(file.c_str(), O_RDONLY);
+        if (fd >= 0) ::close(fd);
+        channel_.send({{"done", cmd}});
+    } else if (cmd == "observe") {
+        channel_.send({{"done", cmd}, {"saw", observe()}});
+    } else if (cmd == "shutdown") {
+        stop_backends();
+        if (own_segment_) {
+            if (attached_addr_) segment_->segment->detach(&*own_segment_, attached_addr_);
+            segment_->segment->remove(&*own_segment_);
+        }
+        std::ifstream in(path("postmaster.pid"));
+        long pid = 0;
+        if (in >> pid && pid == getpid()) ::unlink(path("postmaster.pid").c_str());
+        std::string closed;
+        for (int fd : lock_fds_)
+            if (::close(fd) != 0) closed += fmt::format("{}close: {}", closed.empty() ? "" : ", ", errno_name(errno));
+        channel_.send({{"done", cmd}, {"saw", closed.empty() ? "closed its files" : closed}});
+        _exit(0);
+    } else if (cmd == "exit") {
+        _exit(0);
     }
 }
 

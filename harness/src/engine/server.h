@@ -67,9 +67,21 @@ public:
     int kill0(const std::string& step, long pid);                      // 0 or errno
     // Write pid / datadir / start time / port / socket dir / listen addr / "key id" and fsync.
     bool write_pidfile(const std::string& step, int fd, long long key, long long id);
-    // Open (creating it) and lock with the lock primitive, without waiting.
+    // Open (creating it) and lock with the lock primitive, without waiting;
+    // write our PID into it if asked. "." is the data directory itself,
+    // opened O_RDONLY|O_DIRECTORY (a lock that needs a writable fd fails there).
     enum class Lock { locked, busy, failed };  // failed: the file could not be opened, or the primitive failed
-    Lock open_and_lock(const std::string& step, const std::string& name);
+    Lock open_and_lock(const std::string& step, const std::string& name, bool write_pid = true);
+    // Create or truncate a file and write `content` into it (a pidfile for people).
+    bool write_file(const std::string& step, const std::string& name, const std::string& content);
+    // link(2) `from` to `to`: false when it failed (EEXIST, say): the caller checks link counts, as on NFS.
+    bool link_file(const std::string& step, const std::string& from, const std::string& to);
+    // stat(2): the file's link count and age in ms; nlink 0 when it is absent.
+    struct FileStat { long nlink = 0; double age_ms = 0; };
+    FileStat stat_file(const std::string& step, const std::string& name);
+    // Time passing between steps (a retry's sleep): slept on a free-running
+    // schedule; on a gated one the explorer decides what happens meanwhile.
+    void wait_ms(int ms) const;
     // Segment primitive.
     enum class Attach { absent, failed, attached };
     Attach attach_segment(const std::string& step, long long key, long long id);
@@ -110,6 +122,10 @@ private:
     const PrimitiveDescriptor* lock_ = nullptr;
     const PrimitiveDescriptor* segment_ = nullptr;
     std::string observe();             // command "observe": I/O through what it holds
+    void obey(const nlohmann::json& m);  // a command to a running server
+    void stop_backends();              // SIGKILL and reap them
+    std::vector<pid_t> backend_pids_;
+    bool running_ = false;
     std::vector<int> lock_fds_;        // held for life, inherited by backends
     std::optional<SegmentRef> attached_ref_;
     void* attached_addr_ = nullptr;

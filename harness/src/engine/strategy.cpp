@@ -21,6 +21,7 @@ StartResult start_lifetime_lock(Server&);
 StartResult start_pg_current(Server&);
 StartResult start_hybrid(Server&);
 StartResult start_command(Server&);
+StartResult start_link_lockfile(Server&);
 
 const std::vector<StrategyTemplate>& strategy_templates() {
     static const std::vector<StrategyTemplate> templates{
@@ -35,6 +36,8 @@ const std::vector<StrategyTemplate>& strategy_templates() {
          .needs_segment = true, .reads = kReadsPids | kReadsSegments, .start = start_pg_current},
         {.name = "hybrid", .summary = "lifetime lock + segment attach-count check", .needs_lock = true, .needs_segment = true,
          .reads = kReadsSegments, .start = start_hybrid},
+        {.name = "link-lockfile", .summary = "liblockfile's NFS-safe lock file: link(2) a unique file, 2 links = ours; a dead PID is stale",
+         .needs_lock = false, .needs_segment = false, .reads = kReadsPids, .start = start_link_lockfile},
         // What a real program reads cannot be declared for it: everything.
         {.name = "command", .summary = "a real program as the server, its state observed from outside", .needs_lock = false,
          .needs_segment = false, .needs_command = true, .reads = kReadsPids | kReadsSegments, .start = start_command},
@@ -51,7 +54,9 @@ const StrategyTemplate* find_template(std::string_view name) {
 void to_json(nlohmann::json& j, const StrategySpec& s) {
     j = {{"name", s.name}, {"template", s.template_name}, {"summary", s.summary}, {"source", s.source},
          {"lock", s.lock}, {"segment", s.segment}, {"startup_lock", s.startup_lock}, {"backends", s.backends},
-         {"command", s.command}, {"ready_file", s.ready_file}, {"settle_ms", s.settle_ms}, {"where", s.where}};
+         {"command", s.command}, {"ready_file", s.ready_file}, {"settle_ms", s.settle_ms},
+         {"lock_file", s.lock_file}, {"write_pid", s.write_pid}, {"lock_wait_ms", s.lock_wait_ms}, {"stale_ms", s.stale_ms},
+         {"rechecks", s.rechecks}, {"recheck_ms", s.recheck_ms}, {"where", s.where}};
 }
 
 void from_json(const nlohmann::json& j, StrategySpec& s) {
@@ -66,7 +71,19 @@ void from_json(const nlohmann::json& j, StrategySpec& s) {
     s.command = j.value("command", std::vector<std::string>{});
     s.ready_file = j.value("ready_file", "");
     s.settle_ms = j.value("settle_ms", 100);
+    s.lock_file = j.value("lock_file", "postmaster.pid");
+    s.write_pid = j.value("write_pid", true);
+    s.lock_wait_ms = j.value("lock_wait_ms", 0);
+    s.stale_ms = j.value("stale_ms", 300000);
+    s.rechecks = j.value("rechecks", 0);
+    s.recheck_ms = j.value("recheck_ms", 100);
     s.where = j.value("where", "");
+}
+
+std::string pidfile_of(const StrategySpec& s) {
+    if (s.template_name != "lifetime-lock" && s.template_name != "link-lockfile") return "postmaster.pid";
+    if (!s.write_pid) return {};
+    return s.lock_file == "." ? "postmaster.pid" : s.lock_file;
 }
 
 std::vector<std::filesystem::path> strategy_dirs() {

@@ -28,11 +28,33 @@ struct StrategySpec {
     std::vector<std::string> command;
     std::string ready_file;
     int settle_ms = 100;
+    // lifetime-lock, link-lockfile: the file the lock is (relative to the data
+    // directory; "." is the data directory itself, opened O_RDONLY|O_DIRECTORY),
+    // whether the server writes its PID there (into postmaster.pid, for people,
+    // when the lock is the directory), and how long it retries a busy lock
+    // (every 50 ms, as bbolt does; 0: refuse at once).
+    std::string lock_file = "postmaster.pid";
+    bool write_pid = true;
+    int lock_wait_ms = 0;
+    // link-lockfile: a lock older than this, whose PID is not alive or
+    // unreadable, is stale (liblockfile: 5 minutes).
+    int stale_ms = 300000;
+    // pg-current: how many times a running server re-reads postmaster.pid and
+    // shuts down when it is gone or names another PID (PostgreSQL: once a
+    // minute, for its whole life; the model takes this many rechecks, each a
+    // step of its own), and how long apart on a free-running schedule.
+    int rechecks = 0;
+    int recheck_ms = 100;
     std::string where;         // file:line of the definition
 };
 // Where a `command` server's output goes, in its data directory: its last
 // line is the evidence of a refusal.
 inline constexpr const char* kCommandLog = "ilk-command.log";
+
+// The file a scenario treats as the strategy's pidfile (corrupts it, makes it
+// unreadable): its lock file when the PID is written there, postmaster.pid
+// otherwise; empty when it writes no PID anywhere.
+std::string pidfile_of(const StrategySpec& s);
 
 void to_json(nlohmann::json& j, const StrategySpec& s);
 void from_json(const nlohmann::json& j, StrategySpec& s);

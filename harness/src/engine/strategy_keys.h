@@ -34,7 +34,7 @@ inline constexpr StrategyKey kStrategyKeys[] = {
     {.name = "name", .field = &StrategySpec::name, .required = true,
      .help = "the strategy's name in reports and on the command line (unique)"},
     {.name = "template", .field = &StrategySpec::template_name, .required = true,
-     .help = "legacy-pid, tom-2004, lifetime-lock, pg-current, hybrid or command"},
+     .help = "legacy-pid, tom-2004, lifetime-lock, pg-current, hybrid, link-lockfile or command"},
     {.name = "source", .field = &StrategySpec::source, .required = true,
      .help = "where the protocol comes from (a message, a file, a man page)"},
     {.name = "summary", .field = &StrategySpec::summary, .help = "one line for people"},
@@ -52,6 +52,18 @@ inline constexpr StrategyKey kStrategyKeys[] = {
      .help = "command: a file (relative to the data directory) whose existence says the server is running"},
     {.name = "settle_ms", .field = &StrategySpec::settle_ms, .min = 0, .max = 60000, .default_value = "100",
      .help = "command: how long the program must live to count as running (default 100)"},
+    {.name = "lock_file", .field = &StrategySpec::lock_file, .default_value = "\"postmaster.pid\"",
+     .help = "lifetime-lock, link-lockfile: the lock's file in the data directory; \".\" is the directory itself (default \"postmaster.pid\")"},
+    {.name = "write_pid", .field = &StrategySpec::write_pid, .default_value = "true",
+     .help = "lifetime-lock, link-lockfile: write the server's PID into the lock file (into postmaster.pid when the lock is the directory) (default true)"},
+    {.name = "lock_wait_ms", .field = &StrategySpec::lock_wait_ms, .min = 0, .max = 1000, .default_value = "0",
+     .help = "lifetime-lock: retry a busy lock every 50 ms for this long before refusing (bbolt's timeout) (default 0)"},
+    {.name = "stale_ms", .field = &StrategySpec::stale_ms, .min = 0, .max = 3600000, .default_value = "300000",
+     .help = "link-lockfile: a lock whose PID is not alive, or older than this when it names none, is stale (default 300000)"},
+    {.name = "rechecks", .field = &StrategySpec::rechecks, .min = 0, .max = 8, .default_value = "0",
+     .help = "pg-current: how many times a running server re-reads postmaster.pid and shuts down when it is not its own (default 0)"},
+    {.name = "recheck_ms", .field = &StrategySpec::recheck_ms, .min = 1, .max = 60000, .default_value = "100",
+     .help = "pg-current: the time between rechecks on a free-running schedule (default 100)"},
 };
 
 // The key's type as the README's "type" column writes it: "string", "boolean", "integer 0-16".

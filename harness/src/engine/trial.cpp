@@ -167,6 +167,20 @@ bool Trial::handle(Contender& c, const json& msg) {
     const json* m = &msg;
     if (const std::string saw = m->value("saw", ""); !saw.empty())
         c.transcript.push_back({{"step", c.gate}, {"saw", saw}, {"decision", decisions_}});
+    if (m->contains("at") && c.state == Contender::State::running) {
+        // A running server at a step of its own (a recheck): it still holds.
+        c.gate = (*m)["at"].get<std::string>();
+        const std::string on = m->value("on", "*");
+        c.next = on == "*" ? Access{} : Access{{on}, m->value("w", true)};
+        c.changed = !m->value("unchanged", false);
+        c.step_pending = true;
+        return true;
+    }
+    if (m->contains("steps_done")) {
+        c.step_pending = false;
+        c.gate = "RUNNING";
+        return true;
+    }
     if (m->contains("at")) {
         c.gate = (*m)["at"].get<std::string>();
         const std::string on = m->value("on", "*");
@@ -205,6 +219,17 @@ bool Trial::handle(Contender& c, const json& msg) {
         c.gate = "RUNNING";
         adopt_children(c, (*m)["backends"]);
         c.transcript.push_back({{"step", "RUNNING"}, {"saw", children_text(c)}, {"decision", decisions_}});
+        return !m->value("steps", false);  // with steps of its own, its first gate follows at once
+    }
+    if (state == "stopped") {
+        // It found its pidfile not its own and shut down, its backends with it.
+        c.step_pending = false;
+        c.why = m->value("why", "");
+        c.transcript.push_back({{"step", "SHUT DOWN"}, {"saw", c.why}, {"decision", decisions_}});
+        c.link->close();
+        reap(c);
+        for (ProcessId& b : c.backends) wait_gone(c, b);
+        c.state = Contender::State::crashed;
         return true;
     }
     if (state == "no-resource") {
@@ -296,7 +321,8 @@ void Trial::reap(Contender& c) {
 }
 
 void Trial::advance(Contender& c) {
-    if (!c.enabled()) return;
+    if (!c.can_step()) return;
+    c.step_pending = false;
     ++decisions_;
     c.link->send({{"go", true}});
     pump(c);
@@ -371,7 +397,14 @@ void Trial::host_died(Host& h) {
     }
 }
 
+int Trial::holders() {
+    int n = 0;
+    for (const auto& c : contenders_) n += c->holds() ? 1 : 0;
+    return n;
+}
+
 void Trial::freeze(Contender& c) {
+    c.frozen = true;
     c.host->signal(c.proc, SIGSTOP);
     c.transcript.push_back({{"step", "FROZEN (SIGSTOP)"}, {"saw", ""}, {"decision", decisions_}});
 }

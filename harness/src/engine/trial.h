@@ -85,6 +85,11 @@ struct Contender {
     bool alive(ProcessId& p) const;    // on its host; once seen gone, gone for good
     bool holds();                      // running, or crashed with live backends
     bool enabled() const { return state == State::at_gate; }
+    // A running server that takes steps of its own (a recheck of its pidfile)
+    // waits at a gate while it holds: it can move unless frozen.
+    bool step_pending = false;
+    bool frozen = false;
+    bool can_step() const { return enabled() || (state == State::running && step_pending && !frozen); }
 };
 
 // Thrown when a scenario cannot be staged here (reason says why and the fix):
@@ -102,6 +107,9 @@ struct Violation {
     // holder saw of it, and whether it was never told (no error on its I/O,
     // nothing in its client's kernel log).
     double exposure_ms = -1;  // -1: not measured
+    // A strategy whose running servers recheck: how many of their steps it
+    // took until one of the two shut down (-1: not measured, or none did).
+    int exposure_steps = -1;
     std::string holder_saw{};
     bool never_told = false;
     std::chrono::steady_clock::time_point since{};  // when the second reached RUNNING (not kept in files)
@@ -137,6 +145,7 @@ public:
     // SIGKILL the contender (and, if asked, its backends), and reap.
     void crash(Contender& c, bool with_backends);
     void freeze(Contender& c);  // SIGSTOP
+    int holders();              // how many contenders hold the directory now
     // A host died whole (a client's guest killed): every process of ours there
     // is gone for good, whatever a later boot of it reuses.
     void host_died(Host& h);

@@ -1,5 +1,7 @@
 // lockfile-unlinked: while A runs, a tmp cleaner or an admin deletes its
-// lockfiles (postmaster.*), or renames a new file over them. A must still keep others out.
+// lockfiles (postmaster.*, and the strategy's own lock file: mongod.lock,
+// LOCK, ...), or renames a new file over them. A must still keep others out.
+// A lock on the data directory itself is not a file to delete.
 #include "engine/scenario.h"
 
 namespace ilk {
@@ -8,8 +10,9 @@ Scenario scenario_lockfile_unlinked() {
             [](Trial& t, const std::string& variant) {
                 scenario_util::start_server(t);
                 const HostDir& dir = t.files();
+                const std::string& own = t.strategy().lock_file;
                 for (const std::string& name : dir.list()) {
-                    if (name.rfind("postmaster.", 0) != 0) continue;
+                    if (name.rfind("postmaster.", 0) != 0 && name != own) continue;
                     if (variant == "unlink") {
                         dir.unlink(name);
                     } else {

@@ -21,6 +21,15 @@ Contender& start_server(Trial& t, const SpawnOptions& o) {
 
 SpawnOptions plain(Trial&, const std::string&, int) { return {}; }
 
+std::string pidfile_or_not_applicable(const Trial& t) {
+    const StrategySpec& s = t.strategy();
+    std::string pidfile = pidfile_of(s);
+    if (pidfile.empty())
+        throw UnsupportedHere(fmt::format("does not apply: {} writes no pidfile (its lock is on {}, whose contents it never reads)", s.name,
+                                          s.lock_file == "." ? "the data directory" : s.lock_file));
+    return pidfile;
+}
+
 namespace {
 std::vector<std::string> pidfile_lines(const Trial& t) {
     std::istringstream in(t.files().read("postmaster.pid").value_or(""));
