@@ -49,6 +49,100 @@ void fold_cell(StrategyCell& cell) {
     }
 }
 
+FailureCount failure_count(const StrategyCell& cell) {
+    FailureCount n;
+    for (const ScenarioResult& s : cell.scenarios) {
+        n.failed += is_failure(s.verdict) ? 1 : 0;
+        n.judged += s.verdict != Verdict::UNSUPPORTED ? 1 : 0;
+    }
+    return n;
+}
+
+std::string count_label(std::string_view glyph, const StrategyCell& cell) {
+    const FailureCount n = failure_count(cell);
+    if (cell.verdict == Verdict::UNSUPPORTED && n.judged == 0) return std::string(glyph);
+    return fmt::format("{} {}/{}", glyph, n.failed, n.judged);
+}
+
+namespace {
+// The report's scenarios in order, then any only a cell names (merged reports).
+std::vector<std::string> scenario_order(const MatrixReport& r) {
+    std::vector<std::string> order;
+    for (const ScenarioInfo& s : r.scenarios) order.push_back(s.name);
+    for (const TargetResult& t : r.targets)
+        for (const StrategyCell& c : t.cells)
+            for (const ScenarioResult& s : c.scenarios)
+                if (std::find(order.begin(), order.end(), s.scenario) == order.end()) order.push_back(s.scenario);
+    return order;
+}
+
+bool fails(const StrategyCell& c, const std::string& scenario) {
+    return std::any_of(c.scenarios.begin(), c.scenarios.end(),
+                       [&](const ScenarioResult& s) { return s.scenario == scenario && is_failure(s.verdict); });
+}
+
+bool was_run(const StrategyCell& c) { return failure_count(c).judged > 0; }
+}  // namespace
+
+std::vector<StrategyFailures> strategy_failures(const MatrixReport& r) {
+    const std::vector<std::string> order = scenario_order(r);
+    std::vector<StrategyFailures> out;
+    for (const std::string& name : strategy_names(r)) {
+        StrategyFailures f{name, {}, {}, {}};
+        std::vector<const StrategyCell*> cells;
+        for (const TargetResult& t : r.targets)
+            for (const StrategyCell& c : t.cells)
+                if (c.strategy == name && was_run(c)) {
+                    cells.push_back(&c);
+                    f.targets.push_back(t.name);
+                }
+        if (cells.empty()) continue;
+        for (const std::string& sc : order) {
+            const auto n = std::count_if(cells.begin(), cells.end(), [&](const StrategyCell* c) { return fails(*c, sc); });
+            if (n == static_cast<long>(cells.size())) f.everywhere.push_back(sc);
+            else if (n > 0) f.somewhere.push_back(sc);
+        }
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
+std::vector<TargetSummary> target_summaries(const MatrixReport& r) {
+    const std::vector<std::string> order = scenario_order(r);
+    bool several_platforms = false;
+    for (const TargetResult& t : r.targets) several_platforms |= t.platform != r.targets.front().platform;
+    std::vector<TargetSummary> out;
+    for (const TargetResult& t : r.targets) {
+        TargetSummary sum{several_platforms ? t.platform + ":" + t.name : t.name, {}, 0, {}};
+        int fewest = -1;
+        for (const StrategyCell& c : t.cells) {
+            if (!was_run(c)) continue;
+            if (c.verdict == Verdict::SAFE) sum.safe.push_back(c.strategy);
+            const int n = failure_count(c).failed;
+            if (n > 0 && (fewest < 0 || n < fewest)) fewest = n;
+        }
+        if (sum.safe.empty() && fewest > 0) {
+            sum.fewest = fewest;
+            for (const StrategyCell& c : t.cells) {
+                if (!was_run(c) || failure_count(c).failed != fewest) continue;
+                std::vector<std::string> failing;
+                for (const std::string& sc : order)
+                    if (fails(c, sc)) failing.push_back(sc);
+                sum.best.emplace_back(c.strategy, std::move(failing));
+            }
+        }
+        if (!sum.safe.empty() || !sum.best.empty()) out.push_back(std::move(sum));
+    }
+    return out;
+}
+
+std::string summary_line(const TargetSummary& s) {
+    if (!s.safe.empty()) return fmt::format("{}: SAFE: {}", s.target, fmt::join(s.safe, ", "));
+    std::vector<std::string> parts;
+    for (const auto& [strategy, failing] : s.best) parts.push_back(fmt::format("{} ({})", strategy, fmt::join(failing, ", ")));
+    return fmt::format("{}: none SAFE; fewest failing scenarios ({}): {}", s.target, s.fewest, fmt::join(parts, "; "));
+}
+
 std::vector<const FoundViolation*> other_findings(const ScenarioResult& s) {
     std::vector<const FoundViolation*> out;
     for (const FoundViolation& v : s.findings)
@@ -259,6 +353,8 @@ json to_json(const TargetResult& t) {
                          {"target", t.name},
                          {"verdict", std::string(to_string(c.verdict))},
                          {"deciding_scenario", c.deciding_scenario},
+                         {"failed", failure_count(c).failed},
+                         {"judged", failure_count(c).judged},
                          {"reason", c.reason},
                          {"scenarios", sc}});
     }

@@ -96,6 +96,15 @@ struct StrategyCell {
 // matters (not root, a primitive missing) is UNSUPPORTED, deciding = that scenario.
 void fold_cell(StrategyCell& cell);
 
+// How many of a cell's scenarios fail (UNSAFE, STUCK, ERROR) out of those
+// judged (every one but UNSUPPORTED): "UNS 1/14" in every matrix.
+struct FailureCount {
+    int failed = 0, judged = 0;
+};
+FailureCount failure_count(const StrategyCell& cell);
+// "UNS 1/14", "ok 14/14" ... as the matrices show a cell (glyph: "ok", "UNS", ...).
+std::string count_label(std::string_view glyph, const StrategyCell& cell);
+
 // A SAFE cell whose search did not finish somewhere (cap, budget, sampling):
 // "not found", not "cannot happen". Marked on every matrix.
 bool safe_is_partial(const StrategyCell& cell);
@@ -176,6 +185,28 @@ bool conflicting(const Column& c, const std::string& strategy);
 // The strategies in the report, in order: those listed in `strategies`,
 // then any a target has a cell for (merged reports).
 std::vector<std::string> strategy_names(const MatrixReport& r);
+
+// Per strategy, over the targets it was run on (a cell not UNSUPPORTED as a
+// whole): the scenarios it fails on every one of them, and those it fails on
+// some only.
+struct StrategyFailures {
+    std::string strategy;
+    std::vector<std::string> targets;               // where it was run
+    std::vector<std::string> everywhere, somewhere;  // scenarios, in the report's order
+};
+std::vector<StrategyFailures> strategy_failures(const MatrixReport& r);
+
+// Per target: the strategies SAFE there or, when none is, those with the
+// fewest failing scenarios and what they fail: the line an operator reads first.
+struct TargetSummary {
+    std::string target;    // as the text matrix labels it
+    std::vector<std::string> safe;
+    int fewest = 0;        // when safe is empty: the least number of failing scenarios
+    std::vector<std::pair<std::string, std::vector<std::string>>> best;  // strategy, the scenarios it fails
+};
+std::vector<TargetSummary> target_summaries(const MatrixReport& r);
+// "tmpfs: SAFE: lifetime-flock-dir" / "ext4: none SAFE; fewest failing scenarios (1): lifetime-flock (lockfile-unlinked)"
+std::string summary_line(const TargetSummary& s);
 
 // Two servers ran at once and the first was never told (FoundViolation::never_told):
 // one per strategy x scenario x variant, with the targets it happened on, the

@@ -149,7 +149,25 @@ Advice advise(const TargetResult& target, const std::vector<std::string>& order)
     return a;
 }
 
-std::string advice_text(const TargetResult& t, const Advice& a, bool color) {
+namespace {
+// Which scenarios a cell holds under (SAFE) and which it does not (failing),
+// and those not judged (UNSUPPORTED, or left out by the operator).
+std::string holds_text(const StrategyCell& c, const std::vector<std::string>& skipped) {
+    std::vector<std::string> holds, fails, not_judged;
+    for (const ScenarioResult& r : c.scenarios) {
+        if (r.verdict == Verdict::SAFE) holds.push_back(r.scenario);
+        else if (is_failure(r.verdict)) fails.push_back(fmt::format("{} ({})", r.scenario, to_string(r.verdict)));
+        else not_judged.push_back(r.scenario);
+    }
+    std::string out = wrap_list("  holds under:", holds);
+    if (!fails.empty()) out += wrap_list("  does not hold under:", fails);
+    if (!not_judged.empty()) out += wrap_list("  not judged here (could not run):", not_judged);
+    if (!skipped.empty()) out += wrap_list("  left out by you (--skip-scenario): not judged, so not promised:", skipped);
+    return out;
+}
+}  // namespace
+
+std::string advice_text(const TargetResult& t, const Advice& a, bool color, const std::vector<std::string>& skipped) {
     auto bold = [&](const std::string& s) { return color ? "\033[1m" + s + "\033[0m" : s; };
     std::string out = fmt::format("ilk advise — {}\n  filesystem {} ({}), mounted at {} from {}\n", t.info.value("path", t.name),
                                   t.info.value("fstype", "?"), t.info.value("mount_options", "?"), t.info.value("mount_point", "?"),
@@ -181,12 +199,15 @@ std::string advice_text(const TargetResult& t, const Advice& a, bool color) {
     };
     if (!a.recommended.empty()) {
         out += fmt::format("recommended: {}\n  {}\n", bold(a.recommended), cell_line(*find(a.recommended), true));
+        out += holds_text(*find(a.recommended), skipped);
         if (!a.also_safe.empty()) out += fmt::format("  also SAFE here: {}\n", fmt::join(a.also_safe, ", "));
     } else {
         out += bold("no strategy is SAFE here") + ": every one failed or could not run under some scenario.\n";
         if (!a.least_bad.empty())
-            out += fmt::format("least bad: {}\n  {}\n  use it only if the situations it fails in cannot happen in this deployment.\n",
-                               bold(a.least_bad), cell_line(*find(a.least_bad), true));
+            out += fmt::format("least bad: {}\n  {}\n", bold(a.least_bad), cell_line(*find(a.least_bad), true)) +
+                   holds_text(*find(a.least_bad), skipped) +
+                   "  use it only if the situations it does not hold under cannot happen in this deployment\n"
+                   "  (then say so: ilk advise DIR --skip-scenario NAME ...).\n";
     }
     out += "\nevery strategy, best first:\n";
     for (const StrategyCell* c : a.ranked) out += fmt::format("  {:<22} {}\n", c->strategy, cell_line(*c, false));

@@ -42,6 +42,8 @@ TargetResult with_network_cells(const TargetResult& dir, const TargetResult& net
 // it also names the options that decide it, those that would make every
 // lock-based strategy unsafe across clients, and the scenarios of servers on
 // two clients (judged only when a network mount's cells were added).
-std::string advice_text(const TargetResult& target, const Advice& advice, bool color);
+// `skipped`: the scenarios the operator left out (--skip-scenario): the
+// recommendation says it was not judged under them.
+std::string advice_text(const TargetResult& target, const Advice& advice, bool color, const std::vector<std::string>& skipped = {});
 
 }  // namespace ilk

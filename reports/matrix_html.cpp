@@ -98,6 +98,9 @@ table.steps caption{text-align:left;font-weight:600}.reason{white-space:pre-wrap
 pre{white-space:pre-wrap;margin:0}table.facts td:first-child{font-family:monospace}tr.deviation td{background:#ffd6d6}
 tr.deviation td:first-child{border-left:4px solid #d32f2f}.outcome{font-weight:600}.muted{color:#777}.origin{color:#444}
 section.target{border:1px solid #ddd;border-radius:6px;padding:.2em 1em .8em;margin:1em 0}p.not-set-up{font-weight:600;color:#7a4a00}
+.count{font-weight:400;margin-left:.3em}table.grid{font-size:.8em;margin:.5em 0 1em}table.grid th.sc{writing-mode:vertical-rl;
+transform:rotate(180deg);white-space:nowrap;font-weight:400}table.grid td.sq{padding:0;text-align:center;min-width:1.6em}
+table.grid td.sq a{display:block;padding:.2em;color:inherit;text-decoration:none}table.grid td.none{background:#fafafa}
 )";
 
 std::string transcript_steps(const json& steps, const std::string& caption) {
@@ -140,9 +143,14 @@ std::string transcript_html(const json& t) {
     return out + "</div>";
 }
 
-std::string scenario_html(const ScenarioResult& s) {
+// The id a grid square links to: target index, strategy, scenario.
+std::string evidence_id(size_t target, const std::string& strategy, const std::string& scenario) {
+    return esc(fmt::format("ev-{}-{}-{}", target, strategy, scenario));
+}
+
+std::string scenario_html(const ScenarioResult& s, const std::string& id) {
     std::string out = fmt::format(
-        "<div class=\"scenario\" data-scenario=\"{}\"><h4><span class=\"tag {}\">{}</span> {}</h4><dl class=\"info\">", esc(s.scenario),
+        "<div class=\"scenario\" id=\"{}\" data-scenario=\"{}\"><h4><span class=\"tag {}\">{}</span> {}</h4><dl class=\"info\">", id, esc(s.scenario),
         vclass(s.verdict), to_string(s.verdict), esc(s.scenario));
     out += fmt::format("<dt>schedules</dt><dd>{}</dd><dt>faults</dt><dd>{}</dd>", s.schedules, s.faults);
     // The coverage says how far the search went; older reports have only the flag.
@@ -177,9 +185,9 @@ std::string scenario_html(const ScenarioResult& s) {
     return out + transcript_html(s.transcript) + "</div>";
 }
 
-std::string scenarios_html(const StrategyCell& c) {
+std::string scenarios_html(const StrategyCell& c, size_t target) {
     std::string out = c.reason.empty() ? "" : fmt::format("<p class=\"reason\">{}</p>", esc(c.reason));
-    for (const ScenarioResult& s : c.scenarios) out += scenario_html(s);
+    for (const ScenarioResult& s : c.scenarios) out += scenario_html(s, evidence_id(target, c.strategy, s.scenario));
     return out;
 }
 
@@ -191,7 +199,7 @@ std::string cell_attrs(const Column& c, const std::string& strategy) {
 }
 
 // Merged results that disagree: every one is listed, with where it came from.
-std::string conflict_cell(const Column& c, const std::string& strategy) {
+std::string conflict_cell(const Column& c, const std::string& strategy, const std::map<const TargetResult*, size_t>& anchor) {
     std::string out = fmt::format("<td class=\"cell conflict\" {}><div class=\"verdict\">CONFLICT</div><ul class=\"results\">",
                                   cell_attrs(c, strategy));
     const auto cells = cells_of(c, strategy);
@@ -205,13 +213,14 @@ std::string conflict_cell(const Column& c, const std::string& strategy) {
         out += fmt::format(
             "<li class=\"result\"><details><summary><span class=\"tag {}\">{}</span> {} &middot; "
             "<span class=\"origin\">{}</span></summary>{}</details></li>",
-            vclass(cell->verdict), to_string(cell->verdict), esc(cell->deciding_scenario), origin(*c.results[i]), scenarios_html(*cell));
+            vclass(cell->verdict), to_string(cell->verdict), esc(cell->deciding_scenario), origin(*c.results[i]),
+            scenarios_html(*cell, anchor.at(c.results[i])));
     }
     return out + "</ul></td>";
 }
 
-std::string cell_html(const Column& c, const std::string& strategy) {
-    if (conflicting(c, strategy)) return conflict_cell(c, strategy);
+std::string cell_html(const Column& c, const std::string& strategy, const std::map<const TargetResult*, size_t>& anchor) {
+    if (conflicting(c, strategy)) return conflict_cell(c, strategy, anchor);
     const auto cells = cells_of(c, strategy);
     const auto first = std::find_if(cells.begin(), cells.end(), [](const StrategyCell* p) { return p != nullptr; });
     if (first == cells.end())
@@ -228,13 +237,15 @@ std::string cell_html(const Column& c, const std::string& strategy) {
     if (shown.verdict == Verdict::SAFE)  // a SAFE cell's evidence is how much was tried
         under = fmt::format("{} schedules{}{}", schedules, capped ? ", cap reached" : "",
                             not_applicable ? fmt::format(", {} scenario(s) n/a", not_applicable) : "");
+    const FailureCount n = failure_count(shown);
+    const std::string count = n.judged == 0 ? "" : fmt::format("<span class=\"count\" title=\"failing scenarios of those judged\">{}/{}</span>", n.failed, n.judged);
     std::string out = fmt::format(
-        "<td class=\"cell {}\" {} title=\"{}\"><details><summary><span class=\"verdict\">{}</span>"
+        "<td class=\"cell {}\" {} title=\"{}\"><details><summary><span class=\"verdict\">{}</span>{}"
         "<span class=\"deciding\">{}</span></summary>",
-        vclass(shown.verdict), cell_attrs(c, strategy), esc(shown.reason), to_string(shown.verdict), under);
+        vclass(shown.verdict), cell_attrs(c, strategy), esc(shown.reason), to_string(shown.verdict), count, under);
     for (size_t i = 0; i < cells.size(); ++i) {
         if (c.results.size() > 1) out += fmt::format("<p class=\"origin\"><b>from {}</b></p>", origin(*c.results[i]));
-        out += cells[i] ? scenarios_html(*cells[i]) : fmt::format("<p class=\"muted\">{}</p>", missing_text(*c.results[i]));
+        out += cells[i] ? scenarios_html(*cells[i], anchor.at(c.results[i])) : fmt::format("<p class=\"muted\">{}</p>", missing_text(*c.results[i]));
     }
     return out + "</details></td>";
 }
@@ -280,7 +291,7 @@ std::string matrix_html_table(const MatrixReport& r, std::vector<Column> cols, c
                            info == r.strategies.end() ? "" : esc(info->summary), esc(s));
         for (const Column& c : cols) {
             if (!not_set_up(c))
-                out += cell_html(c, s);
+                out += cell_html(c, s, anchor);
             else if (row == 0)  // one cell down the whole column: the reason once, not once per strategy
                 out += fmt::format(
                     "<td class=\"cell v-UNSUPPORTED not-set-up\" rowspan=\"{}\" data-target=\"{}\" data-platform=\"{}\">"
@@ -290,6 +301,107 @@ std::string matrix_html_table(const MatrixReport& r, std::vector<Column> cols, c
         out += "</tr>";
     }
     return out + "</tbody></table>";
+}
+
+// One square of a grid: the verdict's colour, its first letter, the reason
+// as its title, a link to its evidence in the matrix.
+std::string square(const ScenarioResult* s, const std::string& id, const std::string& note = {}) {
+    if (!s) return "<td class=\"sq none\"></td>";
+    const std::string name(to_string(s->verdict));
+    const char* mark = s->verdict == Verdict::SAFE ? "ok" : s->verdict == Verdict::UNSAFE ? "UNS" : s->verdict == Verdict::STUCK ? "STK"
+                     : s->verdict == Verdict::ERROR ? "ERR" : "--";
+    // The title is a glance (the evidence is a click away): its first 200 characters.
+    std::string why = s->reason.empty() ? s->coverage : s->reason;
+    if (why.size() > 200) why = why.substr(0, 197) + "...";
+    return fmt::format("<td class=\"sq {}\" data-scenario=\"{}\" title=\"{}{}{}\"><a href=\"#{}\">{}</a></td>", vclass(s->verdict),
+                       esc(s->scenario), name, why.empty() ? "" : ": " + esc(why), esc(note), id, mark);
+}
+
+const ScenarioResult* result_of(const StrategyCell* c, const std::string& scenario) {
+    if (!c) return nullptr;
+    for (const ScenarioResult& s : c->scenarios)
+        if (s.scenario == scenario) return &s;
+    return nullptr;
+}
+
+// Strategy x scenario, coloured by verdict: one grid per target, and one
+// across them (each square the worst over the targets, linked to its first
+// target with that verdict).
+std::string grids_html(const MatrixReport& r) {
+    std::vector<std::string> scenarios;
+    for (const ScenarioInfo& s : r.scenarios) scenarios.push_back(s.name);
+    for (const TargetResult& t : r.targets)
+        for (const StrategyCell& c : t.cells)
+            for (const ScenarioResult& s : c.scenarios)
+                if (std::find(scenarios.begin(), scenarios.end(), s.scenario) == scenarios.end()) scenarios.push_back(s.scenario);
+    const std::vector<std::string> strategies = strategy_names(r);
+    auto head = [&](const std::string& id, const std::string& caption) {
+        std::string out = fmt::format("<table class=\"grid\" id=\"{}\"><caption>{}</caption><thead><tr><th>strategy</th>", id, caption);
+        for (const std::string& sc : scenarios) out += fmt::format("<th class=\"sc\">{}</th>", esc(sc));
+        return out + "<th>failing</th></tr></thead><tbody>";
+    };
+    std::string out = "<section id=\"grids\"><h2>Strategy &times; scenario</h2><p class=\"muted\">Each square is one scenario's "
+                      "verdict (ok SAFE, UNS UNSAFE, STK STUCK, ERR ERROR, -- UNSUPPORTED or not applicable); its title is the reason, "
+                      "and it links to its evidence in the matrix.</p>";
+    std::vector<const TargetResult*> shown;
+    for (const TargetResult& t : r.targets)
+        if (!t.cells.empty()) shown.push_back(&t);
+    if (shown.size() > 1) {
+        out += head("grid-all", "across targets");
+        for (const std::string& st : strategies) {
+            out += fmt::format("<tr><th class=\"strategy\">{}</th>", esc(st));
+            int failing = 0;
+            for (const std::string& sc : scenarios) {
+                const ScenarioResult* worst = nullptr;
+                size_t where = 0;
+                int failed_on = 0, run_on = 0;
+                for (size_t i = 0; i < r.targets.size(); ++i)
+                    for (const StrategyCell& c : r.targets[i].cells) {
+                        if (c.strategy != st) continue;
+                        const ScenarioResult* s = result_of(&c, sc);
+                        if (!s) continue;
+                        run_on += s->verdict != Verdict::UNSUPPORTED;
+                        failed_on += is_failure(s->verdict);
+                        if (!worst || severity(s->verdict) > severity(worst->verdict)) worst = s, where = i;
+                    }
+                failing += failed_on > 0;
+                out += square(worst, evidence_id(where, st, sc), fmt::format(" (fails on {} of {} targets)", failed_on, run_on));
+            }
+            out += fmt::format("<td>{}</td></tr>", failing);
+        }
+        out += "</tbody></table>";
+    }
+    for (const TargetResult* t : shown) {
+        const size_t index = static_cast<size_t>(t - r.targets.data());
+        out += head(fmt::format("grid-{}", index), esc(fmt::format("{} ({})", t->name, t->platform)));
+        for (const std::string& st : strategies) {
+            const StrategyCell* cell = nullptr;
+            for (const StrategyCell& c : t->cells)
+                if (c.strategy == st) cell = &c;
+            out += fmt::format("<tr><th class=\"strategy\">{}</th>", esc(st));
+            for (const std::string& sc : scenarios) out += square(result_of(cell, sc), evidence_id(index, st, sc));
+            out += cell ? fmt::format("<td>{}/{}</td></tr>", failure_count(*cell).failed, failure_count(*cell).judged) : "<td></td></tr>";
+        }
+        out += "</tbody></table>";
+    }
+    return out + "</section>\n";
+}
+
+// Per target, the strategies SAFE there or those that fail least; per strategy,
+// what it fails everywhere it ran.
+std::string verdict_summary_html(const MatrixReport& r) {
+    const auto sums = target_summaries(r);
+    const auto per = strategy_failures(r);
+    if (sums.empty() && per.empty()) return "";
+    std::string out = "<section id=\"verdict-summary\"><h2>Summary</h2><ul class=\"summary-lines\">";
+    for (const TargetSummary& t : sums) out += fmt::format("<li class=\"summary-line\">{}</li>", esc(summary_line(t)));
+    out += "</ul><table id=\"per-strategy\"><thead><tr><th>strategy</th><th>fails on every target it ran on</th><th>on some</th>"
+           "<th>targets</th></tr></thead><tbody>";
+    for (const StrategyFailures& f : per)
+        out += fmt::format("<tr data-strategy=\"{}\"><th class=\"strategy\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>", esc(f.strategy),
+                           esc(f.strategy), f.everywhere.empty() ? "none" : esc(fmt::format("{}", fmt::join(f.everywhere, ", "))),
+                           esc(fmt::format("{}", fmt::join(f.somewhere, ", "))), f.targets.size());
+    return out + "</tbody></table></section>\n";
 }
 
 std::string facts_html(const std::optional<ProbeReport>& probe) {
@@ -411,6 +523,7 @@ std::string matrix_html(const MatrixReport& r, const WriteOptions&) {
         "<section id=\"matrix\"><h2>Matrix</h2><p class=\"muted\">Strategies down, targets across; open a cell for its scenarios "
         "and evidence.</p>" +
         matrix_html_table(r, columns(r), anchor) + "</section>\n";
+    out += verdict_summary_html(r) + grids_html(r);
     if (const auto never = never_told_findings(r); !never.empty()) {
         out += "<section id=\"never-told\"><h2>Never told</h2><p>Two servers held the data directory at once on a network mount, and "
                "the first one's I/O and its client's kernel log said nothing of it.</p><ul>";

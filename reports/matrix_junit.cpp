@@ -184,6 +184,8 @@ Suite testsuite(const MatrixReport& r, const TargetResult& t, size_t id, bool du
     if (t.segments_only) out += property("segments_only", "true");
     if (!t.source.empty()) out += property("source", t.source);
     out += property("profile", r.profile) + property("schedule", r.schedule);
+    // Each cell as the matrices show it: its worst verdict, failing of judged scenarios.
+    for (const StrategyCell& c : t.cells) out += property(("cell." + c.strategy).c_str(), count_label(to_string(c.verdict), c));
     out += "    </properties>\n" + cases + "  </testsuite>\n";
     return {out, n};
 }

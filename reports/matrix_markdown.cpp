@@ -90,6 +90,7 @@ std::string verdict_md(Verdict v) {
 std::string cell_md(const StrategyCell& c) {
     std::string out = verdict_md(c.verdict);
     if (safe_is_partial(c)) out += "\\*";  // SAFE as far as the search went (footnote)
+    if (const FailureCount n = failure_count(c); n.judged > 0) out += fmt::format(" {}/{}", n.failed, n.judged);
     if (!c.deciding_scenario.empty()) out += " (" + md(c.deciding_scenario) + ")";
     return out;
 }
@@ -259,7 +260,7 @@ std::string legend_md(const MatrixReport& r) {
         "- **UNSUPPORTED**: could not run here for a reason that matters (not root, a primitive missing)\n"
         "- **ERROR**: the kit failed, not the strategy\n"
         "- **CONFLICT**: merged results for the same platform and target disagree\n"
-        "- the scenario in parentheses decided the cell\n\n**Strategies**\n\n";
+        "- `1/14`: failing scenarios of those judged (all but UNSUPPORTED); the scenario in parentheses decided the cell\n\n**Strategies**\n\n";
     for (const std::string& name : strategy_names(r)) {
         const auto it = std::find_if(r.strategies.begin(), r.strategies.end(), [&](const StrategyInfo& s) { return s.name == name; });
         out += "- **" + md(name) + "**";
@@ -318,6 +319,22 @@ std::string matrix_markdown(const MatrixReport& r, const WriteOptions&) {
         out += fmt::format("\nSAFE\\*: SAFE as far as the search went. {} SAFE scenario result(s) are partial: the search hit its cap or budget, or sampled (each one's coverage "
                            "is in report.json; raise `--max-schedules` or `--budget`).\n",
                            incomplete);
+
+    if (const auto sums = target_summaries(r); !sums.empty()) {
+        out += "\n## Summary\n\n";
+        for (const TargetSummary& t : sums) out += "- " + md(summary_line(t)) + "\n";
+    }
+    if (const auto per = strategy_failures(r); !per.empty()) {
+        std::vector<std::vector<std::string>> frows;
+        for (const StrategyFailures& f : per) {
+            std::vector<std::string> every, some;
+            for (const std::string& sc : f.everywhere) every.push_back(md(sc));
+            for (const std::string& sc : f.somewhere) some.push_back(md(sc));
+            frows.push_back({"**" + md(f.strategy) + "**", every.empty() ? "none" : fmt::format("{}", fmt::join(every, ", ")),
+                             some.empty() ? "" : fmt::format("{}", fmt::join(some, ", ")), std::to_string(f.targets.size())});
+        }
+        out += "\n## Per strategy\n" + table({"strategy", "fails on every target", "fails on some", "targets run"}, frows);
+    }
 
     const std::vector<Finding> found = findings(r);
     out += "\n## Findings\n";

@@ -146,10 +146,10 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
                     shown = Verdict::ERROR;
                 } else if (const StrategyCell* c = cells.front()) {
                     shown = c->verdict;
-                    text = glyph(c->verdict);
-                    if (safe_is_partial(*c)) text += "*";  // SAFE as far as the search went
-                    if (!c->deciding_scenario.empty() && c->verdict != Verdict::UNSUPPORTED)
-                        text += fmt::format(" {}", scenario_no[c->deciding_scenario]);
+                    // "UNS 1/14": how many of its scenarios fail, of those judged
+                    // (the scenarios themselves are listed per strategy below).
+                    text = count_label(std::string(glyph(c->verdict)) + (safe_is_partial(*c) ? "*" : ""), *c);
+                    if (text.size() > kCellWidth - 1) text.erase(text.find(' '), 1);  // "ERR10/14"
                 } else {
                     text = cols[i].results.front()->unsupported.empty() ? "" : "--";
                 }
@@ -166,7 +166,7 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
     }
     out += "\nverdicts: ok=SAFE  UNS=UNSAFE (exclusion or collateral broken)  STK=STUCK (refused when it\n"
            "          should start)  ERR=ERROR (the kit failed)  --=UNSUPPORTED  CONFLICT (merged results\n"
-           "          disagree); the number after a verdict is the scenario that decided it\n";
+           "          disagree); the worst verdict, then failing/judged scenarios (UNS 1/14: one of 14 fails)\n";
     out += "scenarios:";
     std::vector<std::pair<int, std::string>> numbered;
     for (const auto& [name, n] : scenario_no) numbered.emplace_back(n, name);
@@ -234,6 +234,22 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
         out += "\nnot run here (claims only, no results):\n";
         for (const NotRunPlatform& p : r.not_run)
             out += fmt::format("  {:<10} {} claims in {}; its targets: {}\n", p.name, p.claims, p.file, fmt::join(p.targets, ", "));
+    }
+    if (const auto per = strategy_failures(r); !per.empty()) {
+        out += "\nper strategy (the scenarios it fails on every target it ran on; on some only):\n";
+        for (const StrategyFailures& f : per) {
+            std::string line = !f.everywhere.empty() ? fmt::format("{}", fmt::join(f.everywhere, ", "))
+                               : f.somewhere.empty()   ? "nothing"
+                                                       : "nothing everywhere";
+            if (!f.somewhere.empty()) line += fmt::format("; on some: {}", fmt::join(f.somewhere, ", "));
+            std::string block = wrap(line, o.width, kStrategyWidth + 2);  // the name goes into the first line's indent
+            block.replace(0, kStrategyWidth + 2, fmt::format("  {:<{}}", f.strategy.substr(0, kStrategyWidth - 1), kStrategyWidth));
+            out += block;
+        }
+    }
+    if (const auto sums = target_summaries(r); !sums.empty()) {
+        out += "\nsummary:\n";
+        for (const TargetSummary& t : sums) out += wrap(summary_line(t), o.width, 4);
     }
     int cells = 0, safe = 0, incomplete = 0;
     for (const TargetResult& t : r.targets)

@@ -62,7 +62,12 @@ l61='data-platform="linux 6.1.0-28-amd64"'
 l612='data-platform="linux 6.12.9-amd64"'
 shows "the host in the title" '<title>ilk matrix: Linux 6.1.0-28-amd64 (host-a)</title>'
 shows "the UNSAFE cell" "<td class=\"cell v-UNSAFE\" data-strategy=\"tom-2004\" data-target=\"ext4\" $l61"
-shows "the UNSAFE verdict text" '<span class="verdict">UNSAFE</span><span class="deciding">concurrent-stale</span>'
+shows "the UNSAFE verdict text and its count" '<span class="verdict">UNSAFE</span><span class="count" title="failing scenarios of those judged">1/3</span><span class="deciding">concurrent-stale</span>'
+shows "the summary line of a target" '<li class="summary-line">linux 6.1.0-28-amd64:ext4: SAFE: lifetime-flock</li>'
+shows "what a strategy fails somewhere" '<tr data-strategy="tom-2004"><th class="strategy">tom-2004</th><td>none</td><td>concurrent-stale</td>'
+shows "the grid across targets" '<table class="grid" id="grid-all">'
+shows "a grid square linked to its evidence" '<a href="#ev-0-tom-2004-concurrent-stale">UNS</a>'
+shows "the evidence the square links to" '<div class="scenario" id="ev-0-tom-2004-concurrent-stale" data-scenario="concurrent-stale">'
 shows "a SAFE cell" "<td class=\"cell v-SAFE\" data-strategy=\"lifetime-flock\" data-target=\"tmpfs\" $l61"
 shows "the SAFE cell of the other kernel" "<td class=\"cell v-SAFE\" data-strategy=\"tom-2004\" data-target=\"tmpfs\" $l612"
 shows "the SAFE verdict text" '<span class="verdict">SAFE</span>'
@@ -82,6 +87,14 @@ shows_not "a hostile string turned into markup" '<miscinit.c>'
 shows_not "a hostile string turned into markup" '<old>'
 shows_not "a hostile string turned into markup" '<7 delete>'
 
+# Every square of every grid links to an element of the page.
+missing=0
+for id in $(grep -oE '<a href="#ev-[^"]*"' "$dom" | sed 's/.*#//; s/"$//' | sort -u); do
+    grep -qF "id=\"$id\"" "$dom" || { echo "no element with id $id" >&2; missing=$((missing + 1)); }
+done
+[[ $missing -eq 0 ]] || fail "$missing grid square(s) link to nothing"
+squares=$(grep -oE '<td class="sq [^"]*"' "$dom" | wc -l)
+[[ $squares -gt 0 ]] || fail "no grid squares"
 cells=$(grep -oE '<td class="cell [^"]*"' "$dom" | wc -l)
 [[ $cells -eq 13 ]] || fail "expected 13 matrix cells (3 strategies x 5 columns, xfs as one not-set-up cell; 12 + 1), saw $cells"
 
@@ -90,4 +103,4 @@ size=$(stat -c %s "$png")
 [[ $(head -c 8 "$png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || fail "$png is not a PNG"
 # A blank 1400x1600 page compresses to a few KB; the matrix in colour is far more.
 [[ $size -gt 40000 ]] || fail "the screenshot is only $size bytes: the page looks blank"
-echo "$me: PASS: $checks DOM checks, $cells matrix cells, screenshot $png ($size bytes)"
+echo "$me: PASS: $checks DOM checks, $cells matrix cells, $squares grid squares all linked, screenshot $png ($size bytes)"

@@ -108,8 +108,9 @@ TEST_P(HtmlPage, CellsShowVerdictAndDecidingScenario) {
     const std::string html = page(GetParam());
     const std::string unsafe = cell(html, "tom-2004", "ext4");
     EXPECT_TRUE(unsafe.starts_with("<td class=\"cell v-UNSAFE\"")) << unsafe.substr(0, 200);
-    EXPECT_NE(unsafe.find("<summary><span class=\"verdict\">UNSAFE</span><span class=\"deciding\">concurrent-stale</span></summary>"),
-              std::string::npos);
+    EXPECT_NE(unsafe.find("<summary><span class=\"verdict\">UNSAFE</span><span class=\"count\" title=\"failing scenarios of those "
+                          "judged\">1/3</span><span class=\"deciding\">concurrent-stale</span></summary>"),
+              std::string::npos) << unsafe.substr(0, 400);
     EXPECT_TRUE(cell(html, "lifetime-flock", "tmpfs").starts_with("<td class=\"cell v-SAFE\""));
     const std::string unsupported = cell(html, "pg-current", "ext4");
     EXPECT_TRUE(unsupported.starts_with("<td class=\"cell v-UNSUPPORTED\""));
@@ -135,7 +136,7 @@ TEST(HtmlMatrix, CellOpensToItsScenariosAndEvidence) {
     EXPECT_EQ(count(c, "<div class=\"scenario\""), 3u);
     for (const char* s : {"concurrent-stale", "crash-orphans", "container-split"})
         EXPECT_NE(c.find(std::string("data-scenario=\"") + s + "\""), std::string::npos) << s;
-    const std::string failing = element(c, c.find("<div class=\"scenario\" data-scenario=\"concurrent-stale\""), "div");
+    const std::string failing = element(c, c.find("<div class=\"scenario\" id=\"ev-0-tom-2004-concurrent-stale\" data-scenario=\"concurrent-stale\""), "div");
     for (const char* shown :
          {"<dt>schedules</dt><dd>17</dd>", "<dt>faults</dt><dd>1</dd>", "<dd class=\"coverage\">stopped at the first UNSAFE, after 17 schedules</dd>",
           "<dt>variant</dt><dd>2</dd>", "<dt>also found</dt>", "STUCK</span> liveness, variant 2: a lone starter L refused: &lt;corrupt&gt;",

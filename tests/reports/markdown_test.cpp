@@ -78,10 +78,10 @@ MatrixReport hostile_matrix() {
 TEST(MarkdownReport, TableRowsHaveAsManyCellsAsTheHeader) {
     for (bool merged : {false, true}) {
         const std::string md = matrix_markdown(testing::sample_matrix(merged), {});
-        EXPECT_EQ(check_tables(md), 3) << md;  // the matrix, the deviations and the targets
+        EXPECT_EQ(check_tables(md), 4) << md;  // the matrix, per strategy, the deviations and the targets
     }
     const std::string md = matrix_markdown(hostile_matrix(), {});
-    EXPECT_EQ(check_tables(md), 3) << md;
+    EXPECT_EQ(check_tables(md), 4) << md;
     EXPECT_NE(md.find("| locks.a\\|b.excludes\\_other\\_process |"), std::string::npos) << md;
     EXPECT_NE(md.find("flock(2) \\| &lt;b&gt;man&lt;/b&gt; &amp; \\`x\\`"), std::string::npos) << md;
 }
@@ -115,7 +115,7 @@ TEST(MarkdownReport, ConflictShowsEveryResult) {
     const std::vector<std::string> lines = lines_of(md);
     const auto row = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("| **tom-2004** |", 0) == 0; });
     ASSERT_NE(row, lines.end()) << md;
-    EXPECT_NE(row->find("**CONFLICT**: **UNSAFE** (concurrent-stale) from host-a.json; SAFE from host-b.json"), std::string::npos) << *row;
+    EXPECT_NE(row->find("**CONFLICT**: **UNSAFE** 1/3 (concurrent-stale) from host-a.json; SAFE 0/1 from host-b.json"), std::string::npos) << *row;
     const auto flock = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("| **lifetime-flock** |", 0) == 0; });
     ASSERT_NE(flock, lines.end()) << md;
     EXPECT_EQ(flock->find("CONFLICT"), std::string::npos) << *flock;  // both SAFE: no conflict
@@ -169,7 +169,7 @@ TEST(MarkdownReport, NoDeviationsNoTable) {
         if (t.probe)
             for (Comparison& c : t.probe->comparisons) c.outcome = Outcome::match;
     const std::string md = matrix_markdown(r, {});
-    EXPECT_EQ(check_tables(md), 2) << md;
+    EXPECT_EQ(check_tables(md), 3) << md;
     EXPECT_NE(md.find("## Deviations from the linux profile\n\nProbe facts that break a claim of the profile; `report.json` and "
                       "`report.html` carry the evidence.\n\nNo deviation on tmpfs, ext4, hugetlbfs.\n"),
               std::string::npos)
@@ -204,6 +204,15 @@ TEST(MarkdownReport, TargetsLegendAndPlatformsNotRun) {
 }
 
 }  // namespace
+// What holds where, and what each strategy fails: before the findings.
+TEST(MarkdownReport, SummaryAndPerStrategyTable) {
+    const std::string md = matrix_markdown(testing::sample_matrix(false), {});
+    EXPECT_NE(md.find("\n## Summary\n\n- tmpfs: SAFE: lifetime-flock\n- ext4: SAFE: lifetime-flock\n"), std::string::npos) << md;
+    EXPECT_NE(md.find("| **pg-current** | none | crash-orphans | 2 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| **tom-2004** | **UNSAFE** 1/3 (concurrent-stale) |"), std::string::npos) << md;
+    EXPECT_LT(md.find("## Summary"), md.find("## Findings"));
+}
+
 }  // namespace ilk
 
 // A holder that was never told is a finding of its own.

@@ -112,7 +112,7 @@ TEST(MatrixColumns, MergedConflictsAreShown) {
     EXPECT_FALSE(conflicting(cols[4], "tom-2004"));
 }
 
-TEST(MatrixText, FitsOneHundredColumnsAndNamesTheDecidingScenario) {
+TEST(MatrixText, FitsOneHundredColumnsAndCountsTheFailingScenarios) {
     const MatrixReport r = testing::sample_matrix(true);
     const std::string text = matrix_text(r, {false, 100, ""});
     size_t start = 0;
@@ -125,7 +125,7 @@ TEST(MatrixText, FitsOneHundredColumnsAndNamesTheDecidingScenario) {
         EXPECT_LE(width, 100u) << text.substr(start, end - start);
         start = end + 1;
     }
-    EXPECT_NE(text.find("UNS 1"), std::string::npos) << text;
+    EXPECT_NE(text.find("UNS 1/3"), std::string::npos) << text;  // one of its three scenarios fails
     EXPECT_NE(text.find("CONFLICT"), std::string::npos) << text;
     EXPECT_NE(text.find("not set up: mkfs.xfs is not installed"), std::string::npos) << text;
     EXPECT_NE(text.find("freebsd"), std::string::npos) << text;
@@ -270,6 +270,46 @@ TEST(MatrixDoc, DocumentsExactlyTheKeysTheWriterEmits) {
     EXPECT_EQ(documented_keys("A scenario result (strategy × target × scenario)"), emitted);
 }
 
+// An operator must tell the strategies apart: how many scenarios each cell
+// fails, which ones a strategy fails everywhere, and which strategies hold
+// on each target (or fail least, and what they fail).
+TEST(MatrixText, NamesWhatEachStrategyFailsAndWhatHolds) {
+    MatrixReport r = testing::sample_matrix(false);
+    const std::string text = matrix_text(r, {false, 100, ""});
+    EXPECT_NE(text.find("per strategy (the scenarios it fails on every target it ran on; on some only):\n"
+                        "  tom-2004              concurrent-stale\n"
+                        "  lifetime-flock        nothing\n"
+                        "  pg-current            nothing everywhere; on some: crash-orphans\n"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("summary:\n    tmpfs: SAFE: lifetime-flock\n"), std::string::npos) << text;
+    // No strategy SAFE on a target: the ones that fail least, with what they fail.
+    for (StrategyCell& c : r.targets[0].cells)
+        if (c.strategy == "lifetime-flock") {
+            c.scenarios[0].verdict = Verdict::UNSAFE;
+            fold_cell(c);
+        }
+    const std::string none = matrix_text(r, {false, 100, ""});
+    EXPECT_NE(none.find("    tmpfs: none SAFE; fewest failing scenarios (1): tom-2004 (concurrent-stale); lifetime-flock\n"
+                        "    (concurrent-stale); pg-current (crash-orphans)\n    ext4: SAFE: lifetime-flock\n"),
+              std::string::npos)
+        << none;
+    EXPECT_EQ(failure_count(r.targets[0].cells[0]).failed, 1);
+    // Ten failures still fit a cell: "ERR10/14".
+    StrategyCell many;
+    many.strategy = "x";
+    for (int i = 0; i < 14; ++i) {
+        ScenarioResult s;
+        s.scenario = "s" + std::to_string(i);
+        s.verdict = i < 10 ? Verdict::ERROR : Verdict::SAFE;
+        many.scenarios.push_back(s);
+    }
+    fold_cell(many);
+    EXPECT_EQ(count_label("ERR", many), "ERR 10/14");
+    r.targets[0].cells.push_back(many);
+    r.strategies.push_back({"x", "", ""});
+    EXPECT_NE(matrix_text(r, {false, 100, ""}).find("ERR10/14"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ilk
 
@@ -301,3 +341,4 @@ TEST(MatrixText, NeverToldIsAFindingOfItsOwn) {
     }();
     EXPECT_EQ(ilk::matrix_text(none, {false, 100, ""}).find("never told"), std::string::npos);
 }
+

@@ -19,6 +19,8 @@ CLI::App* add_advise_command(CLI::App& app, AdviseArgs& a) {
     advise->add_option("--strategy", a.run.strategies, "Consider only this strategy; repeatable");
     advise->add_option("--scenario", a.run.scenarios,
                        "Judge only under this scenario (the situations your deployment can meet); repeatable. Default: all");
+    advise->add_option("--skip-scenario", a.run.skip_scenarios,
+                       "Leave out this scenario (a situation your deployment cannot meet: no containers, no NFS cleaner); repeatable");
     advise->add_option("--report-dir", a.run.report_dir, "Where the report of the run behind the advice goes");
     advise->add_flag("--no-color", a.run.no_color, "No colours on a terminal");
     advise->add_flag("-q,--quiet", a.run.quiet, "No progress");
@@ -76,7 +78,7 @@ int cmd_advise(const AdviseArgs& a, const std::vector<std::string>& plugin_dirs)
     const ilk::TargetResult judged =
         report.targets.size() > 1 ? ilk::with_network_cells(report.targets.front(), report.targets.back()) : report.targets.front();
     const ilk::Advice advice = ilk::advise(judged, saved->strategy_names);
-    std::cout << ilk::advice_text(judged, advice, color);
+    std::cout << ilk::advice_text(judged, advice, color, run.skip_scenarios);
     std::cout << fmt::format("\nthe cells behind this advice: {}\n", (saved->report_dir / "report.html").string());
     if (rc == kExitOk && advice.recommended.empty()) rc = kExitNoneSafe;
     return rc;

@@ -73,7 +73,7 @@ int cmd_probe(const ProbeArgs& a, const std::vector<std::string>& plugin_dirs);
 
 // ilk run (run.cpp)
 struct RunArgs {
-    std::vector<std::string> strategies, scenarios, targets;
+    std::vector<std::string> strategies, scenarios, skip_scenarios, targets;
     std::string format = "text", output, schedule = "exhaustive", counterexample_dir, report_dir = "ilk-report", platform;
     std::uint64_t seed = 1;
     int trials = 200, bound = 2, faults = 1, max_schedules = 50, jobs = 0, depth = 3, pct_runs = 50;

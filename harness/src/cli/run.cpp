@@ -61,6 +61,7 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
     CLI::App* run = app.add_subcommand("run", "Put strategies on trial: the strategy x target matrix, with counterexamples");
     run->add_option("--strategy", a.strategies, "Run only this strategy; repeatable (see strategies/*.toml)");
     run->add_option("--scenario", a.scenarios, "Run only this scenario; repeatable");
+    run->add_option("--skip-scenario", a.skip_scenarios, "Do not run this scenario; repeatable");
     const std::string target_help = fmt::format(
         "A directory (a scratch subdirectory is made and removed) or a kit-made target: {}, or a plugin's (ilk list targets); "
         "repeatable. Default: the platform profile's targets", fmt::join(ilk::target_kind_names(), ", "));
@@ -114,7 +115,7 @@ void run_network_mounts(const ilk::Registry& registry, const ilk::Journal& journ
     // The scenarios run on network mounts (by default those made for them), after those run elsewhere.
     if (report.targets.empty()) report.scenarios.clear();
     for (const ilk::Scenario& s : ilk::scenarios())
-        if (ilk::scenario_wanted(a.scenarios, s, true) &&
+        if (ilk::scenario_wanted(a.scenarios, s, true, a.skip_scenarios) &&
             std::none_of(report.scenarios.begin(), report.scenarios.end(), [&](const ilk::ScenarioInfo& i) { return i.name == s.name; }))
             report.scenarios.push_back({s.name, s.summary});
     auto not_run = [&](const std::string& name, const std::string& why) {
@@ -183,7 +184,8 @@ std::optional<SavedRun> run_and_save(const RunArgs& a, const std::vector<std::st
     std::vector<std::string> scenario_names;
     for (const auto& s : strategies) saved.strategy_names.push_back(s.name);
     for (const auto& s : ilk::scenarios()) scenario_names.emplace_back(s.name);
-    if (!check_names("strategy", a.strategies, saved.strategy_names) || !check_names("scenario", a.scenarios, scenario_names))
+    if (!check_names("strategy", a.strategies, saved.strategy_names) || !check_names("scenario", a.scenarios, scenario_names) ||
+        !check_names("scenario", a.skip_scenarios, scenario_names))
         return std::nullopt;
     saved.report_dir = make_report_dir(a.report_dir);
     ilk::install_interrupt_handlers();
@@ -193,6 +195,7 @@ std::optional<SavedRun> run_and_save(const RunArgs& a, const std::vector<std::st
     ilk::RunOptions o;
     o.strategies = a.strategies;
     o.scenarios = a.scenarios;
+    o.skip_scenarios = a.skip_scenarios;
     o.schedule.mode = a.schedule == "random"   ? ilk::ScheduleOptions::Mode::random
                       : a.schedule == "stress" ? ilk::ScheduleOptions::Mode::stress
                       : a.schedule == "pct"    ? ilk::ScheduleOptions::Mode::pct

@@ -190,7 +190,7 @@ void run_cells(const TrialEnv& env, const std::vector<const StrategySpec*>& mine
         std::map<std::string, std::map<std::string, VariantOutcomes>> batched;  // scenario -> strategy -> outcomes
         if (env.lab && o.schedule.mode == ScheduleOptions::Mode::exhaustive) {
             for (const Scenario& sc : scenarios()) {
-                if (!scenario_wanted(o.scenarios, sc, true) || !batchable(sc)) continue;
+                if (!scenario_wanted(o.scenarios, sc, true, o.skip_scenarios) || !batchable(sc)) continue;
                 std::vector<const StrategySpec*> runnable;
                 for (const StrategySpec* sp : mine)
                     if (unsupported_reason(*sp, sc, prims).empty()) runnable.push_back(sp);
@@ -205,7 +205,7 @@ void run_cells(const TrialEnv& env, const std::vector<const StrategySpec*>& mine
             cell.strategy = s.name;
             if (on_start) on_start(s.name);
             for (const Scenario& sc : scenarios()) {
-                if (!scenario_wanted(o.scenarios, sc, env.lab != nullptr)) continue;
+                if (!scenario_wanted(o.scenarios, sc, env.lab != nullptr, o.skip_scenarios)) continue;
                 throw_if_interrupted();
                 CellResult c;
                 c.strategy = s.name;
@@ -453,7 +453,7 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
     for (const StrategySpec& s : strategies)
         if (wanted(o.strategies, s.name)) report.strategies.push_back({s.name, s.summary, s.source});
     for (const Scenario& s : scenarios())
-        if (scenario_wanted(o.scenarios, s, false)) report.scenarios.push_back({s.name, s.summary});
+        if (scenario_wanted(o.scenarios, s, false, o.skip_scenarios)) report.scenarios.push_back({s.name, s.summary});
 
     // Plugins set up host-wide things once here (a hugetlbfs mount, huge
     // pages), so concurrent workers find them ready instead of racing to make them.

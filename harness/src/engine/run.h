@@ -27,6 +27,7 @@ class Registry;
 struct RunOptions {
     std::vector<std::string> strategies;  // empty: all
     std::vector<std::string> scenarios;   // empty: all
+    std::vector<std::string> skip_scenarios;  // never these (situations a deployment cannot meet)
     ScheduleOptions schedule;
     std::filesystem::path counterexample_dir;  // where counterexample files go; empty: none written
     bool counterexamples_per_target = true;    // a subdirectory per target (more than one target)

@@ -53,7 +53,9 @@ struct Scenario {
 
 // Whether a run with these --scenario names runs `s` on a target of that kind
 // (a network mount's lab, or not): a named one always, else those made for it.
-bool scenario_wanted(const std::vector<std::string>& named, const Scenario& s, bool network_target);
+// A skipped one (--skip-scenario) never.
+bool scenario_wanted(const std::vector<std::string>& named, const Scenario& s, bool network_target,
+                     const std::vector<std::string>& skipped = {});
 
 const std::vector<Scenario>& scenarios();
 const Scenario* find_scenario(std::string_view name);

@@ -39,7 +39,8 @@ const std::vector<Scenario>& scenarios() {
     return all;
 }
 
-bool scenario_wanted(const std::vector<std::string>& named, const Scenario& s, bool network_target) {
+bool scenario_wanted(const std::vector<std::string>& named, const Scenario& s, bool network_target, const std::vector<std::string>& skipped) {
+    if (std::find(skipped.begin(), skipped.end(), s.name) != skipped.end()) return false;
     if (named.empty()) return s.network == network_target;
     return std::find(named.begin(), named.end(), s.name) != named.end();
 }
