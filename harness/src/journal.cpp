@@ -52,17 +52,34 @@ fs::path Journal::state_dir() {
     return fmt::format("/tmp/ilk-{}", geteuid());
 }
 
-unsigned long long process_start_time(int pid) {
-    std::ifstream in(fmt::format("/proc/{}/stat", pid));
-    std::string line;
-    if (!std::getline(in, line)) return 0;
+std::optional<ProcStat> read_proc_stat(int pid) {
+    // One read(2) of /proc/PID/stat: an alive check runs after every step, and
+    // each open of a dead process's /proc entry is a dcache walk.
+    char path[32], buf[1024];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) return std::nullopt;
+    const std::string_view line(buf, static_cast<size_t>(n));
     const size_t paren = line.rfind(')');  // comm may hold spaces and parens
-    if (paren == std::string::npos) return 0;
-    std::istringstream rest(line.substr(paren + 2));
-    std::string field;
-    for (int i = 3; i <= 22 && rest >> field; ++i)
-        if (i == 22) return std::stoull(field);
-    return 0;
+    if (paren == std::string_view::npos || paren + 2 >= line.size()) return std::nullopt;
+    ProcStat st{line[paren + 2], 0};
+    // Fields from 3 (state) on, space-separated: the start time is field 22.
+    size_t at = paren + 2;
+    for (int field = 3; field < 22; ++field) {
+        at = line.find(' ', at);
+        if (at == std::string_view::npos) return std::nullopt;
+        ++at;
+    }
+    st.start = std::strtoull(buf + at, nullptr, 10);
+    return st;
+}
+
+unsigned long long process_start_time(int pid) {
+    const auto st = read_proc_stat(pid);
+    return st ? st->start : 0;
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,12 @@ std::vector<std::string> clean_stale_journals(const Registry& registry, CleanTal
 
 // Start time of a process (field 22 of /proc/PID/stat), 0 if it does not exist.
 unsigned long long process_start_time(int pid);
+// /proc/PID/stat's state letter and start time, read once; nullopt when the process is gone.
+struct ProcStat {
+    char state;
+    unsigned long long start;
+};
+std::optional<ProcStat> read_proc_stat(int pid);
 
 // Remove a directory tree without crossing into other filesystems (a mount
 // left inside is reported, never descended into). Returns false if anything stayed.

@@ -45,9 +45,17 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: the comparison covers the root-only scenarios too (PID reuse, other uids, namespaces)")
         return 77
+    # One strategy per shape of steps: every template, the recheck of a running
+    # server, the retried lock; the real servers' rows repeat lifetime-lock's
+    # steps with other file names.
+    chosen = []
+    for s in ("legacy-pid", "tom-2004", "tom-2004+startup-lock", "hugepage-tom", "lifetime-flock", "lifetime-fcntl",
+              "lifetime-ofd", "lifetime-lockf", "pg-current", "hybrid", "pg-current+recheck", "lifetime-flock-dir",
+              "link-lockfile", "etcd-bbolt"):
+        chosen += ["--strategy", s]
     with tempfile.TemporaryDirectory(prefix="ilk-reduction-", dir="/dev/shm") as d:
-        reduced, tr = run(ilk, os.path.join(d, "reduced"), cap, [])
-        full, tf = run(ilk, os.path.join(d, "full"), cap, ["--no-reduce"])
+        reduced, tr = run(ilk, os.path.join(d, "reduced"), cap, chosen)
+        full, tf = run(ilk, os.path.join(d, "full"), cap, chosen + ["--no-reduce"])
     failures, compared, runs_r, runs_f = [], 0, 0, 0
     for key in sorted(full):
         r, f = reduced.get(key), full[key]

@@ -1,5 +1,6 @@
 #include "host/local_host.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/shm.h>
@@ -45,32 +46,52 @@ std::unique_ptr<Link> socket_link(int fd) { return std::make_unique<SocketLink>(
 
 bool process_alive(const ProcessId& p) {
     if (p.pid <= 0 || p.seen_gone) return false;
-    std::ifstream in(fmt::format("/proc/{}/stat", p.pid));
-    std::string line;
-    if (!std::getline(in, line)) return false;
-    const size_t paren = line.rfind(')');
-    if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] == 'Z' || line[paren + 2] == 'X') return false;
-    return process_start_time(p.pid) == p.start;
+    const auto st = read_proc_stat(p.pid);
+    return st && st->state != 'Z' && st->state != 'X' && st->start == p.start;
 }
+
+namespace {
+// A small /proc file in one read(2) (no stream: these run after every step).
+std::string read_proc(const char* path) {
+    char buf[4096];
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string{};
+}
+}  // namespace
 
 std::vector<pid_t> process_children(pid_t pid) {
     std::vector<pid_t> out;
-    std::error_code ec;
-    for (const auto& task : std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
-        std::ifstream in(task.path() / "children");
-        for (pid_t child; in >> child;) out.push_back(child);
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR* tasks = opendir(path);
+    if (!tasks) return out;
+    while (const dirent* e = readdir(tasks)) {
+        if (e->d_name[0] == '.') continue;
+        std::snprintf(path, sizeof path, "/proc/%d/task/%.16s/children", pid, e->d_name);
+        const std::string list = read_proc(path);
+        const char* at = list.c_str();
+        for (char* end = nullptr;; at = end) {
+            const long child = std::strtol(at, &end, 10);
+            if (end == at) break;
+            out.push_back(static_cast<pid_t>(child));
+        }
     }
+    closedir(tasks);
     return out;
 }
 
 pid_t process_own_pid(pid_t pid) {
-    std::ifstream in(fmt::format("/proc/{}/status", pid));
-    for (std::string line; std::getline(in, line);) {
-        if (line.rfind("NSpid:", 0) != 0) continue;
-        const size_t last = line.find_last_of(" \t");
-        return static_cast<pid_t>(std::strtol(line.c_str() + last + 1, nullptr, 10));
-    }
-    return -1;
+    char path[32];
+    std::snprintf(path, sizeof path, "/proc/%d/status", pid);
+    const std::string status = read_proc(path);
+    const size_t at = status.find("\nNSpid:");
+    if (at == std::string::npos) return -1;
+    const std::string line = status.substr(at + 1, status.find('\n', at + 1) - at - 1);
+    const size_t last = line.find_last_of(" \t");
+    return static_cast<pid_t>(std::strtol(line.c_str() + last + 1, nullptr, 10));
 }
 
 LocalHost::LocalHost(const Registry& registry, const Journal* journal, const std::filesystem::path& binary)
