@@ -64,9 +64,7 @@ std::string count_label(std::string_view glyph, const StrategyCell& cell) {
     return fmt::format("{} {}/{}", glyph, n.failed, n.judged);
 }
 
-namespace {
-// The report's scenarios in order, then any only a cell names (merged reports).
-std::vector<std::string> scenario_order(const MatrixReport& r) {
+std::vector<std::string> scenario_names(const MatrixReport& r) {
     std::vector<std::string> order;
     for (const ScenarioInfo& s : r.scenarios) order.push_back(s.name);
     for (const TargetResult& t : r.targets)
@@ -75,6 +73,8 @@ std::vector<std::string> scenario_order(const MatrixReport& r) {
                 if (std::find(order.begin(), order.end(), s.scenario) == order.end()) order.push_back(s.scenario);
     return order;
 }
+
+namespace {
 
 bool fails(const StrategyCell& c, const std::string& scenario) {
     return std::any_of(c.scenarios.begin(), c.scenarios.end(),
@@ -85,7 +85,7 @@ bool was_run(const StrategyCell& c) { return failure_count(c).judged > 0; }
 }  // namespace
 
 std::vector<StrategyFailures> strategy_failures(const MatrixReport& r) {
-    const std::vector<std::string> order = scenario_order(r);
+    const std::vector<std::string> order = scenario_names(r);
     std::vector<StrategyFailures> out;
     for (const std::string& name : strategy_names(r)) {
         StrategyFailures f{name, {}, {}, {}};
@@ -108,7 +108,7 @@ std::vector<StrategyFailures> strategy_failures(const MatrixReport& r) {
 }
 
 std::vector<TargetSummary> target_summaries(const MatrixReport& r) {
-    const std::vector<std::string> order = scenario_order(r);
+    const std::vector<std::string> order = scenario_names(r);
     bool several_platforms = false;
     for (const TargetResult& t : r.targets) several_platforms |= t.platform != r.targets.front().platform;
     std::vector<TargetSummary> out;

@@ -185,6 +185,8 @@ bool conflicting(const Column& c, const std::string& strategy);
 // The strategies in the report, in order: those listed in `strategies`,
 // then any a target has a cell for (merged reports).
 std::vector<std::string> strategy_names(const MatrixReport& r);
+// The scenarios, in order: those listed in `scenarios`, then any a cell names.
+std::vector<std::string> scenario_names(const MatrixReport& r);
 
 // Per strategy, over the targets it was run on (a cell not UNSUPPORTED as a
 // whole): the scenarios it fails on every one of them, and those it fails on

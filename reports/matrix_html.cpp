@@ -328,12 +328,7 @@ const ScenarioResult* result_of(const StrategyCell* c, const std::string& scenar
 // across them (each square the worst over the targets, linked to its first
 // target with that verdict).
 std::string grids_html(const MatrixReport& r) {
-    std::vector<std::string> scenarios;
-    for (const ScenarioInfo& s : r.scenarios) scenarios.push_back(s.name);
-    for (const TargetResult& t : r.targets)
-        for (const StrategyCell& c : t.cells)
-            for (const ScenarioResult& s : c.scenarios)
-                if (std::find(scenarios.begin(), scenarios.end(), s.scenario) == scenarios.end()) scenarios.push_back(s.scenario);
+    const std::vector<std::string> scenarios = scenario_names(r);
     const std::vector<std::string> strategies = strategy_names(r);
     auto head = [&](const std::string& id, const std::string& caption) {
         std::string out = fmt::format("<table class=\"grid\" id=\"{}\"><caption>{}</caption><thead><tr><th>strategy</th>", id, caption);
