@@ -299,6 +299,16 @@ TEST_F(StrategyFileTest, BackendsNotAnInteger) {
                  "expected an integer from 0 to 16 for 'backends' in [[strategy]] #1, got string");
 }
 
+TEST_F(StrategyFileTest, LockFileStaysInsideTheDataDirectory) {
+    for (const char* bad : {"../../etc/passwd", "sub/x", "..", ""})
+        expect_error(std::string("[[strategy]]\nname = \"x\"\ntemplate = \"lifetime-lock\"\nsource = \"doc\"\nlock = \"flock\"\nlock_file = \"") +
+                         bad + "\"\n",
+                     6, 13,
+                     std::string("lock_file '") + bad +
+                         "' in [[strategy]] #1 is not a name inside the data directory; write a file name without '/' "
+                         "(\"postmaster.pid\"), or \".\" for the data directory itself");
+}
+
 TEST_F(StrategyFileTest, UnknownTemplateWithDidYouMean) {
     expect_error("[[strategy]]\nname = \"s\"\ntemplate = \"tom-2040\"\nsource = \"doc\"\n", 3, 12,
                  "unknown template 'tom-2040' in [[strategy]] #1 (did you mean 'tom-2004'?); templates: legacy-pid, "

@@ -227,8 +227,6 @@ double pct_probability(int contenders, int steps, int depth, int faults, int run
 
 namespace {
 
-// The starters' steps: the prefix's decisions, then the default policy's (or
-// PCT's, or the random generator's), until none can move or the oracle speaks.
 // Two servers hold the directory. A strategy whose running servers recheck
 // may still end the overlap: their rechecks are taken, one at a time, until
 // one of the two shuts down or none is left. The verdict stays UNSAFE (both
@@ -285,6 +283,9 @@ void overlap_after_free(Trial& t, Violation& v) {
     }
 }
 
+// The starters' steps (and those of running servers: their rechecks): the
+// prefix's decisions, then the default policy's (or PCT's, or the random
+// generator's), until none can move or the oracle speaks.
 void drive(Trial& t, const std::vector<Contender*>& starters, const Schedule& prefix, int max_faults, std::uint64_t* rng,
            const PctPlan* pct, const StopAt* stop_at, ScheduleOutcome& out) {
     std::string last;

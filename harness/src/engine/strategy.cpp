@@ -231,6 +231,15 @@ StrategySpec parse_one(const std::string& file, const toml::table& t, int index)
             fail(file, t.source(),
                  fmt::format("template '{}' needs '{}' in {}; add {}  # {}", s.template_name, key.name, label,
                              example(key), key.help));
+    // The lock's file is a name inside the data directory (or "." for the
+    // directory itself): a server never creates, and a scenario never deletes,
+    // anything outside it.
+    if (const toml::node* n = t.get("lock_file");
+        n && s.lock_file != "." && (s.lock_file.empty() || s.lock_file == ".." || s.lock_file.find('/') != std::string::npos))
+        fail(file, n->source(),
+             fmt::format("lock_file '{}' in {} is not a name inside the data directory; write a file name without '/' "
+                         "(\"postmaster.pid\"), or \".\" for the data directory itself",
+                         s.lock_file, label));
     return s;
 }
 
