@@ -457,11 +457,7 @@ void Server::serve(const StartResult& result) {
             const std::string why = now.state == PidfileRead::absent
                                         ? "postmaster.pid is gone: shutting down at once"
                                         : fmt::format("postmaster.pid names PID {}, not ours: shutting down at once", now.pid);
-            stop_backends();
-            if (own_segment_) {
-                if (attached_addr_) segment_->segment->detach(&*own_segment_, attached_addr_);
-                segment_->segment->remove(&*own_segment_);
-            }
+            shut_down();
             channel_.send({{"state", "stopped"}, {"why", why}, {"saw", std::exchange(pending_saw_, {})}});
             _exit(0);
         }
@@ -474,9 +470,15 @@ void Server::serve(const StartResult& result) {
     }
 }
 
-void Server::stop_backends() {
+// A server that shuts down (asked to, or on its recheck) takes its backends
+// and its own segment with it.
+void Server::shut_down() {
     for (pid_t pid : backend_pids_) ::kill(pid, SIGKILL);
     for (pid_t pid : backend_pids_) waitpid(pid, nullptr, 0);
+    if (own_segment_) {
+        if (attached_addr_) segment_->segment->detach(&*own_segment_, attached_addr_);
+        segment_->segment->remove(&*own_segment_);
+    }
 }
 
 void Server::obey(const json& m) {
@@ -490,11 +492,7 @@ void Server::obey(const json& m) {
     } else if (cmd == "observe") {
         channel_.send({{"done", cmd}, {"saw", observe()}});
     } else if (cmd == "shutdown") {
-        stop_backends();
-        if (own_segment_) {
-            if (attached_addr_) segment_->segment->detach(&*own_segment_, attached_addr_);
-            segment_->segment->remove(&*own_segment_);
-        }
+        shut_down();
         std::ifstream in(path("postmaster.pid"));
         long pid = 0;
         if (in >> pid && pid == getpid()) ::unlink(path("postmaster.pid").c_str());

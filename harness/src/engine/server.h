@@ -123,7 +123,7 @@ private:
     const PrimitiveDescriptor* segment_ = nullptr;
     std::string observe();             // command "observe": I/O through what it holds
     void obey(const nlohmann::json& m);  // a command to a running server
-    void stop_backends();              // SIGKILL and reap them
+    void shut_down();              // SIGKILL and reap our backends, remove our segment
     std::vector<pid_t> backend_pids_;
     bool running_ = false;
     std::vector<int> lock_fds_;        // held for life, inherited by backends

@@ -81,7 +81,8 @@ void from_json(const nlohmann::json& j, StrategySpec& s) {
 }
 
 std::string pidfile_of(const StrategySpec& s) {
-    if (s.template_name != "lifetime-lock" && s.template_name != "link-lockfile") return "postmaster.pid";
+    if (s.template_name == "link-lockfile") return s.lock_file;  // liblockfile's L_PID: the lock holds the PID
+    if (s.template_name != "lifetime-lock") return "postmaster.pid";
     if (!s.write_pid) return {};
     return s.lock_file == "." ? "postmaster.pid" : s.lock_file;
 }

@@ -29,8 +29,8 @@ struct StrategySpec {
     std::string ready_file;
     int settle_ms = 100;
     // lifetime-lock, link-lockfile: the file the lock is (relative to the data
-    // directory; "." is the data directory itself, opened O_RDONLY|O_DIRECTORY),
-    // whether the server writes its PID there (into postmaster.pid, for people,
+    // directory; "." is the data directory itself, opened O_RDONLY|O_DIRECTORY);
+    // lifetime-lock: whether the server writes its PID there (link-lockfile always does) (into postmaster.pid, for people,
     // when the lock is the directory), and how long it retries a busy lock
     // (every 50 ms, as bbolt does; 0: refuse at once).
     std::string lock_file = "postmaster.pid";

@@ -55,7 +55,7 @@ inline constexpr StrategyKey kStrategyKeys[] = {
     {.name = "lock_file", .field = &StrategySpec::lock_file, .default_value = "\"postmaster.pid\"",
      .help = "lifetime-lock, link-lockfile: the lock's file in the data directory; \".\" is the directory itself (default \"postmaster.pid\")"},
     {.name = "write_pid", .field = &StrategySpec::write_pid, .default_value = "true",
-     .help = "lifetime-lock, link-lockfile: write the server's PID into the lock file (into postmaster.pid when the lock is the directory) (default true)"},
+     .help = "lifetime-lock: write the server's PID into the lock file (into postmaster.pid when the lock is the directory) (default true)"},
     {.name = "lock_wait_ms", .field = &StrategySpec::lock_wait_ms, .min = 0, .max = 1000, .default_value = "0",
      .help = "lifetime-lock: retry a busy lock every 50 ms for this long before refusing (bbolt's timeout) (default 0)"},
     {.name = "stale_ms", .field = &StrategySpec::stale_ms, .min = 0, .max = 3600000, .default_value = "300000",
