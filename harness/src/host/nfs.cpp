@@ -116,15 +116,23 @@ std::string server_setup(const std::vector<const NetworkMountDescriptor*>& mount
 
 // A client: NFSv3 locking needs its own rpcbind and statd; nfs-ganesha's
 // address is reached through the client's link to the server.
-std::string client_setup(const std::string& server_address) {
+// The clients boot alike, so their PIDs would run alike: a PID of client A
+// could name a live process on client B (a kernel worker, say), and a
+// strategy's kill(pid, 0) there would find it alive and refuse by accident,
+// a verdict that changes from run to run. Each client's PIDs are counted
+// from a base of its own (pid_base, far apart), so that a PID of one names
+// nothing on the other, as on two hosts whose PIDs do not happen to meet.
+std::string client_setup(const std::string& server_address, long pid_base) {
     return fmt::format("set -e\n"
                        "modprobe nfsv3\n"
                        "modprobe nfsv4\n"
                        "ip route add {}/32 via {}\n"
                        "mkdir -p /run/rpcbind\n"
                        "rpcbind -w\n"
-                       "rpc.statd\n",
-                       kGaneshaAddress, server_address);
+                       "rpc.statd\n"
+                       "echo 4194304 >/proc/sys/kernel/pid_max\n"
+                       "echo {} >/proc/sys/kernel/ns_last_pid\n",
+                       kGaneshaAddress, server_address, pid_base);
 }
 
 std::string first_line(const std::string& s) {
@@ -190,8 +198,8 @@ NfsLab::NfsLab(const fs::path& image, const std::vector<const NetworkMountDescri
     a.links = {{links / "client-a", links / "server-a", kClientMac[0], "10.0.1.2/24"}};
     b.links = {{links / "client-b", links / "server-b", kClientMac[1], "10.0.2.2/24"}};
     server.setup = server_setup(mounts);
-    a.setup = client_setup(kServerAddress[0]);
-    b.setup = client_setup(kServerAddress[1]);
+    a.setup = client_setup(kServerAddress[0], 1'000'000);
+    b.setup = client_setup(kServerAddress[1], 2'000'000);
     // host-9p mounts: a directory of ours, offered to both clients under one tag each.
     for (const NetworkMountDescriptor* m : mounts) {
         if (is_nfs(*m)) continue;
