@@ -16,7 +16,19 @@ packages=(
   libxml2-utils chromium python3-jsonschema
   # the hosted-CI workflow file's check (tests/workflow_test.py)
   python3-yaml
+  # real servers as contenders (servers/*.toml)
+  postgresql-15
 )
+
+# The user real servers run as (servers/*.toml: user = "ilk-server"): the
+# kit's own, so a server on trial owns nothing of anyone else's.
+ensure_server_user() {
+  getent passwd ilk-server >/dev/null && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ilk-server
+  echo "setup: made the system user ilk-server (real servers run as it)"
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,6 +36,7 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
+  ensure_server_user
   exit 0
 fi
 echo "setup: installing ${missing[*]}"
@@ -31,4 +44,13 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
+# Debian's postgresql-15 would make and start a cluster of its own on port
+# 5432; the kit wants only the programs. Said for this installation only.
+dropin=/etc/postgresql-common/createcluster.d/ilk-setup-no-main-cluster.conf
+if printf '%s\n' "${missing[@]}" | grep -qx postgresql-15; then
+  $sudo mkdir -p "$(dirname "$dropin")"
+  echo "create_main_cluster = false" | $sudo tee "$dropin" >/dev/null
+fi
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+$sudo rm -f "$dropin"
+ensure_server_user

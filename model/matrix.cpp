@@ -172,6 +172,34 @@ std::vector<NeverTold> never_told_findings(const MatrixReport& r) {
     return out;
 }
 
+std::vector<Disagreement> disagreements(const MatrixReport& r) {
+    std::vector<Disagreement> out;
+    auto judged = [](const ScenarioResult& s) { return s.verdict != Verdict::UNSUPPORTED && s.verdict != Verdict::ERROR; };
+    for (const StrategyInfo& info : r.strategies) {
+        if (info.model.empty()) continue;
+        for (const TargetResult& t : r.targets) {
+            const StrategyCell* server = nullptr;
+            const StrategyCell* model = nullptr;
+            for (const StrategyCell& c : t.cells) {
+                if (c.strategy == info.name) server = &c;
+                if (c.strategy == info.model) model = &c;
+            }
+            if (!server || !model) continue;
+            for (const ScenarioResult& s : server->scenarios)
+                for (const ScenarioResult& m : model->scenarios) {
+                    if (m.scenario != s.scenario || !judged(s) || !judged(m) || m.verdict == s.verdict) continue;
+                    std::string note;
+                    for (const std::string& d : info.differences)
+                        if (d.rfind(s.scenario + ": ", 0) == 0) note = d.substr(s.scenario.size() + 2);
+                    out.push_back({info.name, info.model, t.name, s.scenario, &s, &m, note});
+                }
+        }
+    }
+    return out;
+}
+
+std::string result_words(const ScenarioResult& s) { return s.reason.empty() ? s.coverage : s.reason; }
+
 std::string exposure_text(double exposure_ms) {
     if (exposure_ms < 0) return "not measured";
     return fmt::format("at least {:.1f} s (until the kit ended the trial: nothing in the holder would have)", exposure_ms / 1000);
@@ -226,6 +254,10 @@ json scenario_json(const ScenarioResult& s) {
             json vj{{"variant", v.variant}, {"verdict", std::string(to_string(v.verdict))}, {"schedules", v.schedules}};
             if (v.exposure_ms >= 0) vj["exposure_ms"] = v.exposure_ms;
             if (v.never_told) vj["never_told"] = true;
+            if (!v.outcomes.empty()) {
+                vj["outcomes"] = json::array();
+                for (const auto& [outcome, trials] : v.outcomes) vj["outcomes"].push_back({{"outcome", outcome}, {"trials", trials}});
+            }
             j["variants"].push_back(std::move(vj));
         }
     }
@@ -331,7 +363,11 @@ TargetResult read_target(const Reader& t) {
             for (size_t q = 0; q < s.size("variants"); ++q) {
                 const Reader v = s.sub("variants", q);
                 sr.variants.push_back({v.get<std::string>("variant"), read_verdict(v), v.opt<int>("schedules", 0),
-                                       v.opt<bool>("never_told", false), v.opt<double>("exposure_ms", -1)});
+                                       v.opt<bool>("never_told", false), v.opt<double>("exposure_ms", -1), {}});
+                for (size_t k = 0; k < v.size("outcomes"); ++k) {
+                    const Reader o = v.sub("outcomes", k);
+                    sr.variants.back().outcomes.emplace_back(o.get<std::string>("outcome"), o.get<int>("trials"));
+                }
             }
             cell.scenarios.push_back(std::move(sr));
         }
@@ -366,7 +402,12 @@ json to_json(const TargetResult& t) {
 
 json to_json(const MatrixReport& r) {
     json strategies = json::array(), scenarios = json::array(), targets = json::array(), not_run = json::array();
-    for (const StrategyInfo& s : r.strategies) strategies.push_back({{"name", s.name}, {"summary", s.summary}, {"source", s.source}});
+    for (const StrategyInfo& s : r.strategies) {
+        json sj{{"name", s.name}, {"summary", s.summary}, {"source", s.source}};
+        if (!s.model.empty()) sj["model"] = s.model;
+        if (!s.differences.empty()) sj["differences"] = s.differences;
+        strategies.push_back(std::move(sj));
+    }
     for (const ScenarioInfo& s : r.scenarios) scenarios.push_back({{"name", s.name}, {"summary", s.summary}});
     for (const TargetResult& t : r.targets) targets.push_back(to_json(t));
     for (const NotRunPlatform& p : r.not_run)
@@ -409,7 +450,9 @@ MatrixReport read_matrix(const Reader& top) {
     r.merged_from = top.opt<std::vector<std::string>>("merged_from", {});
     for (size_t i = 0; i < top.size("strategies"); ++i) {
         const Reader s = top.sub("strategies", i);
-        r.strategies.push_back({s.get<std::string>("name"), s.opt<std::string>("summary", ""), s.opt<std::string>("source", "")});
+        r.strategies.push_back({s.get<std::string>("name"), s.opt<std::string>("summary", ""), s.opt<std::string>("source", ""),
+                                s.opt<std::string>("model", ""), {}});
+        for (size_t k = 0; k < s.size("differences"); ++k) r.strategies.back().differences.push_back(s.at("differences").at(k).get<std::string>());
     }
     for (size_t i = 0; i < top.size("scenarios"); ++i) {
         const Reader s = top.sub("scenarios", i);

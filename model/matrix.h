@@ -42,14 +42,18 @@ struct FoundViolation {
     bool never_told = false;
 };
 
-// A network scenario's verdict in one of its variants: each variant is judged
-// (the search of one stops at its own first UNSAFE).
+// A network scenario's (or a real server's) verdict in one of its variants:
+// each variant is judged (the search of one stops at its own first UNSAFE; a
+// real server's runs all its trials).
 struct VariantVerdict {
     std::string variant;
     Verdict verdict = Verdict::SAFE;
     int schedules = 0;
     bool never_told = false;
     double exposure_ms = -1;
+    // A real server's free-running trials: how many ended each way ("exactly
+    // one running": 10), in the order first seen; their sum is `schedules`.
+    std::vector<std::pair<std::string, int>> outcomes;
 };
 
 // One strategy x target x scenario.
@@ -133,6 +137,10 @@ struct TargetResult {
 
 struct StrategyInfo {
     std::string name, summary, source;
+    // A real server (servers/*.toml): the kit's strategy modelled on it, and
+    // the notes on where the two are known to disagree ("SCENARIO: why").
+    std::string model;
+    std::vector<std::string> differences;
 };
 
 struct ScenarioInfo {
@@ -220,6 +228,20 @@ struct NeverTold {
     double exposure_ms = -1;
 };
 std::vector<NeverTold> never_told_findings(const MatrixReport& r);
+// A real server and its model disagree on a scenario of one target: both
+// results, and the server file's note on why (empty: not explained yet).
+struct Disagreement {
+    std::string server, model, target, scenario;
+    const ScenarioResult* server_result = nullptr;
+    const ScenarioResult* model_result = nullptr;
+    std::string note;
+};
+// Every scenario where a real server's verdict differs from its model's, on a
+// target where both were judged (neither UNSUPPORTED nor ERROR).
+std::vector<Disagreement> disagreements(const MatrixReport& r);
+// What a result says for itself in one line: its reason, else its coverage.
+std::string result_words(const ScenarioResult& s);
+
 // "at least 12.1 s" (the kit ended the trial; nothing would have)
 std::string exposure_text(double exposure_ms);
 // "notify SAFE, no-notify UNSAFE (never told)"; empty for fewer than two variants.

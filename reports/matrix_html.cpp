@@ -531,6 +531,26 @@ std::string matrix_html(const MatrixReport& r, const WriteOptions&) {
         }
         out += "</ul></section>\n";
     }
+    if (const auto differ = disagreements(r); !differ.empty()) {
+        out += "<section id=\"real-servers\"><h2>Real servers and their models</h2><p>Where a real server and the kit's model of it "
+               "disagree; each with both transcripts.</p><ul>";
+        for (const Disagreement& d : differ) {
+            out += fmt::format("<li class=\"disagreement\"><b>{}</b> {} but <b>{}</b> {} under {} on {}. {}", esc(d.server),
+                               esc(to_string(d.server_result->verdict)), esc(d.model), esc(to_string(d.model_result->verdict)), esc(d.scenario),
+                               esc(d.target),
+                               d.note.empty() ? std::string("<i>Not explained yet</i>: the model is wrong, or the server has behaviour the model "
+                                                            "lacks; say which in its server file (differences).")
+                                              : "Why: " + esc(d.note));
+            for (const auto& [who, res] : {std::pair{d.server, d.server_result}, std::pair{d.model, d.model_result}}) {
+                out += fmt::format("<details><summary>{}: {}</summary>", esc(who), esc(result_words(*res)));
+                if (!res->transcript.is_null() && !res->transcript.empty())
+                    out += "<pre>" + esc(res->transcript.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre>";
+                out += "</details>";
+            }
+            out += "</li>";
+        }
+        out += "</ul></section>\n";
+    }
     out += not_run_html(r);
     out += "<section id=\"targets\"><h2>Targets</h2>";
     for (size_t i = 0; i < r.targets.size(); ++i) out += target_html(r.targets[i], i);

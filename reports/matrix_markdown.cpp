@@ -352,6 +352,22 @@ std::string matrix_markdown(const MatrixReport& r, const WriteOptions&) {
                                md(n.holder_saw));
         }
     }
+    if (const auto differ = disagreements(r); !differ.empty()) {
+        out += "\n## Real servers and their models\n\nWhere a real server and the kit's model of it disagree; each with both "
+               "transcripts.\n\n";
+        for (const Disagreement& d : differ) {
+            out += fmt::format("- **{}** {} but **{}** {} under {} on {}. {}\n", md(d.server), to_string(d.server_result->verdict), md(d.model),
+                               to_string(d.model_result->verdict), md(d.scenario), md(d.target),
+                               d.note.empty() ? "Not explained yet: the model is wrong, or the server has behaviour the model lacks; say "
+                                                "which in its server file (`differences`)."
+                                              : "Why: " + md(d.note));
+            for (const auto& [who, res] : {std::pair{d.server, d.server_result}, std::pair{d.model, d.model_result}}) {
+                out += fmt::format("  - {}: {}\n", md(who), md(result_words(*res)));
+                if (!res->transcript.is_null() && !res->transcript.empty())
+                    out += fmt::format("\n    ```json\n    {}\n    ```\n\n", res->transcript.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+            }
+        }
+    }
     out += deviations_md(r, labels);
 
     out += targets_md(r, labels);

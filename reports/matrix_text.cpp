@@ -229,6 +229,19 @@ std::string matrix_text(const MatrixReport& r, const WriteOptions& o) {
             out += wrap(fmt::format("both ran {}. {}", exposure_text(n.exposure_ms), n.holder_saw), o.width, 6);
         }
     }
+    if (const auto differ = disagreements(r); !differ.empty()) {
+        out += "\nreal servers and their models (where they disagree):\n";
+        for (const Disagreement& d : differ) {
+            out += fmt::format("  {} {} but {} {} under {} on {}\n", d.server, to_string(d.server_result->verdict), d.model,
+                               to_string(d.model_result->verdict), d.scenario, d.target);
+            out += wrap(fmt::format("{}: {}", d.server, result_words(*d.server_result)), o.width, 6);
+            out += wrap(fmt::format("{}: {}", d.model, result_words(*d.model_result)), o.width, 6);
+            out += wrap(d.note.empty() ? fmt::format("not explained yet: find out whether the model is wrong or the server has behaviour the "
+                                                     "model lacks, and say which in its server file (differences)")
+                                       : "why: " + d.note,
+                        o.width, 6);
+        }
+    }
     out += deviations_text(r, o, several_platforms);
     if (!r.not_run.empty()) {
         out += "\nnot run here (claims only, no results):\n";

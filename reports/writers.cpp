@@ -6,7 +6,9 @@ namespace ilk {
 
 // Compact: the file is for programs (ilk merge reads 50 of them in well under a
 // second); people read report.md or report.html, or pipe this through jq.
-std::string matrix_json(const MatrixReport& r, const WriteOptions&) { return to_json(r).dump() + "\n"; }
+std::string matrix_json(const MatrixReport& r, const WriteOptions&) {
+    return to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";  // outside words may hold any bytes
+}
 
 const std::vector<MatrixWriter>& matrix_writers() {
     static const std::vector<MatrixWriter> writers{

@@ -288,6 +288,10 @@ std::string never_made(const JournalEntry& e, const std::string& run_id, const s
         const auto f = split_fields(e.what, 2);
         return f && parse_integer((*f)[0]) && positive((*f)[1], 1) ? "" : "not <key> <creator pid>";
     }
+    if (e.kind == "shm-by") {
+        const auto f = split_fields(e.what, 2);
+        return f && positive((*f)[0], 1) && positive((*f)[1], 0) ? "" : "not <creator pid above 1> <creator uid above 0>";
+    }
     if (e.kind == "segment") {
         const auto f = split_fields(e.what, 3);
         return f && is_lower_word((*f)[0]) && parse_integer((*f)[1]) && positive((*f)[2], 1) ? ""
@@ -360,23 +364,36 @@ Outcome undo_proc(const std::vector<std::string>& f) {
     return undone(fmt::format("killed process {}", pid));
 }
 
-// Remove the SysV segments under key that creator made; nothing else (the key
-// may be someone else's by now). Walks every segment of this IPC namespace, as
-// the sysv plugin's reclaim does: a key can name more than one. Returns the
-// shmids removed; sets *err on a failure.
-std::vector<int> reclaim_sysv(long long key, long long creator, int* err) {
+// Remove every SysV segment of this IPC namespace that `ours` says is ours
+// (a key can name more than one, as the sysv plugin's reclaim knows): the
+// shmids removed; sets *err (when given) on a failure.
+std::vector<int> reclaim_sysv_where(const std::function<bool(const struct shmid_ds&)>& ours, int* err) {
     std::vector<int> removed;
     struct shm_info info {};
     const int max_index = shmctl(0, SHM_INFO, reinterpret_cast<struct shmid_ds*>(&info));
     for (int index = 0; index <= max_index; ++index) {
         struct shmid_ds ds {};
         const int id = shmctl(index, SHM_STAT, &ds);
-        if (id < 0 || ds.shm_perm.__key != static_cast<key_t>(key) || ds.shm_cpid != static_cast<pid_t>(creator)) continue;
+        if (id < 0 || !ours(ds)) continue;
         if (shmctl(id, IPC_RMID, nullptr) == 0) removed.push_back(id);
-        else if (errno != EINVAL && errno != EIDRM) *err = errno;
+        else if (err && errno != EINVAL && errno != EIDRM) *err = errno;
     }
     return removed;
 }
+
+// The segments under key that creator made; nothing else (the key may be someone else's by now).
+std::vector<int> reclaim_sysv(long long key, long long creator, int* err) {
+    return reclaim_sysv_where(
+        [&](const struct shmid_ds& ds) { return ds.shm_perm.__key == static_cast<key_t>(key) && ds.shm_cpid == static_cast<pid_t>(creator); }, err);
+}
+
+}  // namespace
+
+std::vector<int> reclaim_sysv_created_by(pid_t creator, uid_t uid, int* err) {
+    return reclaim_sysv_where([&](const struct shmid_ds& ds) { return ds.shm_cpid == creator && ds.shm_perm.cuid == uid; }, err);
+}
+
+namespace {
 
 Outcome reclaim_sysv_outcome(long long key, long long creator) {
     int err = 0;
@@ -401,6 +418,16 @@ Outcome undo_segment(const std::vector<std::string>& f, const Registry& registry
 
 // A segment the kit planted itself (shmget in the harness): no plugin needed.
 Outcome undo_shm(const std::vector<std::string>& f) { return reclaim_sysv_outcome(*parse_integer(f[0]), *parse_integer(f[1])); }
+
+Outcome undo_shm_by(const std::vector<std::string>& f) {
+    const pid_t pid = static_cast<pid_t>(*parse_integer(f[0]));
+    const uid_t uid = static_cast<uid_t>(*parse_integer(f[1]));
+    int err = 0;
+    const std::vector<int> removed = reclaim_sysv_created_by(pid, uid, &err);
+    if (err != 0) return left(fmt::format("could not remove a SysV segment of process {}: {}", pid, std::strerror(err)));
+    if (removed.empty()) return {};
+    return undone(fmt::format("removed SysV segment(s) {} made by a real server's process {}", fmt::join(removed, ", "), pid));
+}
 
 Outcome undo_mount(const std::string& dir) {
     if (umount2(dir.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) {
@@ -477,6 +504,7 @@ Outcome undo(const JournalEntry& e, const Registry& registry) {
     if (e.kind == "proc") return undo_proc(f);
     if (e.kind == "segment") return undo_segment(f, registry);
     if (e.kind == "shm") return undo_shm(f);
+    if (e.kind == "shm-by") return undo_shm_by(f);
     if (e.kind == "mount") return undo_mount(e.what);
     if (e.kind == "loop") return undo_loop(e.what);
     if (e.kind == "sysctl-add") return undo_sysctl_add(f);

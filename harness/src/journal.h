@@ -7,6 +7,8 @@
 // only the user can write, and each entry is of a form the kit makes.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -20,7 +22,7 @@ namespace ilk {
 class Registry;
 
 struct JournalEntry {
-    std::string kind;  // scratch | mount | loop | sysctl-add | sysctl | segment | shm | proc
+    std::string kind;  // scratch | mount | loop | sysctl-add | sysctl | segment | shm | shm-by | proc
     std::string what;  // kind-specific, see journal.cpp
 };
 
@@ -98,6 +100,11 @@ std::vector<std::string> clean_stale_journals(const Registry& registry, CleanTal
 
 // Start time of a process (field 22 of /proc/PID/stat), 0 if it does not exist.
 unsigned long long process_start_time(int pid);
+
+// Remove the SysV segments that process `creator`, running as `uid`, made
+// (a real server's, whose key the kit does not choose); their shmids. Sets
+// *err (when given) on a failure.
+std::vector<int> reclaim_sysv_created_by(pid_t creator, uid_t uid, int* err = nullptr);
 // /proc/PID/stat's state letter and start time, read once; nullopt when the process is gone.
 struct ProcStat {
     char state;

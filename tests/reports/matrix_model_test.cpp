@@ -306,7 +306,7 @@ TEST(MatrixText, NamesWhatEachStrategyFailsAndWhatHolds) {
     fold_cell(many);
     EXPECT_EQ(count_label("ERR", many), "ERR 10/14");
     r.targets[0].cells.push_back(many);
-    r.strategies.push_back({"x", "", ""});
+    r.strategies.push_back({"x", "", "", "", {}});
     EXPECT_NE(matrix_text(r, {false, 100, ""}).find("ERR10/14"), std::string::npos);
 }
 
@@ -324,7 +324,7 @@ TEST(MatrixText, NeverToldIsAFindingOfItsOwn) {
     for (ilk::StrategyCell& c : judged.targets.front().cells)
         for (ilk::ScenarioResult& s : c.scenarios)
             if (c.strategy == "tom-2004" && s.scenario == "concurrent-stale")
-                s.variants = {{"notify", ilk::Verdict::SAFE, 1, false, -1}, {"no-notify", ilk::Verdict::UNSAFE, 1, true, 12123}};
+                s.variants = {{"notify", ilk::Verdict::SAFE, 1, false, -1, {}}, {"no-notify", ilk::Verdict::UNSAFE, 1, true, 12123, {}}};
     const std::string per = ilk::matrix_text(judged, {false, 100, ""});
     EXPECT_NE(per.find("      per variant: notify SAFE, no-notify UNSAFE (never told)\n"), std::string::npos) << per;
     EXPECT_EQ(text.find("per variant:"), std::string::npos) << "none where the listed result has no variants: " << text;
@@ -342,3 +342,62 @@ TEST(MatrixText, NeverToldIsAFindingOfItsOwn) {
     EXPECT_EQ(ilk::matrix_text(none, {false, 100, ""}).find("never told"), std::string::npos);
 }
 
+
+namespace {
+// The sample with a real server next to its model: postgresql-15 SAFE where
+// pg-current is STUCK (crash-orphans on tmpfs), the same elsewhere.
+ilk::MatrixReport with_real_server(const std::string& note) {
+    ilk::MatrixReport r = ilk::testing::sample_matrix();
+    r.strategies.push_back({"postgresql-15", "the real postmaster", "PostgreSQL 15", "pg-current",
+                            note.empty() ? std::vector<std::string>{} : std::vector<std::string>{"crash-orphans: " + note}});
+    for (ilk::TargetResult& t : r.targets) {
+        if (t.cells.empty() || t.name != "tmpfs") continue;
+        ilk::StrategyCell real;
+        real.strategy = "postgresql-15";
+        for (const ilk::StrategyCell& c : t.cells)
+            if (c.strategy == "pg-current") real.scenarios = c.scenarios;
+        for (ilk::ScenarioResult& s : real.scenarios)
+            if (s.scenario == "crash-orphans") {
+                s.verdict = ilk::Verdict::SAFE;
+                s.reason.clear();
+                s.transcript = nullptr;
+                s.coverage = "sampled: 10 free-running trials of the real server; only the crashed server's backends holding in 10/10";
+            }
+        t.cells.push_back(real);
+        break;
+    }
+    return r;
+}
+}  // namespace
+
+// A real server and its model that disagree are a finding of their own, with
+// both results and the server file's note (or the request for one).
+TEST(MatrixText, ARealServerAndItsModelThatDisagreeAreAFinding) {
+    const ilk::MatrixReport r = with_real_server("");
+    const std::vector<ilk::Disagreement> d = ilk::disagreements(r);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].scenario, "crash-orphans");
+    EXPECT_EQ(d[0].target, "tmpfs");
+    const std::string text = ilk::matrix_text(r, {false, 100, ""});
+    const size_t at = text.find("\nreal servers and their models (where they disagree):\n  postgresql-15 SAFE but pg-current STUCK under crash-orphans on tmpfs\n");
+    ASSERT_NE(at, std::string::npos) << text;
+    std::string section = text.substr(at);  // unwrapped: lines go on at an indent of 6
+    for (size_t nl; (nl = section.find("\n      ")) != std::string::npos;) section.replace(nl, 7, " ");
+    EXPECT_NE(section.find("only the crashed server's backends holding in 10/10"), std::string::npos) << section;
+    EXPECT_NE(section.find("refused: 'another server is starting'"), std::string::npos) << section;
+    EXPECT_NE(section.find("not explained yet"), std::string::npos) << section;
+    const std::string noted = ilk::matrix_text(with_real_server("the model lacks the backends' own check"), {false, 100, ""});
+    EXPECT_NE(noted.find("why: the model lacks the backends' own check"), std::string::npos) << noted;
+    // Where they agree, or one was not judged, nothing is said.
+    EXPECT_EQ(ilk::matrix_text(ilk::testing::sample_matrix(), {false, 100, ""}).find("real servers and their models"), std::string::npos);
+    // The model and the notes survive report.json.
+    const ilk::MatrixReport back = ilk::matrix_from_json(ilk::to_json(with_real_server("why")));
+    EXPECT_EQ(back.strategies.back().model, "pg-current");
+    EXPECT_EQ(back.strategies.back().differences, std::vector<std::string>{"crash-orphans: why"});
+    EXPECT_EQ(ilk::disagreements(back).size(), 1u);
+    const std::string md = ilk::matrix_markdown(r, {false, 100, ""});
+    EXPECT_NE(md.find("## Real servers and their models"), std::string::npos);
+    const std::string html = ilk::matrix_html(with_real_server("<script>alert(1)</script>"), {false, 100, ""});
+    EXPECT_NE(html.find("<section id=\"real-servers\">"), std::string::npos);
+    EXPECT_EQ(html.find("<script>alert(1)"), std::string::npos) << "a note is escaped";
+}

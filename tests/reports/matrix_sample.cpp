@@ -46,7 +46,7 @@ ScenarioResult never_told(ScenarioResult s) {
     s.findings.front().exposure_ms = s.exposure_ms;
     s.findings.front().holder_saw = s.holder_saw;
     s.findings.front().never_told = true;
-    s.variants = {{"notify", Verdict::SAFE, 1, false, -1}, {"no-notify", Verdict::UNSAFE, 1, true, s.exposure_ms}};
+    s.variants = {{"notify", Verdict::SAFE, 1, false, -1, {}}, {"no-notify", Verdict::UNSAFE, 1, true, s.exposure_ms, {}}};
     return s;
 }
 
@@ -138,9 +138,9 @@ MatrixReport sample_matrix(bool merged) {
     r.host = {{"os", "Linux"}, {"kernel", "6.1.0-28-amd64"}, {"hostname", "host-a"}, {"ilk_version", "0.1.0"}};
     r.profile = "linux";
     r.schedule = "exhaustive (preemption bound 2, up to 1 fault, at most 50 schedules per variant)";
-    r.strategies = {{"tom-2004", "Tom Lane's 9 steps", "seed thread"},
-                    {"lifetime-flock", "flock for the server's whole life", "seed thread, Bruce Momjian"},
-                    {"pg-current", "PostgreSQL 16-17 <miscinit.c> & \"sysv_shmem.c\"", "PostgreSQL"}};
+    r.strategies = {{"tom-2004", "Tom Lane's 9 steps", "seed thread", "", {}},
+                    {"lifetime-flock", "flock for the server's whole life", "seed thread, Bruce Momjian", "", {}},
+                    {"pg-current", "PostgreSQL 16-17 <miscinit.c> & \"sysv_shmem.c\"", "PostgreSQL", "", {}}};
     r.scenarios = {{"concurrent-stale", "two starters, a stale pidfile"},
                    {"crash-orphans", "crashed server, live backends"},
                    {"container-split", "contenders in other PID/IPC namespaces"}};

@@ -77,6 +77,7 @@ struct RunArgs {
     std::string format = "text", output, schedule = "exhaustive", counterexample_dir, report_dir = "ilk-report", platform;
     std::uint64_t seed = 1;
     int trials = 200, bound = 2, faults = 1, max_schedules = 50, jobs = 0, depth = 3, pct_runs = 50;
+    int server_trials = 10;
     bool no_reduce = false;
     std::string budget;  // "2s", "500ms"; empty: none
     bool no_color = false, quiet = false, no_probe = false;

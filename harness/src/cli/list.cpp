@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.h"
+#include "engine/real_server.h"
 #include "engine/scenario.h"
 #include "engine/strategy.h"
 #include "target.h"
@@ -35,8 +36,13 @@ int cmd_list_plugins(const std::vector<std::string>& plugin_dirs) {
 // Strategies from the strategy files: name and summary (or names only, for scripts).
 int cmd_list_strategies(bool names_only) {
     try {
-        for (const auto& s : ilk::load_strategies(ilk::strategy_dirs()))
-            std::cout << (names_only ? s.name + "\n" : fmt::format("{:<24} {}\n", s.name, s.summary));
+        for (const auto& s : ilk::load_strategies_and_servers())
+            std::cout << (names_only ? s.name + "\n"
+                                     : fmt::format("{:<24} {}{}\n", s.name, s.summary,
+                                                   !s.server ? ""
+                                                   : s.server->model.empty()
+                                                       ? "  (real server; run when named)"
+                                                       : fmt::format("  (real server, modelled by {}; run when named)", s.server->model)));
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         return kExitBadInput;

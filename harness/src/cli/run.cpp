@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.h"
+#include "engine/real_server.h"
 #include "engine/run.h"
 #include "engine/scenario.h"
 #include "host/nfs.h"
@@ -72,6 +73,8 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
         ->check(CLI::IsMember({"exhaustive", "random", "pct", "stress"}));
     run->add_option("--seed", a.seed, "Random and PCT schedules: seed");
     run->add_option("--trials", a.trials, "Random, PCT and stress schedules: trials per scenario variant");
+    run->add_option("--server-trials", a.server_trials, "Real servers (servers/*.toml): free-running trials per scenario variant, each with its own seeded start order and timing")
+        ->check(CLI::Range(1, 100000));
     run->add_option("--depth", a.depth, "PCT: the bug depth (ordering constraints) its probability bound is for")->check(CLI::Range(1, 10));
     run->add_option("--pct-runs", a.pct_runs,
                     "Exhaustive schedule: PCT runs per scenario variant whose --max-schedules cap is hit without UNSAFE (0: none)")
@@ -157,7 +160,7 @@ std::optional<SavedRun> run_and_save(const RunArgs& a, const std::vector<std::st
     ilk::PlatformProfile profile;
     std::vector<ilk::NotRunPlatform> not_run;
     try {
-        strategies = ilk::load_strategies(ilk::strategy_dirs());
+        strategies = ilk::load_strategies_and_servers();
         profile = pick_profile(a.platform);
         not_run = ilk::platforms_not_run(ilk::profile_dirs(), ilk::host_info_os());
     } catch (const std::exception& e) {
@@ -194,6 +197,11 @@ std::optional<SavedRun> run_and_save(const RunArgs& a, const std::vector<std::st
     ilk::Journal journal = ilk::Journal::begin(tmpdir());
     ilk::RunOptions o;
     o.strategies = a.strategies;
+    // A real server is shown next to the kit's model of it: the model runs too.
+    for (const ilk::StrategySpec& s : strategies)
+        if (s.server && !s.server->model.empty() && std::ranges::count(o.strategies, s.name) > 0 &&
+            std::ranges::count(o.strategies, s.server->model) == 0)
+            o.strategies.push_back(s.server->model);
     o.scenarios = a.scenarios;
     o.skip_scenarios = a.skip_scenarios;
     o.schedule.mode = a.schedule == "random"   ? ilk::ScheduleOptions::Mode::random
@@ -206,6 +214,7 @@ std::optional<SavedRun> run_and_save(const RunArgs& a, const std::vector<std::st
     o.schedule.reduce = !a.no_reduce;
     o.schedule.budget_ms = a.budget.empty() ? 0 : *parse_duration_ms(a.budget);
     o.schedule.trials = a.trials;
+    o.schedule.server_trials = a.server_trials;
     o.schedule.preemption_bound = a.bound;
     o.schedule.max_faults = a.faults;
     o.schedule.max_schedules = a.max_schedules;

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <regex>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "interrupt.h"
 
@@ -146,14 +148,29 @@ void plant(Trial& t, const Scenario& scenario, const std::string& variant, Sched
 
 // Its starters B, C, ... (gated, or free-running), unless the oracle spoke.
 std::vector<Contender*> start_starters(Trial& t, const Scenario& scenario, const std::string& variant, bool free_running,
-                                       ScheduleOutcome& out) {
+                                       ScheduleOutcome& out, std::uint64_t* rng = nullptr) {
     std::vector<Contender*> starters;
     const int n = starters_for(scenario, variant);
-    for (int i = 0; i < n && !out.violation; ++i) {
+    std::vector<int> order(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+    if (rng)
+        for (int i = n - 1; i > 0; --i) std::swap(order[static_cast<size_t>(i)], order[next_random(rng) % static_cast<std::uint64_t>(i + 1)]);
+    std::string started;
+    for (int k = 0; k < n && !out.violation; ++k) {
+        const int i = order[static_cast<size_t>(k)];
         SpawnOptions o = scenario.starter(t, variant, i);
         o.free_running = free_running;
-        starters.push_back(&t.spawn(std::string(1, static_cast<char>('B' + i)), o, !free_running));
+        const std::string name(1, static_cast<char>('B' + i));
+        if (rng && k > 0) {
+            const unsigned gap = static_cast<unsigned>(next_random(rng) % 20001);
+            usleep(gap);
+            started += fmt::format(", {} after {:.1f} ms", name, gap / 1000.0);
+        } else {
+            started += (k ? ", " : "") + name;
+        }
+        starters.push_back(&t.spawn(name, o, !free_running));
     }
+    if (rng && n > 1) t.find("B")->transcript.push_back({{"step", "STARTED IN THIS ORDER"}, {"saw", started}, {"decision", 0}});
     return starters;
 }
 
@@ -391,19 +408,42 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
 }
 
 ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
-                         const std::string& variant, int trial_index) {
-    return in_trial(env, strategy, trial_index, [&](Trial& t, ScheduleOutcome& out) {
+                         const std::string& variant, int trial_index, std::uint64_t* rng) {
+    int running = 0, orphaned = 0;
+    std::vector<std::string> refusals;  // the first line of each refusal's evidence, numbers as N (so trials can be counted alike)
+    ScheduleOutcome done = in_trial(env, strategy, trial_index, [&](Trial& t, ScheduleOutcome& out) {
         plant(t, scenario, variant, out);
         const bool evented = lab_event_alone(t, scenario, variant, out);
-        start_starters(t, scenario, variant, true, out);
+        start_starters(t, scenario, variant, true, out, rng);
         if (!out.violation) {
             t.run_free_to_end();
             out.violation = t.check();
+            for (const auto& c : t.contenders())
+                if (c->holds()) ++(c->state == Contender::State::running ? running : orphaned);
             if (out.violation && out.violation->kind == "exclusion") overlap_after_free(t, *out.violation);
         }
         if (evented && scenario.settle) scenario.settle(scenario_util::lab(t), variant, {&t});
         finish(t, scenario, variant, out);
+        for (const auto& c : t.contenders()) {
+            if (c->state != Contender::State::refused || c->name == "L") continue;
+            std::string line = c->why.substr(0, c->why.find(" / "));
+            line = std::regex_replace(line, std::regex("[0-9]+"), "N");
+            if (std::find(refusals.begin(), refusals.end(), line) == refusals.end()) refusals.push_back(line);
+        }
     });
+    // How it ended, in words a rate can be given of.
+    const std::string kind = done.violation ? done.violation->kind : "";
+    done.outcome = kind == "exclusion"     ? "two holding the data directory at once"
+                   : kind == "collateral"  ? "harm to an unrelated process or segment"
+                   : kind == "liveness"    ? "none running, and a lone starter refused"
+                   : kind == "error"       ? "an error of the kit or the server"
+                   : kind == "unsupported" ? "not staged here"
+                   : running == 1 && orphaned == 0 ? "exactly one running"
+                   : running == 0 && orphaned == 1 ? "only the crashed server's backends holding"
+                                                   : "none running, and a lone starter could start";
+    if (strategy.server && !refusals.empty() && (kind.empty() || kind == "liveness"))
+        done.outcome += fmt::format(" (refused: {})", fmt::join(refusals, "; "));
+    return done;
 }
 
 bool batchable(const Scenario& s) {
@@ -670,18 +710,28 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     auto elapsed_ms = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); };
     ScheduleOptions opt = options;
     opt.max_faults = std::min(options.max_faults, scenario.faults);
+    // A real server has no gates: its starters run free, each trial with its
+    // own seeded start order and timing, and every trial is run (its rates are
+    // the result, not only its worst outcome).
+    const bool real = strategy.server.has_value();
+    if (real) {
+        opt.mode = ScheduleOptions::Mode::stress;
+        opt.trials = opt.server_trials;
+    }
     CellResult cell;
     cell.strategy = strategy.name;
     cell.scenario = scenario.name;
     bool unsupported = false, budget_spent = false;
     // A network scenario's variants are the questions it asks (notify or not,
     // recover_lost_locks 0 or 1): each is judged, and the search of one stops
-    // at its first UNSAFE, not the cell's.
-    const bool every_variant = scenario.network;
+    // at its first UNSAFE, not the cell's. A real server's are each judged too.
+    const bool every_variant = scenario.network || real;
     auto variant_result = [&](const std::string& variant) -> CellResult::VariantResult& {
         for (auto& r : cell.variants)
             if (r.variant == variant) return r;
-        return cell.variants.emplace_back(CellResult::VariantResult{variant});
+        CellResult::VariantResult fresh;
+        fresh.variant = variant;
+        return cell.variants.emplace_back(std::move(fresh));
     };
     auto out_of_time = [&] {
         if (opt.budget_ms > 0 && elapsed_ms() >= opt.budget_ms) budget_spent = true;
@@ -692,6 +742,11 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         cell.faults += o.faults;
         CellResult::VariantResult* vr = every_variant ? &variant_result(variant) : nullptr;
         if (vr) ++vr->schedules;
+        if (vr && real && !o.outcome.empty()) {
+            auto it = std::find_if(vr->outcomes.begin(), vr->outcomes.end(), [&](const auto& p) { return p.first == o.outcome; });
+            if (it == vr->outcomes.end()) vr->outcomes.emplace_back(o.outcome, 1);
+            else ++it->second;
+        }
         if (!o.violation) return;
         if (vr && severity(verdict_of(*o.violation)) > severity(vr->verdict)) {
             vr->verdict = verdict_of(*o.violation);
@@ -720,6 +775,7 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
     std::string variant_now;
     auto done = [&] {
         if (unsupported) return true;
+        if (real) return false;
         if (!every_variant) return cell.verdict == Verdict::UNSAFE;
         return std::any_of(cell.variants.begin(), cell.variants.end(),
                            [&](const CellResult::VariantResult& r) { return r.variant == variant_now && r.verdict == Verdict::UNSAFE; });
@@ -756,7 +812,9 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
         if (opt.mode == ScheduleOptions::Mode::stress) {
             for (int i = 0; i < opt.trials && !done() && !out_of_time(); ++i) {
                 throw_if_interrupted();  // a free-running trial has no gate to stop at
-                consider(run_free(env, strategy, scenario, variant, trial_index++), variant, 0, "stress");
+                std::uint64_t state = opt.seed * 1000003ULL + static_cast<std::uint64_t>(i);
+                const std::uint64_t seed = state;
+                consider(run_free(env, strategy, scenario, variant, trial_index++, real ? &state : nullptr), variant, real ? seed : 0, "stress");
             }
             continue;
         }
@@ -856,7 +914,17 @@ CellResult explore(const TrialEnv& env, const StrategySpec& strategy, const Scen
                                           pct_runs_total, opt.depth, opt.seed, pct_steps, opt.depth, percent(pct_bound),
                                           opt.max_faults ? fmt::format(", {} if it needs {}", percent(pct_bound_crash), crash) : "");
     if (budget_spent) cell.complete = false;
-    if (opt.mode == ScheduleOptions::Mode::stress) {
+    if (real) {
+        cell.complete = false;
+        std::vector<std::string> per_variant;
+        for (const CellResult::VariantResult& v : cell.variants) {
+            std::vector<std::string> rates;
+            for (const auto& [outcome, n] : v.outcomes) rates.push_back(fmt::format("{} in {}/{}", outcome, n, v.schedules));
+            per_variant.push_back(fmt::format("{}{}", v.variant.empty() ? "" : v.variant + ": ", fmt::join(rates, ", ")));
+        }
+        cell.coverage = fmt::format("sampled: {} free-running trials of the real server (seed {}, start order and gaps drawn per trial); {}",
+                                    cell.schedules, opt.seed, fmt::join(per_variant, "; "));
+    } else if (opt.mode == ScheduleOptions::Mode::stress) {
         cell.complete = false;
         cell.coverage = fmt::format("sampled: {} free-running trials", cell.schedules);
     } else if (opt.mode == ScheduleOptions::Mode::random) {

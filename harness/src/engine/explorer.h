@@ -27,6 +27,10 @@ struct ScheduleOptions {
     int trials = 200;           // random, stress and PCT: trials per variant
     int depth = 3;              // PCT: the bug depth d it gives a probability bound for
     int pct_runs = 50;          // exhaustive: PCT runs per variant after the cap is hit without UNSAFE (0: none)
+    // A real server (template "server") has no gates to explore: its cells run
+    // this many free-running trials per variant, each with its own seeded
+    // start order and timing, every one of them (the rates are the result).
+    int server_trials = 10;
     double budget_ms = 0;       // time per scenario (a cell's row); 0: none. Spent: the search stops, partial
     // Exhaustive: explore one order of steps that commute (sleep sets, Godefroid 1996; the
     // footprints come from the contenders' gates), skip a crash right after the crashed
@@ -102,6 +106,7 @@ struct CellResult {
         int schedules = 0;
         bool never_told = false;   // of its exclusion, if it has one
         double exposure_ms = -1;
+        std::vector<std::pair<std::string, int>> outcomes;  // free-running trials of a real server: how many ended each way
     };
     std::vector<VariantResult> variants;
 };
@@ -116,6 +121,7 @@ struct ScheduleOutcome {
     bool diverged = false;  // the prefix asked for a move that was not possible
     bool blocked = false;   // stopped where `stop_at` said every way on is covered elsewhere (no liveness check)
     double shared_ms = 0;   // run in a batch (run_batch): its share of the batch's time
+    std::string outcome;    // free-running: how the trial ended ("exactly one running", ...)
     struct Point {
         std::vector<std::string> options;
         size_t chosen = 0;
@@ -137,8 +143,9 @@ ScheduleOutcome run_schedule(const TrialEnv& env, const StrategySpec& strategy, 
                              int trial_index, const PctPlan* pct = nullptr, const StopAt* stop_at = nullptr);
 
 // Stress: starters run free (no gates), really concurrently; the oracle judges the end state.
+// With rng, the starters start in an order and with gaps (0-20 ms) it draws.
 ScheduleOutcome run_free(const TrialEnv& env, const StrategySpec& strategy, const Scenario& scenario,
-                         const std::string& variant, int trial_index);
+                         const std::string& variant, int trial_index, std::uint64_t* rng = nullptr);
 
 // The outcome of each variant's default schedule, run beforehand (run_batch): by variant.
 using VariantOutcomes = std::map<std::string, ScheduleOutcome>;

@@ -73,6 +73,11 @@ bool wanted(const std::vector<std::string>& only, const std::string& name) {
     return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
 }
 
+// A real server runs only when named (it takes minutes where a model takes seconds).
+bool wanted(const std::vector<std::string>& only, const StrategySpec& s) {
+    return s.server ? std::find(only.begin(), only.end(), s.name) != only.end() : wanted(only, s.name);
+}
+
 std::string file_safe(const std::string& name) {
     std::string out = name;
     std::replace_if(out.begin(), out.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.'; }, '_');
@@ -99,7 +104,8 @@ ScenarioResult scenario_result(const CellResult& c, const fs::path& link_base) {
         s.holder_saw = c.counterexample->violation.holder_saw;
         s.never_told = c.counterexample->violation.never_told;
     }
-    for (const CellResult::VariantResult& v : c.variants) s.variants.push_back({v.variant, v.verdict, v.schedules, v.never_told, v.exposure_ms});
+    for (const CellResult::VariantResult& v : c.variants)
+        s.variants.push_back({v.variant, v.verdict, v.schedules, v.never_told, v.exposure_ms, v.outcomes});
     auto linked = [&](const std::string& file) {
         if (file.empty()) return file;
         std::error_code ec;
@@ -162,7 +168,7 @@ fs::path write_counterexample(const Counterexample& cx, const fs::path& dir, con
     fs::create_directories(dir);
     const fs::path file =
         dir / fmt::format("{}--{}{}{}.json", cx.strategy.name, cx.scenario, cx.variant.empty() ? "" : "--" + cx.variant, suffix);
-    std::ofstream(file) << cx.to_json().dump(2) << "\n";
+    std::ofstream(file) << cx.to_json().dump(2, ' ', false, json::error_handler_t::replace) << "\n";  // a server's log may hold any bytes
     return file;
 }
 
@@ -243,7 +249,7 @@ TargetResult run_target(const Registry& registry, const Journal& journal, const 
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<const StrategySpec*> mine;  // this shard's strategies
     for (const StrategySpec& s : strategies)
-        if (wanted(o.strategies, s.name)) mine.push_back(&s);
+        if (wanted(o.strategies, s)) mine.push_back(&s);
     for (size_t i = mine.size(); i-- > 0;)
         if (static_cast<int>(i) % shard.count != shard.index) mine.erase(mine.begin() + static_cast<long>(i));
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -386,7 +392,7 @@ std::vector<int> allowed_cpus() {
         const TargetResult r = run_target(registry, journal, strategies, target, o, started, [&](const StrategyCell& c) {
             write_all(fd, json{{"cell", {{"strategy", c.strategy}, {"verdict", to_string(c.verdict)}, {"deciding", c.deciding_scenario}}}}.dump() + "\n");
         }, shard);
-        rc = write_all(fd, json{{"result", to_json(r)}}.dump() + "\n") ? 0 : 4;
+        rc = write_all(fd, json{{"result", to_json(r)}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n") ? 0 : 4;
     } catch (const std::exception& e) {
         write_all(fd, json{{"error", e.what()}}.dump() + "\n");
         rc = 5;
@@ -451,7 +457,8 @@ MatrixReport run_matrix(const Registry& registry, Journal& journal, const std::v
     report.profile = o.profile.name;
     report.schedule = schedule_text(o.schedule);
     for (const StrategySpec& s : strategies)
-        if (wanted(o.strategies, s.name)) report.strategies.push_back({s.name, s.summary, s.source});
+        if (wanted(o.strategies, s))
+            report.strategies.push_back({s.name, s.summary, s.source, s.server ? s.server->model : "", s.server ? s.server->differences : std::vector<std::string>{}});
     for (const Scenario& s : scenarios())
         if (scenario_wanted(o.scenarios, s, false, o.skip_scenarios)) report.scenarios.push_back({s.name, s.summary});
 
@@ -639,7 +646,7 @@ TargetResult run_network_mount(const Registry& registry, const std::vector<Strat
     result.unsupported = m.error;
     std::vector<const StrategySpec*> mine;
     for (const StrategySpec& s : strategies)
-        if (wanted(o.strategies, s.name)) mine.push_back(&s);
+        if (wanted(o.strategies, s)) mine.push_back(&s);
     if (result.unsupported.empty()) {
         std::map<std::string, PrimitiveStatus> prims;
         std::vector<std::string> only;

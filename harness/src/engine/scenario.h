@@ -64,6 +64,8 @@ const Scenario* find_scenario(std::string_view name);
 namespace scenario_util {
 inline constexpr uid_t kServerUid = 2147483601;  // the dedicated uid contenders run as where it matters
 inline constexpr uid_t kOtherUid = 2147483602;   // "someone else"
+// The uid servers run as where it matters: a real server's user, else kServerUid.
+uid_t server_uid(const Trial& t);
 // Start server A and run it until it holds the directory; throws if it refuses on a fresh directory.
 Contender& start_server(Trial& t, const SpawnOptions& o = {});
 SpawnOptions plain(Trial&, const std::string&, int);

@@ -139,4 +139,10 @@ private:
 // `ilk contender --fd N`: the contender role's main.
 int contender_main(int channel_fd);
 
+// In a contender, at its last step: become `args` (exec; searched on PATH
+// when search_path), its output to `out`, every other descriptor closed (the
+// channel and the lifeline too: the program knows nothing of the kit). A
+// failed exec writes why to `out` and exits 127.
+[[noreturn]] void become_program(std::vector<std::string> args, int out, bool search_path);
+
 }  // namespace ilk

@@ -6,10 +6,13 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "engine/server_spec.h"
 
 namespace ilk {
 
@@ -45,6 +48,8 @@ struct StrategySpec {
     // step of its own), and how long apart on a free-running schedule.
     int rechecks = 0;
     int recheck_ms = 100;
+    // The `server` template: a real server, from a [[server]] of servers/*.toml.
+    std::optional<ServerSpec> server;
     std::string where;         // file:line of the definition
 };
 // Where a `command` server's output goes, in its data directory: its last
@@ -84,6 +89,7 @@ struct StrategyTemplate {
     bool needs_command = false;  // the `command` template: a real program, observed from outside
     unsigned reads;  // TemplateReads
     StrategyFn start;
+    bool server_files_only = false;  // `server`: made from servers/*.toml, never named in a strategy file
 };
 const std::vector<StrategyTemplate>& strategy_templates();
 const StrategyTemplate* find_template(std::string_view name);

@@ -10,15 +10,16 @@
 #include <vector>
 
 #include "engine/strategy.h"
+#include "toml_entries.h"
 
 namespace ilk {
 
 // Where a key's value lands; the alternative held is also the key's TOML type
 // (string, boolean, integer), so the type cannot disagree with the field.
-using StrategyField = std::variant<std::string StrategySpec::*, bool StrategySpec::*, int StrategySpec::*,
-                                   std::vector<std::string> StrategySpec::*>;
+using StrategyField = toml_entries::Field<StrategySpec>;
 
 struct StrategyKey {
+    using Spec = StrategySpec;
     std::string_view name;  // key inside [[strategy]]
     StrategyField field;
     int min = 0, max = 0;   // integer keys: the accepted range, both ends included
@@ -67,11 +68,6 @@ inline constexpr StrategyKey kStrategyKeys[] = {
 };
 
 // The key's type as the README's "type" column writes it: "string", "boolean", "integer 0-16".
-inline std::string strategy_key_type(const StrategyKey& key) {
-    if (std::holds_alternative<std::string StrategySpec::*>(key.field)) return "string";
-    if (std::holds_alternative<bool StrategySpec::*>(key.field)) return "boolean";
-    if (std::holds_alternative<std::vector<std::string> StrategySpec::*>(key.field)) return "array of strings";
-    return "integer " + std::to_string(key.min) + "-" + std::to_string(key.max);
-}
+inline std::string strategy_key_type(const StrategyKey& key) { return toml_entries::key_type(key); }
 
 }  // namespace ilk

@@ -3,15 +3,18 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "engine/real_server.h"
 #include "journal.h"
 #include "interrupt.h"
 #include "registry.h"
@@ -91,6 +94,36 @@ Trial::~Trial() {
                     wait_gone(*c, p);
                 }
     }
+    for (pid_t p : sessions_) {
+        kill(p, SIGKILL);
+        waitpid(p, nullptr, 0);
+    }
+    if (strategy_.server) {
+        // What the real servers left with their zygote (a backend whose
+        // postmaster was killed, that no contender took as its own): all of
+        // it runs as the server's user, and nothing else of the zygote does.
+        try {
+            const uid_t uid = server_user(*strategy_.server).first;
+            for (auto& c : contenders_)
+                for (ProcessId p : c->host->strays(uid)) {
+                    c->host->signal(p, SIGKILL);
+                    for (int i = 0; i < 400 && c->host->alive(p); ++i) usleep(i < 50 ? 50 : 2000);
+                }
+        } catch (const std::exception&) {
+        }
+    }
+    if (strategy_.server && !server_creators_.empty()) {
+        // The segments the real servers made: by their processes, as their user.
+        try {
+            const uid_t uid = server_user(*strategy_.server).first;
+            for (pid_t p : server_creators_) reclaim_sysv_created_by(p, uid);
+        } catch (const std::exception&) {
+        }
+    }
+    for (const fs::path& d : socket_dirs_) {
+        std::error_code ec;
+        fs::remove_all(d, ec);
+    }
     for (const PlantedProcess& f : foreign_processes_) planting_host().remove_planted(f);
     for (int id : foreign_segments_) planting_host().remove_planted_segment(id);
     // Segments the contenders journaled: remove exactly those (key + creator).
@@ -115,7 +148,13 @@ Contender* Trial::find(const std::string& name) {
     return nullptr;
 }
 
-Contender& Trial::spawn(const std::string& name, const SpawnOptions& o, bool wait) {
+Contender& Trial::spawn(const std::string& name, const SpawnOptions& options, bool wait) {
+    SpawnOptions o = options;
+    StrategySpec spec = strategy_;
+    auto c = std::make_unique<Contender>();
+    c->name = name;
+    c->host = &host_for(name);
+    if (spec.server) prepare_server(*c, o, spec);
     if (o.uid) {
         // The dedicated uid must be able to reach the data directory, and own it.
         try {
@@ -124,20 +163,56 @@ Contender& Trial::spawn(const std::string& name, const SpawnOptions& o, bool wai
             throw UnsupportedHere(e.what());
         }
     }
-    auto c = std::make_unique<Contender>();
-    c->name = name;
-    c->host = &host_for(name);
     SpawnedContender spawned = c->host->spawn(o);
     c->proc = spawned.proc;
     c->parent = spawned.parent;
     c->link = std::move(spawned.link);
+    if (spec.server) {
+        // It becomes a server that knows nothing of the kit: a run that dies
+        // leaves its process and its segments to the next clean.
+        env_.journal->record("proc", fmt::format("{} {}", c->proc.pid, c->proc.start));
+        env_.journal->record("shm-by", fmt::format("{} {}", c->proc.pid, o.uid));
+        server_creators_.push_back(c->proc.pid);
+    }
     // The data directory as the contender's host sees it.
     const fs::path datadir = env_.workdir_on(*c->host) / dir_.path().filename();
-    c->link->send({{"spec", strategy_}, {"datadir", datadir.string()}, {"libraries", libraries_}, {"free", o.free_running}});
+    c->link->send({{"spec", spec}, {"datadir", datadir.string()}, {"libraries", libraries_}, {"free", o.free_running}});
     contenders_.push_back(std::move(c));
     Contender& ref = *contenders_.back();
     if (wait) pump(ref);
     return ref;
+}
+
+void Trial::prepare_server(Contender& c, SpawnOptions& o, StrategySpec& spec) {
+    const ServerSpec& s = *strategy_.server;
+    if (c.host->name() != "local")
+        throw UnsupportedHere(fmt::format("{} runs on this machine only: a real server inside a guest is not built yet", s.name));
+    const auto [uid, gid] = server_user(s);
+    try {
+        dir_.give(uid);  // says which directory above it other users cannot search, and the fix
+    } catch (const std::runtime_error& e) {
+        throw UnsupportedHere(e.what());
+    }
+    if (!server_data_) {
+        copy_data_directory(server_template(s, *env_.journal), dir_.path(), uid, gid);
+        server_data_ = true;
+    }
+    o.uid = uid;
+    const std::string trial = dir_.path().filename().string();
+    const fs::path sock = dir_.path().parent_path() / (s.shared_port ? trial + "-s" : trial + "-" + c.name);
+    // sun_path holds 108 bytes, and the server adds a name such as /.s.PGSQL.6001.lock.
+    if (sock.string().size() + 24 > 107)
+        throw UnsupportedHere(fmt::format("the socket directory {} is too long a path for a Unix socket (108 bytes with the server's own "
+                                          "name): set TMPDIR to a shorter directory",
+                                          sock.string()));
+    if (std::find(socket_dirs_.begin(), socket_dirs_.end(), sock) == socket_dirs_.end()) {
+        if (mkdir(sock.c_str(), 0700) != 0 || chown(sock.c_str(), uid, gid) != 0)
+            throw std::runtime_error(fmt::format("cannot make the socket directory {}: {}", sock.string(), std::strerror(errno)));
+        socket_dirs_.push_back(sock);
+    }
+    c.place = {sock.string(), (sock / (c.name + ".log")).string(), (sock / (c.name + "-session.pid")).string(),
+               s.shared_port ? 6001 : 6001 + (c.name[0] - 'A')};
+    spec.server->place = c.place;
 }
 
 void Trial::pump(Contender& c) {
@@ -192,7 +267,8 @@ bool Trial::handle(Contender& c, const json& msg) {
     if (m->contains("exec")) {
         c.external = true;
         c.link->close();  // the program speaks no protocol: what it does is observed
-        observe_external(c);
+        if (strategy_.server) observe_server(c);
+        else observe_external(c);
         return true;
     }
     if (m->contains("journal")) {
@@ -213,10 +289,7 @@ bool Trial::handle(Contender& c, const json& msg) {
     }
     const std::string state = m->value("state", "");
     if (state == "running") {
-        c.state = Contender::State::running;
-        c.running_at = decisions_;
-        c.running_since = std::chrono::steady_clock::now();
-        c.gate = "RUNNING";
+        mark_running(c);
         adopt_children(c, (*m)["backends"]);
         c.transcript.push_back({{"step", "RUNNING"}, {"saw", children_text(c)}, {"decision", decisions_}});
         return !m->value("steps", false);  // with steps of its own, its first gate follows at once
@@ -298,12 +371,102 @@ void Trial::observe_external(Contender& c) {
         }
         usleep(i < 50 ? 200 : 2000);
     }
+    mark_running(c);
+    for (const ChildProcess& child : c.host->children(c.proc)) c.backends.push_back(child.id);
+    c.transcript.push_back({{"step", "RUNNING"}, {"saw", children_text(c)}, {"decision", decisions_}});
+}
+
+namespace {
+std::string slurp_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+}  // namespace
+
+// A real server is running once its own client says it accepts a session,
+// refused when it exits first (its log lines matching `evidence` are the
+// reason). Then its session is opened: its backend is the one child that
+// holds for it once it is killed.
+void Trial::observe_server(Contender& c) {
+    const ServerSpec& s = *strategy_.server;
+    const auto [uid, gid] = server_user(s);
+    ServerSpec at = s;
+    at.place = c.place;
+    std::vector<std::string> ready;
+    for (const std::string& a : s.ready) ready.push_back(expand(a, at, dir_.path().string()));
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0;; ++i) {
+        if (!c.alive(c.proc)) {
+            c.state = Contender::State::refused;
+            c.why = evidence_of(s, slurp_file(c.place.log));
+            c.transcript.push_back({{"step", "REFUSED"}, {"saw", c.why}, {"decision", decisions_}});
+            return;
+        }
+        if (says_ready(s, slurp_file(c.place.log)) && run_as(ready, uid, gid, "/dev/null", std::chrono::milliseconds(s.ready_ms)) == 0 &&
+            c.alive(c.proc))
+            break;
+        if (std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(s.ready_ms)) {
+            c.host->signal(c.proc, SIGKILL);
+            reap(c);
+            c.state = Contender::State::error;
+            c.why = fmt::format("{} did not accept a session within {} ms; its log: {}", s.name, s.ready_ms, evidence_of(s, slurp_file(c.place.log)));
+            return;
+        }
+        usleep(i < 40 ? 5000 : 20000);
+    }
+    mark_running(c);
+    if (!s.session.empty()) open_session(c);
+    if (c.state != Contender::State::running) return;
+    if (s.session.empty())
+        for (const ChildProcess& child : c.host->children(c.proc)) c.others.push_back(child.id);
+    c.transcript.push_back({{"step", "RUNNING"}, {"saw", "accepts sessions; " + children_text(c)}, {"decision", decisions_}});
+}
+
+// The session's backend writes its PID (as its own PID namespace sees it) to
+// the session's PID file. That is data, never an order: the kit takes as the
+// backend only a child of the server whose PID it is.
+void Trial::open_session(Contender& c) {
+    const ServerSpec& s = *strategy_.server;
+    const auto [uid, gid] = server_user(s);
+    ServerSpec at = s;
+    at.place = c.place;
+    std::vector<std::string> argv;
+    for (const std::string& a : s.session) argv.push_back(expand(a, at, dir_.path().string()));
+    const std::string log = c.place.socket_dir + "/" + c.name + "-session.log";
+    sessions_.push_back(start_as(argv, uid, gid, log, env_.journal));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.ready_ms);
+    long reported = -1;
+    for (int i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
+        const std::string text = slurp_file(c.place.session_pid_file);
+        char* end = nullptr;
+        const long v = std::strtol(text.c_str(), &end, 10);
+        if (end != text.c_str() && *end == '\n' && v > 1) {
+            reported = v;
+            break;
+        }
+        if (waitpid(sessions_.back(), nullptr, WNOHANG) == sessions_.back()) {
+            sessions_.pop_back();
+            break;
+        }
+        usleep(i < 40 ? 5000 : 20000);
+    }
+    if (reported > 1) adopt_children(c, json::array({reported}));
+    if (c.backends.empty()) {
+        c.state = Contender::State::error;
+        c.why = reported > 1 ? fmt::format("the session's backend reported PID {}, which is no child of {} ({})", reported, s.name, c.proc.pid)
+                             : fmt::format("the session did not open within {} ms: {}", s.ready_ms, evidence_of(s, slurp_file(log)));
+        return;
+    }
+    for (const ProcessId& b : c.backends) env_.journal->record("proc", fmt::format("{} {}", b.pid, b.start));
+}
+
+void Trial::mark_running(Contender& c) {
     c.state = Contender::State::running;
     c.running_at = decisions_;
     c.running_since = std::chrono::steady_clock::now();
     c.gate = "RUNNING";
-    for (const ChildProcess& child : c.host->children(c.proc)) c.backends.push_back(child.id);
-    c.transcript.push_back({{"step", "RUNNING"}, {"saw", children_text(c)}, {"decision", decisions_}});
 }
 
 void Trial::wait_gone(Contender& c, ProcessId& p) {
@@ -376,11 +539,14 @@ void Trial::crash(Contender& c, bool with_backends) {
     c.link->close();
     reap(c);
     if (with_backends)
-        for (ProcessId& b : c.backends)
-            if (c.alive(b)) {
-                c.host->signal(b, SIGKILL);
-                wait_gone(c, b);
-            }
+        for (auto* group : {&c.backends, &c.others}) {  // a real server's other children are its own processes too
+            if (group == &c.others && !strategy_.server) continue;
+            for (ProcessId& b : *group)
+                if (c.alive(b)) {
+                    c.host->signal(b, SIGKILL);
+                    wait_gone(c, b);
+                }
+        }
     c.transcript.push_back({{"step", with_backends ? "CRASH (SIGKILL, backends too)" : "CRASH (SIGKILL)"}, {"saw", ""}, {"decision", decisions_}});
     c.state = Contender::State::crashed;
 }
@@ -426,13 +592,17 @@ bool Trial::command(Contender& c, const std::string& cmd, std::chrono::milliseco
 // A real program is asked to shut down as its users would: SIGTERM, then
 // waited for. It cannot be asked to do anything else.
 bool Trial::command_external(Contender& c, const std::string& cmd) {
+    const std::string program = strategy_.server ? strategy_.server->name : strategy_.command.front();
     if (cmd != "shutdown")
-        throw UnsupportedHere(fmt::format("{} is a real program: it cannot be made to '{}'", strategy_.command.front(), cmd));
-    c.host->signal(c.proc, SIGTERM);
+        throw UnsupportedHere(fmt::format("does not apply: {} is a real program, and the scenario needs it to '{}', which only the kit's "
+                                          "models can be made to do",
+                                          program, cmd));
+    const int sig = strategy_.server ? stop_signal_number(*strategy_.server) : SIGTERM;
+    c.host->signal(c.proc, sig);
     const auto deadline = std::chrono::steady_clock::now() + env_.step_timeout;
     while (c.alive(c.proc) && std::chrono::steady_clock::now() < deadline) usleep(2000);
     const bool stopped = !c.alive(c.proc);
-    c.transcript.push_back({{"step", "command shutdown (SIGTERM)"}, {"saw", stopped ? "exited" : "still running"}, {"decision", decisions_}});
+    c.transcript.push_back({{"step", fmt::format("command shutdown ({})", strsignal(sig))}, {"saw", stopped ? "exited" : "still running"}, {"decision", decisions_}});
     c.state = Contender::State::crashed;  // gone (or to be judged as still holding); running_at stays for history
     return stopped;
 }

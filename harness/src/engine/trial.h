@@ -82,6 +82,7 @@ struct Contender {
     int running_at = -1;               // decision index at which it reached RUNNING
     std::chrono::steady_clock::time_point running_since{};
     bool external = false;             // a real program (the command template): its state is observed from outside
+    ServerSpec::Place place;           // a real server (the server template): its socket directory, log, session's PID file
     bool alive(ProcessId& p) const;    // on its host; once seen gone, gone for good
     bool holds();                      // running, or crashed with live backends
     bool enabled() const { return state == State::at_gate; }
@@ -179,10 +180,16 @@ private:
     void lost(Contender& c);  // the channel failed: hung or died
     void reap(Contender& c);
     void wait_gone(Contender& c, ProcessId& p);
+    void mark_running(Contender& c);  // it holds the directory from this decision on
     std::string survivors_text() const;
     void adopt_children(Contender& c, const nlohmann::json& reported_backends);
     void observe_external(Contender& c);
     bool command_external(Contender& c, const std::string& cmd);
+    // A real server: its data directory and the spawn made ready for it, its
+    // readiness asked, its session opened (engine/real_server.h).
+    void prepare_server(Contender& c, SpawnOptions& o, StrategySpec& spec);
+    void observe_server(Contender& c);
+    void open_session(Contender& c);
 
     const TrialEnv& env_;
     StrategySpec strategy_;
@@ -199,6 +206,13 @@ private:
         pid_t creator;
     };
     std::vector<OwnSegment> segments_;  // journaled by contenders
+    // Real servers: whether the data directory holds its copy yet, the
+    // sessions' clients (children of this process), the server processes
+    // whose segments are removed at the end, and their socket directories.
+    bool server_data_ = false;
+    std::vector<pid_t> sessions_;
+    std::vector<pid_t> server_creators_;
+    std::vector<std::filesystem::path> socket_dirs_;
     int decisions_ = 0;
     std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
 };

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -53,7 +54,7 @@ struct SpawnReply {
 
 // In the new contender: become it. Never returns.
 [[noreturn]] void run_contender(int channel_fd, const SpawnRequest& r) {
-    if (r.uid && (setresgid(r.uid, r.uid, r.uid) != 0 || setresuid(r.uid, r.uid, r.uid) != 0)) _exit(5);
+    if (r.uid && (setgroups(0, nullptr) != 0 || setresgid(r.uid, r.uid, r.uid) != 0 || setresuid(r.uid, r.uid, r.uid) != 0)) _exit(5);
     signal(SIGCHLD, SIG_DFL);
     _exit(contender_main(channel_fd));
 }

@@ -85,6 +85,10 @@ public:
     virtual bool alive(const ProcessId& p) = 0;
     virtual void signal(const ProcessId& p, int sig) = 0;
     virtual std::vector<ChildProcess> children(const ProcessId& p) = 0;
+    // Processes running as `uid` that are children of this host's zygote: its
+    // contenders, and what they left there when they died (the zygote is
+    // their subreaper). Ours by construction; a real server's orphans.
+    virtual std::vector<ProcessId> strays(uid_t uid) = 0;
     // A resource a contender is about to create here ("segment <primitive> <key> <creator>"):
     // journaled where this host's resources are undone.
     virtual void record(const std::string& kind, const std::string& what) = 0;

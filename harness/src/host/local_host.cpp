@@ -6,6 +6,7 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -136,6 +137,16 @@ std::vector<ChildProcess> LocalHost::children(const ProcessId& p) {
         ChildProcess c{{child, process_start_time(child)}, process_own_pid(child)};
         record("proc", fmt::format("{} {}", c.id.pid, c.id.start));
         out.push_back(c);
+    }
+    return out;
+}
+
+std::vector<ProcessId> LocalHost::strays(uid_t uid) {
+    std::vector<ProcessId> out;
+    for (pid_t child : process_children(zygote_->pid())) {
+        struct stat st {};
+        if (stat(fmt::format("/proc/{}", child).c_str(), &st) == 0 && st.st_uid == uid)
+            out.push_back({child, process_start_time(child)});
     }
     return out;
 }

@@ -36,6 +36,7 @@ public:
     bool alive(const ProcessId& p) override { return process_alive(p); }
     void signal(const ProcessId& p, int sig) override;
     std::vector<ChildProcess> children(const ProcessId& p) override;
+    std::vector<ProcessId> strays(uid_t uid) override;
     void record(const std::string& kind, const std::string& what) override;
     void reclaim_segment(const std::string& primitive, long long key, pid_t creator) override;
     PlantedProcess plant_process(pid_t want_pid, uid_t uid, int attach_segment_id) override;

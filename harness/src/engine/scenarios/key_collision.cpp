@@ -19,7 +19,7 @@ Scenario scenario_key_collision() {
                     if (old->second != a.proc.pid)
                         throw UnsupportedHere("key " + std::to_string(key) + " already holds segment " + std::to_string(old->first) +
                                               " of process " + std::to_string(old->second) + ", not the kit's: the scenario cannot be staged");
-                    host.reclaim_segment(t.strategy().segment, key, a.proc.pid);
+                    host.reclaim_segment(t.strategy().server ? "sysv" : t.strategy().segment, key, a.proc.pid);  // a real server's is SysV
                 }
                 const int id = t.plant_foreign_segment(key);
                 if (variant == "attached") t.spawn_foreign_process(0, 0, id);

@@ -8,11 +8,11 @@ namespace ilk {
 Scenario scenario_pid_reuse() {
     return {"pid-reuse", "the recorded PID now belongs to an unrelated live process", {"same-uid", "other-uid"}, 1, 0, true,
             [](Trial& t, const std::string& variant) {
-                Contender& a = scenario_util::start_server(t, {.uid = scenario_util::kServerUid});
+                Contender& a = scenario_util::start_server(t, {.uid = scenario_util::server_uid(t)});
                 const pid_t pid = a.proc.pid;
                 t.crash(a, true);
-                t.spawn_foreign_process(pid, variant == "same-uid" ? scenario_util::kServerUid : scenario_util::kOtherUid);
+                t.spawn_foreign_process(pid, variant == "same-uid" ? scenario_util::server_uid(t) : scenario_util::kOtherUid);
             },
-            [](Trial&, const std::string&, int) { return SpawnOptions{.uid = scenario_util::kServerUid}; }, kReadsPids};
+            [](Trial& t, const std::string&, int) { return SpawnOptions{.uid = scenario_util::server_uid(t)}; }, kReadsPids};
 }
 }  // namespace ilk

@@ -9,9 +9,9 @@ Scenario scenario_unreadable_pidfile() {
     return {"unreadable-pidfile", "the pidfile cannot be read by the server's uid", {""}, 1, 0, true,
             [](Trial& t, const std::string&) {
                 const std::string pidfile = scenario_util::pidfile_or_not_applicable(t);
-                t.crash(scenario_util::start_server(t, {.uid = scenario_util::kServerUid}), true);
+                t.crash(scenario_util::start_server(t, {.uid = scenario_util::server_uid(t)}), true);
                 t.files().own(pidfile, scenario_util::kOtherUid, 0600);
             },
-            [](Trial&, const std::string&, int) { return SpawnOptions{.uid = scenario_util::kServerUid}; }};
+            [](Trial& t, const std::string&, int) { return SpawnOptions{.uid = scenario_util::server_uid(t)}; }};
 }
 }  // namespace ilk

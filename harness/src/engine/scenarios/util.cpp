@@ -7,6 +7,7 @@
 
 #include "interrupt.h"
 
+#include "engine/real_server.h"
 #include "engine/scenario.h"
 
 namespace ilk::scenario_util {
@@ -28,6 +29,10 @@ std::string pidfile_or_not_applicable(const Trial& t) {
         throw UnsupportedHere(fmt::format("does not apply: {} writes no pidfile (its lock is on {}, whose contents it never reads)", s.name,
                                           s.lock_file == "." ? "the data directory" : s.lock_file));
     return pidfile;
+}
+
+uid_t server_uid(const Trial& t) {
+    return t.strategy().server ? server_user(*t.strategy().server).first : kServerUid;
 }
 
 namespace {

@@ -26,13 +26,18 @@ StartResult start_command(Server& s) {
     const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out < 0 || ::chdir(s.datadir().c_str()) != 0) return s.refuse("cannot prepare to run " + args.front());
     s.announce_exec(args);
+    become_program(args, out, true);
+}
+
+void become_program(std::vector<std::string> args, int out, bool search_path) {
     dup2(out, 1);
     dup2(out, 2);
     close_range(3, ~0U, 0);  // the channel and the lifeline too: the program knows nothing of the kit
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
+    if (search_path) execvp(argv[0], argv.data());
+    else execv(argv[0], argv.data());
     const std::string line = "exec " + args.front() + " failed: " + std::strerror(errno) + "\n";
     (void)!::write(2, line.data(), line.size());
     _exit(127);
