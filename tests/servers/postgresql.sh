@@ -90,13 +90,16 @@ left=$(server_leftovers)
 # The kit is killed while a server and its session's backend run; what they
 # leave (processes, the segment, the scratch) is the next clean's to remove.
 ILK_STATE_DIR=$state TMPDIR=$work "$ilk" run --target tmpfs --jobs 1 --strategy postgresql-15 --scenario crash-orphans \
-  --server-trials 50 -q --format json --report-dir "$work/killed" >/dev/null 2>&1 &
+  --server-trials 50 -q --format json --report-dir "$work/killed" >/dev/null 2>"$work/killed.err" &
 kit=$!
+# (ps into a variable first: under pipefail, grep -q leaving early would fail ps with SIGPIPE)
+session_seen() { local p; p=$(ps -o args= -u "$uid" 2>/dev/null || true); grep -q 'COPY\|sleep 0.2' <<<"$p"; }
+seen=no
 for _ in $(seq 1 300); do
-  ps -o args= -u "$uid" 2>/dev/null | grep -q 'COPY\|sleep 0.2' && break
+  session_seen && { seen=yes; break; }
   sleep 0.1
 done
-ps -o args= -u "$uid" | grep -q 'COPY\|sleep 0.2' || { kill -9 "$kit" 2>/dev/null; fail "no session of the server appeared within 30 s"; }
+[ $seen = yes ] || { kill -9 "$kit" 2>/dev/null; fail "no session of the server appeared within 30 s: $(tail -3 "$work/killed.err")"; }
 kill -9 "$kit"  # the kit alone, as a crash of it would: its workers and zygote follow it, the server does not
 { wait "$kit"; } 2>/dev/null || true
 sleep 0.5

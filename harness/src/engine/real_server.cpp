@@ -10,7 +10,6 @@
 
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -266,14 +265,20 @@ std::string tail_lines(const std::string& text, size_t n) {
     return out;
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 }  // namespace
+
+std::string read_server_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return {};
+    struct stat st {};
+    std::string out;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        char buf[8192];
+        for (ssize_t n; out.size() < 256 * 1024 && (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
 
 int run_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const std::string& log, std::chrono::milliseconds timeout) {
     const pid_t pid = fork_as(argv, uid, gid, log);
@@ -385,7 +390,12 @@ fs::path server_template(const ServerSpec& s, const Journal& journal) {
     const int rc = run_as(argv, uid, gid, log.string(), std::chrono::seconds(120));
     if (rc != 0)
         throw UnsupportedHere(fmt::format("{}'s data directory could not be made: {} {} ({}); its last words: {}", s.name, argv.front(),
-                                          rc < 0 ? "took over 120 s" : fmt::format("exited {}", rc), log.string(), tail_lines(slurp(log), 3)));
+                                          rc < 0 ? "took over 120 s" : fmt::format("exited {}", rc), log.string(), tail_lines(read_server_file(log.string()), 3)));
+    // Trials copy it as root: from now on nothing of the server's user may
+    // change it (a link planted in it would be followed by the copy).
+    for (auto it = fs::recursive_directory_iterator(home); it != fs::recursive_directory_iterator(); ++it)
+        if (lchown(it->path().c_str(), 0, 0) != 0) throw std::runtime_error(fmt::format("cannot take back {}: {}", it->path().string(), std::strerror(errno)));
+    if (chown(home.c_str(), 0, 0) != 0) throw std::runtime_error(fmt::format("cannot take back {}: {}", home.string(), std::strerror(errno)));
     made[s.name] = data;
     return data;
 }

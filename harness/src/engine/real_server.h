@@ -107,6 +107,10 @@ int run_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const std
 // a process of the run; it dies with the forking thread.
 pid_t start_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const std::string& log, const Journal* journal);
 
+// A file a real server's user may have written (its log, its session's PID
+// file), read as data: not through a symlink, only a regular file, at most
+// 256 KiB; empty when it is none of that.
+std::string read_server_file(const std::string& path);
 // Whether its own log has its ready_line (true when it names none).
 bool says_ready(const ServerSpec& s, const std::string& log_text);
 // The lines of a server's log that are its evidence (evidence's regex; the

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -376,15 +375,6 @@ void Trial::observe_external(Contender& c) {
     c.transcript.push_back({{"step", "RUNNING"}, {"saw", children_text(c)}, {"decision", decisions_}});
 }
 
-namespace {
-std::string slurp_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-}  // namespace
-
 // A real server is running once its own client says it accepts a session,
 // refused when it exits first (its log lines matching `evidence` are the
 // reason). Then its session is opened: its backend is the one child that
@@ -400,18 +390,18 @@ void Trial::observe_server(Contender& c) {
     for (int i = 0;; ++i) {
         if (!c.alive(c.proc)) {
             c.state = Contender::State::refused;
-            c.why = evidence_of(s, slurp_file(c.place.log));
+            c.why = evidence_of(s, read_server_file(c.place.log));
             c.transcript.push_back({{"step", "REFUSED"}, {"saw", c.why}, {"decision", decisions_}});
             return;
         }
-        if (says_ready(s, slurp_file(c.place.log)) && run_as(ready, uid, gid, "/dev/null", std::chrono::milliseconds(s.ready_ms)) == 0 &&
+        if (says_ready(s, read_server_file(c.place.log)) && run_as(ready, uid, gid, "/dev/null", std::chrono::milliseconds(s.ready_ms)) == 0 &&
             c.alive(c.proc))
             break;
         if (std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(s.ready_ms)) {
             c.host->signal(c.proc, SIGKILL);
             reap(c);
             c.state = Contender::State::error;
-            c.why = fmt::format("{} did not accept a session within {} ms; its log: {}", s.name, s.ready_ms, evidence_of(s, slurp_file(c.place.log)));
+            c.why = fmt::format("{} did not accept a session within {} ms; its log: {}", s.name, s.ready_ms, evidence_of(s, read_server_file(c.place.log)));
             return;
         }
         usleep(i < 40 ? 5000 : 20000);
@@ -439,7 +429,7 @@ void Trial::open_session(Contender& c) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.ready_ms);
     long reported = -1;
     for (int i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
-        const std::string text = slurp_file(c.place.session_pid_file);
+        const std::string text = read_server_file(c.place.session_pid_file);
         char* end = nullptr;
         const long v = std::strtol(text.c_str(), &end, 10);
         if (end != text.c_str() && *end == '\n' && v > 1) {
@@ -456,7 +446,7 @@ void Trial::open_session(Contender& c) {
     if (c.backends.empty()) {
         c.state = Contender::State::error;
         c.why = reported > 1 ? fmt::format("the session's backend reported PID {}, which is no child of {} ({})", reported, s.name, c.proc.pid)
-                             : fmt::format("the session did not open within {} ms: {}", s.ready_ms, evidence_of(s, slurp_file(log)));
+                             : fmt::format("the session did not open within {} ms: {}", s.ready_ms, evidence_of(s, read_server_file(log)));
         return;
     }
     for (const ProcessId& b : c.backends) env_.journal->record("proc", fmt::format("{} {}", b.pid, b.start));
