@@ -33,16 +33,18 @@ int cmd_list_plugins(const std::vector<std::string>& plugin_dirs) {
     return registry.failures().empty() ? kExitOk : kExitFailed;
 }
 
-// Strategies from the strategy files: name and summary (or names only, for scripts).
-int cmd_list_strategies(bool names_only) {
+// Strategies from the strategy files, then the real servers: name and summary
+// (or names only, for scripts); only_default: those ilk run covers unnamed
+// (a real server runs only when named).
+int cmd_list_strategies(bool names_only, bool only_default) {
     try {
-        for (const auto& s : ilk::load_strategies_and_servers())
-            std::cout << (names_only ? s.name + "\n"
-                                     : fmt::format("{:<24} {}{}\n", s.name, s.summary,
-                                                   !s.server ? ""
-                                                   : s.server->model.empty()
-                                                       ? "  (real server; run when named)"
-                                                       : fmt::format("  (real server, modelled by {}; run when named)", s.server->model)));
+        for (const auto& s : ilk::load_strategies_and_servers()) {
+            if (only_default && s.server) continue;
+            const std::string real = !s.server                ? ""
+                                     : s.server->model.empty() ? "  (real server; run when named)"
+                                                               : fmt::format("  (real server, modelled by {}; run when named)", s.server->model);
+            std::cout << (names_only ? s.name + "\n" : fmt::format("{:<24} {}{}\n", s.name, s.summary, real));
+        }
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         return kExitBadInput;
@@ -111,6 +113,7 @@ CLI::App* add_list_command(CLI::App& app, ListArgs& a) {
     a.plugins = list->add_subcommand("plugins", "Plugins that loaded, their primitives, and those that did not load");
     a.strategies = list->add_subcommand("strategies", "Strategies (strategies/*.toml and ILK_STRATEGY_PATH)");
     a.strategies->add_flag("--names", a.names_only, "Names only, one per line");
+    a.strategies->add_flag("--default", a.only_default, "Only those ilk run covers with no --strategy (not the real servers of servers/*.toml)");
     a.scenarios = list->add_subcommand("scenarios", "Scenarios, with their variants (those of network mounts apart)");
     a.scenarios->add_flag("--names", a.names_only, "Names only, one per line");
     a.targets = list->add_subcommand("targets", "Kit-made targets (the kit's and plugins') and whether they can be set up here");
@@ -121,7 +124,7 @@ CLI::App* add_list_command(CLI::App& app, ListArgs& a) {
 
 int cmd_list(const ListArgs& a, const std::vector<std::string>& plugin_dirs) {
     if (a.plugins->parsed()) return cmd_list_plugins(plugin_dirs);
-    if (a.strategies->parsed()) return cmd_list_strategies(a.names_only);
+    if (a.strategies->parsed()) return cmd_list_strategies(a.names_only, a.only_default);
     if (a.scenarios->parsed()) return cmd_list_scenarios(a.names_only);
     if (a.targets->parsed()) return cmd_list_targets(a.names_only, a.only_default, plugin_dirs);
     return kExitBadInput;
