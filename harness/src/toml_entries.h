@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -139,6 +140,15 @@ void read_keys(const std::string& file, const toml::table& t, const std::string&
 // hold nothing else; "what" names such files in errors ("strategy files").
 void for_each_entry(const std::vector<std::filesystem::path>& dirs, std::string_view entry, std::string_view what,
                     const std::function<void(const std::string& file, const toml::table& t, int index)>& fn);
+
+// Names are unique across files: `first` holds each name's file:line; a
+// second definition of `name` fails at `at` ("strategy 'x' is defined twice
+// (first at f:3); rename one").
+inline void check_unique(std::map<std::string, std::string>& first, std::string_view what, const std::string& name, const std::string& where,
+                         const std::string& file, const toml::node& at) {
+    const auto [it, fresh] = first.emplace(name, where);
+    if (!fresh) fail(file, at.source(), fmt::format("{} '{}' is defined twice (first at {}); rename one", what, name, it->second));
+}
 
 // The directories a kind of file is read from: $ENV_VAR (colon-separated)
 // when set, else the installed share directory next to the binary, else the

@@ -150,8 +150,7 @@ std::vector<ServerSpec> load_servers(const std::vector<fs::path>& dirs) {
     std::map<std::string, std::string> first_defined;
     toml_entries::for_each_entry(dirs, "server", "server files", [&](const std::string& file, const toml::table& t, int index) {
         ServerSpec s = parse_server(file, t, index);
-        const auto [first, fresh] = first_defined.emplace(s.name, s.where);
-        if (!fresh) fail(file, t.get("name")->source(), fmt::format("server '{}' is defined twice (first at {}); rename one", s.name, first->second));
+        toml_entries::check_unique(first_defined, "server", s.name, s.where, file, *t.get("name"));
         out.push_back(std::move(s));
     });
     return out;
@@ -168,7 +167,6 @@ std::vector<StrategySpec> server_strategies(const ServerSpec& s) {
                             : s.summary;
         st.source = s.source;
         st.lock_file = s.lock_file.empty() ? "postmaster.pid" : s.lock_file;
-        st.backends = s.session.empty() ? 0 : 1;
         st.where = s.where;
         st.server = s;
         st.server->shared_port = shared;

@@ -151,8 +151,7 @@ std::vector<StrategySpec> load_strategies(const std::vector<std::filesystem::pat
     std::map<std::string, std::string> first_defined;  // name -> file:line
     toml_entries::for_each_entry(dirs, "strategy", "strategy files", [&](const std::string& file, const toml::table& t, int index) {
         StrategySpec s = parse_one(file, t, index);
-        const auto [first, fresh] = first_defined.emplace(s.name, s.where);
-        if (!fresh) fail(file, t.get("name")->source(), fmt::format("strategy '{}' is defined twice (first at {}); rename one", s.name, first->second));
+        toml_entries::check_unique(first_defined, "strategy", s.name, s.where, file, *t.get("name"));
         out.push_back(std::move(s));
     });
     return out;

@@ -97,27 +97,17 @@ Trial::~Trial() {
         kill(p, SIGKILL);
         waitpid(p, nullptr, 0);
     }
-    if (strategy_.server) {
+    if (server_uid_ != 0) {
         // What the real servers left with their zygote (a backend whose
         // postmaster was killed, that no contender took as its own): all of
         // it runs as the server's user, and nothing else of the zygote does.
-        try {
-            const uid_t uid = server_user(*strategy_.server).first;
-            for (auto& c : contenders_)
-                for (ProcessId p : c->host->strays(uid)) {
-                    c->host->signal(p, SIGKILL);
-                    for (int i = 0; i < 400 && c->host->alive(p); ++i) usleep(i < 50 ? 50 : 2000);
-                }
-        } catch (const std::exception&) {
-        }
-    }
-    if (strategy_.server && !server_creators_.empty()) {
+        for (auto& c : contenders_)
+            for (ProcessId p : c->host->strays(server_uid_)) {
+                c->host->signal(p, SIGKILL);
+                for (int i = 0; i < 400 && c->host->alive(p); ++i) usleep(i < 50 ? 50 : 2000);
+            }
         // The segments the real servers made: by their processes, as their user.
-        try {
-            const uid_t uid = server_user(*strategy_.server).first;
-            for (pid_t p : server_creators_) reclaim_sysv_created_by(p, uid);
-        } catch (const std::exception&) {
-        }
+        for (pid_t p : server_creators_) reclaim_sysv_created_by(p, server_uid_);
     }
     for (const fs::path& d : socket_dirs_) {
         std::error_code ec;
@@ -187,6 +177,8 @@ void Trial::prepare_server(Contender& c, SpawnOptions& o, StrategySpec& spec) {
     if (c.host->name() != "local")
         throw UnsupportedHere(fmt::format("{} runs on this machine only: a real server inside a guest is not built yet", s.name));
     const auto [uid, gid] = server_user(s);
+    server_uid_ = uid;
+    server_gid_ = gid;
     try {
         dir_.give(uid);  // says which directory above it other users cannot search, and the fix
     } catch (const std::runtime_error& e) {
@@ -381,11 +373,7 @@ void Trial::observe_external(Contender& c) {
 // holds for it once it is killed.
 void Trial::observe_server(Contender& c) {
     const ServerSpec& s = *strategy_.server;
-    const auto [uid, gid] = server_user(s);
-    ServerSpec at = s;
-    at.place = c.place;
-    std::vector<std::string> ready;
-    for (const std::string& a : s.ready) ready.push_back(expand(a, at, dir_.path().string()));
+    const std::vector<std::string> ready = server_command(c, s.ready);
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0;; ++i) {
         if (!c.alive(c.proc)) {
@@ -394,7 +382,7 @@ void Trial::observe_server(Contender& c) {
             c.transcript.push_back({{"step", "REFUSED"}, {"saw", c.why}, {"decision", decisions_}});
             return;
         }
-        if (says_ready(s, read_server_file(c.place.log)) && run_as(ready, uid, gid, "/dev/null", std::chrono::milliseconds(s.ready_ms)) == 0 &&
+        if (says_ready(s, read_server_file(c.place.log)) && run_as(ready, server_uid_, server_gid_, "/dev/null", std::chrono::milliseconds(s.ready_ms)) == 0 &&
             c.alive(c.proc))
             break;
         if (std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(s.ready_ms)) {
@@ -414,18 +402,21 @@ void Trial::observe_server(Contender& c) {
     c.transcript.push_back({{"step", "RUNNING"}, {"saw", "accepts sessions; " + children_text(c)}, {"decision", decisions_}});
 }
 
+std::vector<std::string> Trial::server_command(const Contender& c, const std::vector<std::string>& args) const {
+    ServerSpec at = *strategy_.server;
+    at.place = c.place;
+    std::vector<std::string> out;
+    for (const std::string& a : args) out.push_back(expand(a, at, dir_.path().string()));
+    return out;
+}
+
 // The session's backend writes its PID (as its own PID namespace sees it) to
 // the session's PID file. That is data, never an order: the kit takes as the
 // backend only a child of the server whose PID it is.
 void Trial::open_session(Contender& c) {
     const ServerSpec& s = *strategy_.server;
-    const auto [uid, gid] = server_user(s);
-    ServerSpec at = s;
-    at.place = c.place;
-    std::vector<std::string> argv;
-    for (const std::string& a : s.session) argv.push_back(expand(a, at, dir_.path().string()));
     const std::string log = c.place.socket_dir + "/" + c.name + "-session.log";
-    sessions_.push_back(start_as(argv, uid, gid, log, env_.journal));
+    sessions_.push_back(start_as(server_command(c, s.session), server_uid_, server_gid_, log, env_.journal));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.ready_ms);
     long reported = -1;
     for (int i = 0; std::chrono::steady_clock::now() < deadline; ++i) {

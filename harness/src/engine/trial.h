@@ -190,6 +190,8 @@ private:
     void prepare_server(Contender& c, SpawnOptions& o, StrategySpec& spec);
     void observe_server(Contender& c);
     void open_session(Contender& c);
+    // One of its commands (ready, session) with contender c's place filled in.
+    std::vector<std::string> server_command(const Contender& c, const std::vector<std::string>& args) const;
 
     const TrialEnv& env_;
     StrategySpec strategy_;
@@ -206,10 +208,12 @@ private:
         pid_t creator;
     };
     std::vector<OwnSegment> segments_;  // journaled by contenders
-    // Real servers: whether the data directory holds its copy yet, the
+    // Real servers: whether the data directory holds its copy yet, its user, the
     // sessions' clients (children of this process), the server processes
     // whose segments are removed at the end, and their socket directories.
     bool server_data_ = false;
+    uid_t server_uid_ = 0;  // its user, once a contender of it was prepared (0: none was)
+    gid_t server_gid_ = 0;
     std::vector<pid_t> sessions_;
     std::vector<pid_t> server_creators_;
     std::vector<std::filesystem::path> socket_dirs_;
