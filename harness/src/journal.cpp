@@ -6,7 +6,7 @@
 //   sysctl     <path> <old> <new>           (older kits and plugins) restore old if the file still holds new
 //   segment    <primitive> <key> <creator>  a segment a probe process may create (reclaimed by its plugin)
 //   shm        <key> <creator>              a SysV segment the kit plants itself (removed if creator made it)
-//   proc       <pid> <start time>           a process of the run (killed if still the same)
+//   proc       <pid> <start time>           a process of the run (killed if still the same, with its descendants)
 // A journal is trusted only as far as it could not have been planted: the
 // state directory and the journal must be the user's own and private, and each
 // entry must be of the form above, naming only what this run can have made
@@ -22,6 +22,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,7 +66,7 @@ std::optional<ProcStat> read_proc_stat(int pid) {
     const std::string_view line(buf, static_cast<size_t>(n));
     const size_t paren = line.rfind(')');  // comm may hold spaces and parens
     if (paren == std::string_view::npos || paren + 2 >= line.size()) return std::nullopt;
-    ProcStat st{line[paren + 2], 0};
+    ProcStat st{line[paren + 2], 0, std::atoi(buf + paren + 4)};  // ") S PPID ..."
     // Fields from 3 (state) on, space-separated: the start time is field 22.
     size_t at = paren + 2;
     for (int field = 3; field < 22; ++field) {
@@ -80,6 +81,22 @@ std::optional<ProcStat> read_proc_stat(int pid) {
 unsigned long long process_start_time(int pid) {
     const auto st = read_proc_stat(pid);
     return st ? st->start : 0;
+}
+
+std::vector<pid_t> process_children(pid_t pid) {
+    std::vector<pid_t> out;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR* tasks = opendir(path);
+    if (!tasks) return out;
+    while (const dirent* e = readdir(tasks)) {
+        if (e->d_name[0] == '.') continue;
+        std::snprintf(path, sizeof path, "/proc/%d/task/%.16s/children", pid, e->d_name);
+        std::ifstream in(path);
+        for (long child = 0; in >> child;) out.push_back(static_cast<pid_t>(child));
+    }
+    closedir(tasks);
+    return out;
 }
 
 namespace {
@@ -357,11 +374,64 @@ struct Outcome {
 Outcome undone(std::string line) { return {Outcome::undone, std::move(line)}; }
 Outcome left(std::string line) { return {Outcome::left, std::move(line)}; }
 
+// Debian 12's <sys/pidfd.h> declares these without extern "C": the system calls themselves.
+int pidfd_open(pid_t pid, unsigned flags) { return static_cast<int>(syscall(SYS_pidfd_open, pid, flags)); }
+int pidfd_send_signal(int pidfd, int sig, siginfo_t* info, unsigned flags) {
+    return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, info, flags));
+}
+
+// A pidfd of `pid` while it is still the process `is_it` says (checked after
+// the pidfd is open, so it cannot name a recycled PID afterwards); -1 if not.
+int pidfd_if(pid_t pid, const std::function<bool(const ProcStat&)>& is_it) {
+    const int fd = pidfd_open(pid, 0);
+    if (fd < 0) return -1;
+    const auto st = read_proc_stat(pid);
+    if (!st || !is_it(*st)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Stop a process and wait (at most 0.2 s) until it is stopped or gone: a
+// stopped process forks no more, so its children can be read once and for all.
+void stop_process(int pidfd, pid_t pid) {
+    if (pidfd_send_signal(pidfd, SIGSTOP, nullptr, 0) != 0) return;
+    for (int i = 0; i < 200; ++i) {
+        const auto st = read_proc_stat(pid);
+        if (!st || st->state == 'T' || st->state == 't' || st->state == 'Z' || st->state == 'X') return;
+        usleep(1000);
+    }
+}
+
+// A journaled process, and every process it made that is still its
+// descendant: a child made after the journal's last line (a server's backend
+// forked before the kit could journal it) outlives a SIGKILLed parent. Each is
+// stopped before its children are read, then all are killed. Signals go
+// through pidfds, so a PID recycled meanwhile is never signalled.
 Outcome undo_proc(const std::vector<std::string>& f) {
     const int pid = static_cast<int>(*parse_integer(f[0]));
-    if (process_start_time(pid) != std::stoull(f[1])) return {};
-    kill(pid, SIGKILL);
-    return undone(fmt::format("killed process {}", pid));
+    const unsigned long long start = std::stoull(f[1]);
+    const int root = pidfd_if(pid, [&](const ProcStat& st) { return st.start == start; });
+    if (root < 0) return {};
+    std::vector<std::pair<pid_t, int>> tree{{pid, root}};
+    stop_process(root, pid);
+    for (size_t i = 0; i < tree.size(); ++i)
+        for (pid_t child : process_children(tree[i].first)) {
+            const pid_t parent = tree[i].first;
+            const int fd = pidfd_if(child, [&](const ProcStat& st) { return st.ppid == parent; });
+            if (fd < 0) continue;
+            stop_process(fd, child);
+            tree.emplace_back(child, fd);
+        }
+    std::vector<pid_t> made;
+    for (const auto& [p, fd] : tree) {
+        pidfd_send_signal(fd, SIGKILL, nullptr, 0);
+        close(fd);
+        if (p != pid) made.push_back(p);
+    }
+    if (made.empty()) return undone(fmt::format("killed process {}", pid));
+    return undone(fmt::format("killed process {} and {} it made ({})", pid, made.size(), fmt::join(made, ", ")));
 }
 
 // Remove every SysV segment of this IPC namespace that `ours` says is ours

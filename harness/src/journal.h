@@ -101,6 +101,9 @@ std::vector<std::string> clean_stale_journals(const Registry& registry, CleanTal
 // Start time of a process (field 22 of /proc/PID/stat), 0 if it does not exist.
 unsigned long long process_start_time(int pid);
 
+// The children of a process (/proc/PID/task/*/children); empty if it is gone.
+std::vector<pid_t> process_children(pid_t pid);
+
 // Remove the SysV segments that process `creator`, running as `uid`, made
 // (a real server's, whose key the kit does not choose); their shmids. Sets
 // *err (when given) on a failure.
@@ -109,6 +112,7 @@ std::vector<int> reclaim_sysv_created_by(pid_t creator, uid_t uid, int* err = nu
 struct ProcStat {
     char state;
     unsigned long long start;
+    int ppid = 0;
 };
 std::optional<ProcStat> read_proc_stat(int pid);
 

@@ -264,6 +264,60 @@ TEST_F(JournalTest, StaleJournalOfADeadRunIsUndone) {
     }, 5s));
 }
 
+// A journaled process's children that the journal never named (a server's
+// backend forked after the kit's last line) are killed with it, whoever their
+// parent is by then; nothing else is. None of them dies with its parent by
+// itself (no PR_SET_PDEATHSIG), so only the journal can end them.
+TEST_F(JournalTest, AJournaledProcessIsKilledWithWhatItMadeAndNothingElse) {
+    ilk::Journal j = ilk::Journal::begin(target_);
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    const pid_t parent = fork();
+    ASSERT_GE(parent, 0);
+    if (parent == 0) {  // a server: one child, which has a child of its own
+        if (dup2(fds[1], 3) != 3) _exit(1);
+        close_range(4, ~0U, 0);  // hold no journal fd, as a server does not
+        const pid_t child = fork();
+        if (child == 0) {
+            const pid_t grandchild = fork();
+            if (grandchild == 0) {
+                sleep(300);
+                _exit(0);
+            }
+            const std::string msg = std::to_string(getpid()) + " " + std::to_string(grandchild) + "\n";
+            if (write(3, msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) _exit(1);
+            sleep(300);
+            _exit(0);
+        }
+        sleep(300);
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[64] = {};
+    ASSERT_GT(read(fds[0], buf, sizeof buf - 1), 0);
+    close(fds[0]);
+    pid_t child = 0, grandchild = 0;
+    std::istringstream(buf) >> child >> grandchild;
+    const pid_t bystander = sleeping_child();  // not journaled, not made by a journaled process
+    const unsigned long long parent_start = ilk::process_start_time(parent), child_start = ilk::process_start_time(child),
+                             grandchild_start = ilk::process_start_time(grandchild), bystander_start = ilk::process_start_time(bystander);
+    ASSERT_TRUE(parent_start && child_start && grandchild_start && bystander_start);
+    ASSERT_TRUE(j.record("proc", std::to_string(parent) + " " + std::to_string(parent_start)));
+
+    const std::vector<std::string> done = j.finish(ilk::Registry{});
+    EXPECT_TRUE(has_line(done, "killed process " + std::to_string(parent) + " and 2 it made (" + std::to_string(child) + ", " +
+                                   std::to_string(grandchild) + ")"))
+        << joined(done);
+    EXPECT_TRUE(eventually([&] {
+        reap_exited_children();
+        return !alive_as(parent, parent_start) && !alive_as(child, child_start) && !alive_as(grandchild, grandchild_start);
+    }, 5s)) << "still alive: the server " << alive_as(parent, parent_start) << ", its child " << alive_as(child, child_start)
+            << ", its grandchild " << alive_as(grandchild, grandchild_start);
+    EXPECT_TRUE(alive_as(bystander, bystander_start)) << "a process the journal did not lead to was killed";
+    const auto st = ilk::read_proc_stat(bystander);
+    EXPECT_TRUE(st && st->state != 'T') << "a process the journal did not lead to was left stopped";
+}
+
 // Runs start while another process cleans: a journal must never be taken for
 // a dead run's between its creation and its lock, or the run would record into
 // a deleted file and leave everything behind.

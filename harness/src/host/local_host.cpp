@@ -1,6 +1,5 @@
 #include "host/local_host.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/shm.h>
@@ -62,27 +61,6 @@ std::string read_proc(const char* path) {
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string{};
 }
 }  // namespace
-
-std::vector<pid_t> process_children(pid_t pid) {
-    std::vector<pid_t> out;
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%d/task", pid);
-    DIR* tasks = opendir(path);
-    if (!tasks) return out;
-    while (const dirent* e = readdir(tasks)) {
-        if (e->d_name[0] == '.') continue;
-        std::snprintf(path, sizeof path, "/proc/%d/task/%.16s/children", pid, e->d_name);
-        const std::string list = read_proc(path);
-        const char* at = list.c_str();
-        for (char* end = nullptr;; at = end) {
-            const long child = std::strtol(at, &end, 10);
-            if (end == at) break;
-            out.push_back(static_cast<pid_t>(child));
-        }
-    }
-    closedir(tasks);
-    return out;
-}
 
 pid_t process_own_pid(pid_t pid) {
     char path[32];

@@ -20,7 +20,6 @@ std::unique_ptr<Link> socket_link(int fd);
 
 // Host-side process facts of this machine.
 bool process_alive(const ProcessId& p);              // exists, same start time, not a zombie
-std::vector<pid_t> process_children(pid_t pid);      // /proc/PID/task/*/children
 pid_t process_own_pid(pid_t pid);                    // last NSpid field; -1 if gone
 
 class LocalHost : public Host {
