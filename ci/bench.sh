@@ -147,13 +147,19 @@ print(f"stress (free-running, lifetime-flock / concurrent-start, tmpfs): {trials
       f"{secs * 1000 / starters / floor:.1f} x fork+exit+wait in C ({floor} ms)")
 PY
 
-# --- a real server (issue 14) ----------------------------------------------------
-# Debian's PostgreSQL 15 in every scenario on tmpfs, 10 free-running trials per
-# variant, beside its model: the issue's figure is the server's row (< 5 min).
-if [ "$(id -u)" -eq 0 ] && [ -x /usr/lib/postgresql/15/bin/postgres ] && getent passwd ilk-server >/dev/null; then
+# --- real servers (issue 14) ----------------------------------------------------
+# Debian's PostgreSQL 15 and MariaDB 10.11, each in every scenario on tmpfs, 10
+# free-running trials per variant, beside its model: the issue's figure is
+# PostgreSQL's row (< 5 min).
+for server in postgresql-15:/usr/lib/postgresql/15/bin/postgres mariadb-10.11:/usr/sbin/mariadbd; do
+  name=${server%%:*} program=${server#*:}
+  if [ "$(id -u)" -ne 0 ] || [ ! -x "$program" ] || ! getent passwd ilk-server >/dev/null; then
+    echo "real server $name: skipped (needs root, $program and the user ilk-server: ci/setup.sh)"
+    continue
+  fi
   chmod 755 "$shm"  # the server's user reaches its data directories in there
   t0=$(now)
-  TMPDIR=$shm build/bin/ilk run --target tmpfs --jobs 1 --strategy postgresql-15 --format json --output "$shm/server.json" \
+  TMPDIR=$shm build/bin/ilk run --target tmpfs --jobs 1 --strategy "$name" --format json --output "$shm/server.json" \
     --report-dir "$shm/server-report" -q || true
   t1=$(now)
   python3 - "$shm/server.json" "$(secs "$t0" "$t1")" "$floor" <<'PY'
@@ -166,9 +172,8 @@ for c in r["targets"][0]["cells"]:
     print(f"{c['strategy']:<14} all {len(c['scenarios'])} scenarios on tmpfs: {secs:.1f} s ({per})")
 print(f"  the run, the server and its model: {sys.argv[2]} s wall")
 PY
-else
-  echo "real server: skipped (needs root, postgresql-15 and the user ilk-server: ci/setup.sh)"
-fi
+  rm -rf "$shm/server.json" "$shm/server-report"
+done
 
 # --- the matrix (ilk run with no arguments) and ilk merge -----------------------
 if [ "$(id -u)" -eq 0 ]; then

@@ -16,8 +16,9 @@ packages=(
   libxml2-utils chromium python3-jsonschema
   # the hosted-CI workflow file's check (tests/workflow_test.py)
   python3-yaml
-  # real servers as contenders (servers/*.toml)
-  postgresql-15
+  # real servers as contenders (servers/*.toml): the programs only (the
+  # -core packages of MariaDB make no database and start no service)
+  postgresql-15 mariadb-server-core mariadb-client-core
 )
 
 # The user real servers run as (servers/*.toml: user = "ilk-server"): the

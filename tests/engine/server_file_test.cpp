@@ -189,6 +189,38 @@ TEST_F(ServerFileTest, BadEvidenceRegex) {
                  "ECMAScript one, \"FATAL|PANIC\"");
 }
 
+TEST_F(ServerFileTest, BadWaitingLineRegex) {
+    expect_error(kEntry + "waiting_line = \"[lock\"\n", 9, 16,
+                 "waiting_line in [[server]] #1 is not a regular expression (Unexpected character within '[...]' in regular "
+                 "expression); write an ECMAScript one, \"FATAL|PANIC\"");
+}
+
+// What the kit reads in a server's log: MariaDB's lines, as it writes them.
+TEST(ServerLog, ReadyWaitingAndEvidenceLinesAndTheirFirstGroups) {
+    ServerSpec s;
+    s.ready_line = "ready for connections";
+    s.waiting_line = "\\[ERROR\\] (.*Can't lock aria control file.*)\\. Will retry";
+    s.evidence = "\\[ERROR\\] (.*)";
+    const std::string starting = "2026-12-07  0:24:30 0 [Note] Starting MariaDB 10.11.19\n";
+    const std::string waiting =
+        starting + "2026-12-07  0:24:30 0 [ERROR] mariadbd: Can't lock aria control file '/d/aria_log_control' for exclusive use, "
+                   "error: 11. Will retry for 30 seconds\n";
+    EXPECT_FALSE(says_ready(s, starting));
+    EXPECT_FALSE(says_waiting(s, starting));
+    EXPECT_TRUE(says_ready(s, starting + "2026-12-07  0:24:31 0 [Note] /usr/sbin/mariadbd: ready for connections.\n"));
+    EXPECT_EQ(says_waiting(s, waiting), "mariadbd: Can't lock aria control file '/d/aria_log_control' for exclusive use, error: 11");
+    // The trial's data directory is left out of the paths, so one trial's evidence reads as another's.
+    EXPECT_EQ(says_waiting(s, waiting, "/d"), "mariadbd: Can't lock aria control file 'aria_log_control' for exclusive use, error: 11");
+    EXPECT_EQ(evidence_of(s, starting + "2026-12-07  0:25:39 0 [ERROR] InnoDB: Unable to lock ./ibdata1 error: 11\n"
+                                        "2026-12-07  0:25:39 0 [ERROR] Aborting\n"),
+              "InnoDB: Unable to lock ./ibdata1 error: 11 / Aborting");
+    // Without a group, the whole line (PostgreSQL's evidence); without a waiting_line, never waiting.
+    s.evidence = "FATAL";
+    EXPECT_EQ(evidence_of(s, "FATAL:  lock file \"postmaster.pid\" already exists\n"), "FATAL:  lock file \"postmaster.pid\" already exists");
+    s.waiting_line.clear();
+    EXPECT_FALSE(says_waiting(s, waiting));
+}
+
 TEST_F(ServerFileTest, DefinedTwice) {
     expect_error(kEntry + kEntry, 10, 8,
                  "server 's' is defined twice (first at " + (dir_ / "s.toml").string() + ":1); rename one");

@@ -38,6 +38,7 @@ void to_json(json& j, const ServerSpec& s) {
          {"start", s.start},
          {"ready", s.ready},
          {"ready_line", s.ready_line},
+         {"waiting_line", s.waiting_line},
          {"session", s.session},
          {"stop_signal", s.stop_signal},
          {"evidence", s.evidence},
@@ -63,6 +64,7 @@ void from_json(const json& j, ServerSpec& s) {
     s.start = j.value("start", std::vector<std::string>{});
     s.ready = j.value("ready", std::vector<std::string>{});
     s.ready_line = j.value("ready_line", "");
+    s.waiting_line = j.value("waiting_line", "");
     s.session = j.value("session", std::vector<std::string>{});
     s.stop_signal = j.value("stop_signal", "SIGTERM");
     s.evidence = j.value("evidence", "");
@@ -123,7 +125,7 @@ ServerSpec parse_server(const std::string& file, const toml::table& t, int index
     if (const toml::node* n = t.get("stop_signal");
         n && std::none_of(std::begin(kStopSignals), std::end(kStopSignals), [&](const auto& p) { return p.first == s.stop_signal; }))
         fail(file, n->source(), fmt::format("stop_signal '{}' in {} is not one the kit sends; write \"SIGTERM\", \"SIGINT\" or \"SIGQUIT\"", s.stop_signal, label));
-    for (const auto& [key, value] : {std::pair{"evidence", &s.evidence}, std::pair{"ready_line", &s.ready_line}})
+    for (const auto& [key, value] : {std::pair{"evidence", &s.evidence}, std::pair{"ready_line", &s.ready_line}, std::pair{"waiting_line", &s.waiting_line}})
         if (const toml::node* n = t.get(key)) try {
                 std::regex check(*value);
             } catch (const std::regex_error& e) {
@@ -226,7 +228,7 @@ void become(uid_t uid, gid_t gid, pid_t parent) {
     if (getppid() != parent) _exit(126);
 }
 
-pid_t fork_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const std::string& log) {
+pid_t fork_as(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid, gid_t gid, const std::string& log) {
     const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (out < 0) throw std::runtime_error(fmt::format("cannot open {}: {}", log, std::strerror(errno)));
     const pid_t parent = getpid();
@@ -239,10 +241,12 @@ pid_t fork_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const 
         close_range(3, ~0U, 0);
         become(uid, gid, parent);
         if (chdir("/") != 0) _exit(126);
-        std::vector<char*> args;
+        std::vector<char*> args, vars;
         for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
-        execv(args[0], args.data());
+        for (const std::string& v : env) vars.push_back(const_cast<char*>(v.c_str()));
+        vars.push_back(nullptr);
+        execve(args[0], args.data(), vars.data());
         dprintf(2, "cannot run %s: %s\n", args[0], std::strerror(errno));
         _exit(127);
     }
@@ -278,8 +282,14 @@ std::string read_server_file(const std::string& path) {
     return out;
 }
 
-int run_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const std::string& log, std::chrono::milliseconds timeout) {
-    const pid_t pid = fork_as(argv, uid, gid, log);
+std::vector<std::string> server_environment(const ServerSpec& s, const std::string& tmp) {
+    return {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "TMPDIR=" + tmp, "HOME=" + tmp,
+            "USER=" + s.user, "LOGNAME=" + s.user};
+}
+
+int run_as(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid, gid_t gid, const std::string& log,
+           std::chrono::milliseconds timeout) {
+    const pid_t pid = fork_as(argv, env, uid, gid, log);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (int i = 0;; ++i) {
         int status = 0;
@@ -295,8 +305,9 @@ int run_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const std
     }
 }
 
-pid_t start_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const std::string& log, const Journal* journal) {
-    const pid_t pid = fork_as(argv, uid, gid, log);
+pid_t start_as(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid, gid_t gid, const std::string& log,
+               const Journal* journal) {
+    const pid_t pid = fork_as(argv, env, uid, gid, log);
     if (journal) journal->record("proc", fmt::format("{} {}", pid, process_start_time(pid)));
     return pid;
 }
@@ -322,24 +333,45 @@ std::string printable(const std::string& in) {
 }
 }  // namespace
 
-bool says_ready(const ServerSpec& s, const std::string& log_text) {
-    if (s.ready_line.empty()) return true;
-    const std::regex re(s.ready_line);
-    std::istringstream in(log_text);
-    for (std::string line; std::getline(in, line);)
-        if (std::regex_search(line, re)) return true;
-    return false;
+namespace {
+// The part of each line of `text` that `pattern` matches, as evidence: its
+// first group if it has one, else the whole line.
+// A server's log as evidence: printable, and the trial's data directory left out of its paths.
+std::string log_as_evidence(const std::string& raw, const std::string& datadir) {
+    std::string text = printable(raw);
+    if (datadir.empty()) return text;
+    const std::string prefix = datadir + "/";
+    for (size_t at = 0; (at = text.find(prefix, at)) != std::string::npos;) text.erase(at, prefix.size());
+    return text;
 }
 
-std::string evidence_of(const ServerSpec& s, const std::string& raw) {
-    const std::string log_text = printable(raw);
+std::vector<std::string> matching_lines(const std::string& pattern, const std::string& text) {
+    std::vector<std::string> out;
+    const std::regex re(pattern);
+    std::istringstream in(text);
+    std::smatch m;
+    for (std::string line; std::getline(in, line);)
+        if (std::regex_search(line, m, re)) out.push_back(m.size() > 1 && m[1].matched ? m[1].str() : line);
+    return out;
+}
+}  // namespace
+
+bool says_ready(const ServerSpec& s, const std::string& log_text) {
+    return s.ready_line.empty() || !matching_lines(s.ready_line, log_text).empty();
+}
+
+std::optional<std::string> says_waiting(const ServerSpec& s, const std::string& log_text, const std::string& datadir) {
+    if (s.waiting_line.empty()) return std::nullopt;
+    const std::vector<std::string> lines = matching_lines(s.waiting_line, log_as_evidence(log_text, datadir));
+    if (lines.empty()) return std::nullopt;
+    return lines.front();
+}
+
+std::string evidence_of(const ServerSpec& s, const std::string& raw, const std::string& datadir) {
+    const std::string log_text = log_as_evidence(raw, datadir);
     std::string out;
-    if (!s.evidence.empty()) {
-        const std::regex re(s.evidence);
-        std::istringstream in(log_text);
-        for (std::string line; std::getline(in, line);)
-            if (std::regex_search(line, re)) out += (out.empty() ? "" : " / ") + line;
-    }
+    if (!s.evidence.empty())
+        for (const std::string& line : matching_lines(s.evidence, log_text)) out += (out.empty() ? "" : " / ") + line;
     if (out.empty()) out = tail_lines(log_text, 1);
     return out.empty() ? "exited without a word" : out;
 }
@@ -385,10 +417,10 @@ fs::path server_template(const ServerSpec& s, const Journal& journal) {
     ServerSpec at = s;
     std::vector<std::string> argv;
     for (const std::string& a : s.init) argv.push_back(expand(a, at, data.string()));
-    const int rc = run_as(argv, uid, gid, log.string(), std::chrono::seconds(120));
+    const int rc = run_as(argv, server_environment(s, home.string()), uid, gid, log.string(), std::chrono::seconds(120));
     if (rc != 0)
-        throw UnsupportedHere(fmt::format("{}'s data directory could not be made: {} {} ({}); its last words: {}", s.name, argv.front(),
-                                          rc < 0 ? "took over 120 s" : fmt::format("exited {}", rc), log.string(), tail_lines(read_server_file(log.string()), 3)));
+        throw UnsupportedHere(fmt::format("{}'s data directory could not be made: {} {} ({}); its log: {}", s.name, argv.front(),
+                                          rc < 0 ? "took over 120 s" : fmt::format("exited {}", rc), log.string(), evidence_of(s, read_server_file(log.string()))));
     // Trials copy it as root: from now on nothing of the server's user may
     // change it (a link planted in it would be followed by the copy).
     for (auto it = fs::recursive_directory_iterator(home); it != fs::recursive_directory_iterator(); ++it)

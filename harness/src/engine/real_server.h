@@ -51,12 +51,14 @@ inline constexpr ServerKey kServerKeys[] = {
     {.name = "ready", .field = &ServerSpec::ready, .required = true, .help = "exits 0 once the server accepts a session"},
     {.name = "ready_line", .field = &ServerSpec::ready_line,
      .help = "a regular expression (ECMAScript) for the line of its own log that says it accepts sessions: with a shared port, ready alone may hear another server"},
+    {.name = "waiting_line", .field = &ServerSpec::waiting_line,
+     .help = "a regular expression (ECMAScript) for the line of its own log that says it waits for another server's lock: it is refused from then (the line is the evidence) and stopped, where it would retry for a while"},
     {.name = "session", .field = &ServerSpec::session,
      .help = "open a session whose backend outlives a killed server and writes its PID to {session_pid_file} (none: the server has no backends)"},
     {.name = "stop_signal", .field = &ServerSpec::stop_signal, .default_value = "\"SIGTERM\"",
      .help = "the signal that stops it at once: SIGTERM, SIGINT or SIGQUIT (default \"SIGTERM\")"},
     {.name = "evidence", .field = &ServerSpec::evidence,
-     .help = "a regular expression (ECMAScript) for the log lines kept as the evidence of a refusal (default: its last line)"},
+     .help = "a regular expression (ECMAScript) for the log lines kept as the evidence of a refusal, only its first group if it has one (default: its last line)"},
     {.name = "pidfile", .field = &ServerSpec::pidfile,
      .help = "the file in the data directory that holds its PID (the pidfile scenarios act on it; none: they do not apply)"},
     {.name = "lock_file", .field = &ServerSpec::lock_file,
@@ -99,13 +101,22 @@ std::filesystem::path server_template(const ServerSpec& s, const Journal& journa
 // A copy of `from` at `to` (which exists, empty), owned by uid:gid, modes kept.
 void copy_data_directory(const std::filesystem::path& from, const std::filesystem::path& to, uid_t uid, gid_t gid);
 
-// Run argv as uid:gid (stdin /dev/null, output appended to `log`) and wait
-// at most `timeout`; its exit status, or -1 when it was killed at the timeout.
-int run_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const std::string& log, std::chrono::milliseconds timeout);
+// The environment of every program of a real server (init, start, ready,
+// session): its own, never the kit's, so no variable of the operator's
+// (PGHOST, TMPDIR, ...) changes what is judged. Its temporary files go to
+// `tmp`, a directory of the run's that its user may write.
+std::vector<std::string> server_environment(const ServerSpec& s, const std::string& tmp);
 
-// Start argv as uid:gid in the background (its output to `log`), journaled as
-// a process of the run; it dies with the forking thread.
-pid_t start_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const std::string& log, const Journal* journal);
+// Run argv as uid:gid with `env` (stdin /dev/null, output appended to `log`)
+// and wait at most `timeout`; its exit status, or -1 when it was killed at
+// the timeout.
+int run_as(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid, gid_t gid, const std::string& log,
+           std::chrono::milliseconds timeout);
+
+// Start argv as uid:gid with `env` in the background (its output to `log`),
+// journaled as a process of the run; it dies with the forking thread.
+pid_t start_as(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid, gid_t gid, const std::string& log,
+               const Journal* journal);
 
 // A file a real server's user may have written (its log, its session's PID
 // file), read as data: not through a symlink, only a regular file, at most
@@ -113,8 +124,14 @@ pid_t start_as(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const
 std::string read_server_file(const std::string& path);
 // Whether its own log has its ready_line (true when it names none).
 bool says_ready(const ServerSpec& s, const std::string& log_text);
-// The lines of a server's log that are its evidence (evidence's regex; the
-// last non-empty line when none matches or there is none), joined with " / ".
-std::string evidence_of(const ServerSpec& s, const std::string& log_text);
+// Its waiting_line as its log has it (that line's first group, if any), or
+// nullopt: the server waits for another's lock. Paths inside `datadir` are
+// written relative to it, as in evidence_of.
+std::optional<std::string> says_waiting(const ServerSpec& s, const std::string& log_text, const std::string& datadir = "");
+// The lines of a server's log that are its evidence (evidence's regex, each
+// line's first group if it has one; the last non-empty line when none matches or there is none), joined with " / ".
+// Paths inside `datadir` are written relative to it, so that the evidence of
+// one trial reads as another's.
+std::string evidence_of(const ServerSpec& s, const std::string& log_text, const std::string& datadir = "");
 
 }  // namespace ilk

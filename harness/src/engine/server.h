@@ -142,7 +142,8 @@ int contender_main(int channel_fd);
 // In a contender, at its last step: become `args` (exec; searched on PATH
 // when search_path), its output to `out`, every other descriptor closed (the
 // channel and the lifeline too: the program knows nothing of the kit). A
-// failed exec writes why to `out` and exits 127.
-[[noreturn]] void become_program(std::vector<std::string> args, int out, bool search_path);
+// failed exec writes why to `out` and exits 127. Its environment is `env`
+// when given, else the contender's.
+[[noreturn]] void become_program(std::vector<std::string> args, int out, bool search_path, const std::vector<std::string>* env = nullptr);
 
 }  // namespace ilk

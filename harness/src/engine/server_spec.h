@@ -23,6 +23,7 @@ struct ServerSpec {
     std::vector<std::string> start;    // run the server in the foreground on {datadir}
     std::vector<std::string> ready;    // exits 0 once the server accepts a session
     std::string ready_line;            // ECMAScript regex: a line of its own log saying so (empty: ready alone)
+    std::string waiting_line;          // ECMAScript regex: a line of its own log saying it waits for another's lock
     std::vector<std::string> session;  // a session whose backend outlives a killed server, writing its PID to {session_pid_file}
     std::string stop_signal = "SIGTERM";  // how its users stop it at once
     std::string evidence;   // ECMAScript regex: the log lines kept as a refusal's evidence (empty: the last line)

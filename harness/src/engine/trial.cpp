@@ -374,22 +374,34 @@ void Trial::observe_external(Contender& c) {
 void Trial::observe_server(Contender& c) {
     const ServerSpec& s = *strategy_.server;
     const std::vector<std::string> ready = server_command(c, s.ready);
+    const std::vector<std::string> env = server_environment(s, c.place.socket_dir);
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0;; ++i) {
         if (!c.alive(c.proc)) {
             c.state = Contender::State::refused;
-            c.why = evidence_of(s, read_server_file(c.place.log));
+            c.why = evidence_of(s, read_server_file(c.place.log), dir_.path().string());
             c.transcript.push_back({{"step", "REFUSED"}, {"saw", c.why}, {"decision", decisions_}});
             return;
         }
-        if (says_ready(s, read_server_file(c.place.log)) && run_as(ready, server_uid_, server_gid_, "/dev/null", std::chrono::milliseconds(s.ready_ms)) == 0 &&
+        const std::string log = read_server_file(c.place.log);
+        if (const auto waiting = says_waiting(s, log, dir_.path().string())) {
+            // It would retry for a while, then give up (or run, were the
+            // holder gone by then): refused from now, and stopped.
+            c.host->signal(c.proc, SIGKILL);
+            reap(c);
+            c.state = Contender::State::refused;
+            c.why = *waiting;
+            c.transcript.push_back({{"step", "REFUSED"}, {"saw", "waits for another's lock (stopped): " + c.why}, {"decision", decisions_}});
+            return;
+        }
+        if (says_ready(s, log) && run_as(ready, env, server_uid_, server_gid_, "/dev/null", std::chrono::milliseconds(s.ready_ms)) == 0 &&
             c.alive(c.proc))
             break;
         if (std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(s.ready_ms)) {
             c.host->signal(c.proc, SIGKILL);
             reap(c);
             c.state = Contender::State::error;
-            c.why = fmt::format("{} did not accept a session within {} ms; its log: {}", s.name, s.ready_ms, evidence_of(s, read_server_file(c.place.log)));
+            c.why = fmt::format("{} did not accept a session within {} ms; its log: {}", s.name, s.ready_ms, evidence_of(s, read_server_file(c.place.log), dir_.path().string()));
             return;
         }
         usleep(i < 40 ? 5000 : 20000);
@@ -416,7 +428,7 @@ std::vector<std::string> Trial::server_command(const Contender& c, const std::ve
 void Trial::open_session(Contender& c) {
     const ServerSpec& s = *strategy_.server;
     const std::string log = c.place.socket_dir + "/" + c.name + "-session.log";
-    sessions_.push_back(start_as(server_command(c, s.session), server_uid_, server_gid_, log, env_.journal));
+    sessions_.push_back(start_as(server_command(c, s.session), server_environment(s, c.place.socket_dir), server_uid_, server_gid_, log, env_.journal));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(s.ready_ms);
     long reported = -1;
     for (int i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
@@ -437,7 +449,7 @@ void Trial::open_session(Contender& c) {
     if (c.backends.empty()) {
         c.state = Contender::State::error;
         c.why = reported > 1 ? fmt::format("the session's backend reported PID {}, which is no child of {} ({})", reported, s.name, c.proc.pid)
-                             : fmt::format("the session did not open within {} ms: {}", s.ready_ms, evidence_of(s, read_server_file(log)));
+                             : fmt::format("the session did not open within {} ms: {}", s.ready_ms, evidence_of(s, read_server_file(log), dir_.path().string()));
         return;
     }
     for (const ProcessId& b : c.backends) env_.journal->record("proc", fmt::format("{} {}", b.pid, b.start));

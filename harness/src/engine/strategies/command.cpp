@@ -29,15 +29,21 @@ StartResult start_command(Server& s) {
     become_program(args, out, true);
 }
 
-void become_program(std::vector<std::string> args, int out, bool search_path) {
+void become_program(std::vector<std::string> args, int out, bool search_path, const std::vector<std::string>* env) {
     dup2(out, 1);
     dup2(out, 2);
     close_range(3, ~0U, 0);  // the channel and the lifeline too: the program knows nothing of the kit
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (search_path) execvp(argv[0], argv.data());
-    else execv(argv[0], argv.data());
+    std::vector<char*> vars;
+    if (env) {
+        for (const std::string& v : *env) vars.push_back(const_cast<char*>(v.c_str()));
+        vars.push_back(nullptr);
+    }
+    char** envp = env ? vars.data() : environ;
+    if (search_path) execvpe(argv[0], argv.data(), envp);
+    else execve(argv[0], argv.data(), envp);
     const std::string line = "exec " + args.front() + " failed: " + std::strerror(errno) + "\n";
     (void)!::write(2, line.data(), line.size());
     _exit(127);

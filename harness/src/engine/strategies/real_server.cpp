@@ -25,7 +25,8 @@ StartResult start_real_server(Server& s) {
     const int out = ::open(spec.place.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (out < 0 || ::chdir(s.datadir().c_str()) != 0) return s.refuse("cannot prepare to run " + args.front() + ": " + std::strerror(errno));
     s.announce_exec(args);
-    become_program(args, out, false);
+    const std::vector<std::string> env = server_environment(spec, spec.place.socket_dir);
+    become_program(args, out, false, &env);
 }
 
 }  // namespace ilk
