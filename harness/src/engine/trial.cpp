@@ -375,16 +375,17 @@ void Trial::observe_server(Contender& c) {
     const ServerSpec& s = *strategy_.server;
     const std::vector<std::string> ready = server_command(c, s.ready);
     const std::vector<std::string> env = server_environment(s, c.place.socket_dir);
+    const std::string datadir = dir_.path().string();  // left out of the evidence's paths
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0;; ++i) {
         if (!c.alive(c.proc)) {
             c.state = Contender::State::refused;
-            c.why = evidence_of(s, read_server_file(c.place.log), dir_.path().string());
+            c.why = evidence_of(s, read_server_file(c.place.log), datadir);
             c.transcript.push_back({{"step", "REFUSED"}, {"saw", c.why}, {"decision", decisions_}});
             return;
         }
         const std::string log = read_server_file(c.place.log);
-        if (const auto waiting = says_waiting(s, log, dir_.path().string())) {
+        if (const auto waiting = says_waiting(s, log, datadir)) {
             // It would retry for a while, then give up (or run, were the
             // holder gone by then): refused from now, and stopped.
             c.host->signal(c.proc, SIGKILL);
@@ -401,7 +402,7 @@ void Trial::observe_server(Contender& c) {
             c.host->signal(c.proc, SIGKILL);
             reap(c);
             c.state = Contender::State::error;
-            c.why = fmt::format("{} did not accept a session within {} ms; its log: {}", s.name, s.ready_ms, evidence_of(s, read_server_file(c.place.log), dir_.path().string()));
+            c.why = fmt::format("{} did not accept a session within {} ms; its log: {}", s.name, s.ready_ms, evidence_of(s, read_server_file(c.place.log), datadir));
             return;
         }
         usleep(i < 40 ? 5000 : 20000);
