@@ -14,7 +14,8 @@
 #            tmpfs: the server's processes, its backends, its segment
 # and a kill time in [200, MS] ms (default 15000). What is checked after
 # `ilk clean` (every round, against the state before it):
-#   - no process whose program is the kit's, none of the user ilk-server;
+#   - no process whose program is the kit's, none of the user ilk-server
+#     (zombies aside: they hold nothing, and are their adopter's to reap);
 #   - no mount and no loop device under the round's TMPDIR;
 #   - no SysV segment that was not there before;
 #   - vm.nr_overcommit_hugepages as before;
@@ -59,7 +60,9 @@ kit_processes() {
     exe=$(readlink "$p/exe" 2>/dev/null) || continue
     [ "$exe" = "$ilk" ] && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | cut -c1-80)"
   done
-  [ "$server_uid" = none ] || ps -o pid=,args= -u "$server_uid" 2>/dev/null || true
+  # A zombie is left out: it holds nothing, and it is whoever adopted the
+  # killed kit's orphans (PID 1, a subreaper) that reaps it, in its own time.
+  [ "$server_uid" = none ] || ps -o pid=,stat=,args= -u "$server_uid" 2>/dev/null | awk '$2 !~ /Z/' || true
 }
 # What a round left, one line each (empty: nothing).
 leftovers() {
