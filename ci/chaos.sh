@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Chaos: SIGKILL `ilk run` at random moments, then `ilk clean`, N times; after
-# each round nothing the kit made may be left on this machine. Prints one line
+# each round nothing the kit made may be left on this machine. One round in
+# three sends SIGTERM instead (a CI job cancelled, systemd stopping it): then
+# the kit must end by itself within 60 s, and leave nothing before any clean. Prints one line
 # a round and the count of clean rounds; exit 1 if any round left something.
 #
 #   ci/chaos.sh [N] [--seed S] [--build DIR] [--max-ms MS] [--no-clean]
@@ -12,16 +14,18 @@
 #            sysctl, SysV segments, contenders)
 #   server   a real server (postgresql-15 or mariadb-10.11, when installed) on
 #            tmpfs: the server's processes, its backends, its segment
-# and a kill time in [200, MS] ms (default 15000). What is checked after
-# `ilk clean` (every round, against the state before it):
+# a signal (SIGKILL, or SIGTERM one round in three) and a time in [200, MS] ms
+# (default 15000). What is checked after `ilk clean` (after a SIGTERM: before
+# it; every round against the state before it):
 #   - no process whose program is the kit's, none of the user ilk-server
 #     (zombies aside: they hold nothing, and are their adopter's to reap);
 #   - no mount and no loop device under the round's TMPDIR;
 #   - no SysV segment that was not there before;
 #   - vm.nr_overcommit_hugepages as before;
 #   - no scratch directory (TMPDIR/ilk-*) and no journal left.
-# --no-clean skips the `ilk clean` that is checked (it runs after the check):
-# each round then shows what the check catches, and the script exits 1.
+# --no-clean skips the `ilk clean` that is checked (it runs after the check),
+# and every round SIGKILLs: each round then shows what the check catches, and
+# the script exits 1.
 # Root only (the kit-made targets mount); without root it says so and exits 77.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,11 +81,14 @@ leftovers() {
   true
 }
 
-echo "chaos: $rounds rounds, seed $seed, kills in [200, $max_ms] ms, servers: ${servers[*]:-none installed}"
+echo "chaos: $rounds rounds, seed $seed, signals in [200, $max_ms] ms, servers: ${servers[*]:-none installed}"
 RANDOM=$seed
 clean=0 t0=$(date +%s)
 for round in $(seq 1 "$rounds"); do
   kill_ms=$(( 200 + (RANDOM * 32768 + RANDOM) % (max_ms - 199) ))
+  sig=KILL
+  [ $((RANDOM % 3)) -ne 0 ] || sig=TERM
+  [ $clean_first = yes ] || sig=KILL  # --no-clean shows what a missing clean leaves: a SIGKILLed kit's
   what=targets
   if [ ${#servers[@]} -gt 0 ] && [ $((RANDOM % 3)) -eq 0 ]; then what=${servers[$((RANDOM % ${#servers[@]}))]}; fi
   round_dir=$work/round-$round
@@ -97,15 +104,31 @@ for round in $(seq 1 "$rounds"); do
     >/dev/null 2>"$round_dir/run.err" &
   kit=$!
   sleep "$(awk -v ms="$kill_ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
-  if [ "$(awk '{print $3}' "/proc/$kit/stat" 2>/dev/null)" = Z ] || ! kill -9 "$kit" 2>/dev/null; then
+  late=""
+  if [ "$(awk '{print $3}' "/proc/$kit/stat" 2>/dev/null)" = Z ] || ! kill -s "$sig" "$kit" 2>/dev/null; then
     ended="ended by itself before $kill_ms ms"
-  else
+  elif [ "$sig" = KILL ]; then
     ended="killed at $kill_ms ms"
+  else
+    ended="SIGTERM at $kill_ms ms"
+    for _ in $(seq 600); do [ "$(awk '{print $3}' "/proc/$kit/stat" 2>/dev/null)" != Z ] && kill -0 "$kit" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$kit" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$kit/stat" 2>/dev/null)" != Z ]; then
+      late="the kit did not end within 60 s of SIGTERM"
+      kill -9 "$kit" 2>/dev/null || true
+    fi
   fi
   { wait "$kit"; } 2>/dev/null || true
   undone=0
-  [ $clean_first = no ] || undone=$(ILK_STATE_DIR=$state "$ilk" clean 2>&1 | grep -c 'killed\|removed\|unmounted\|detached\|restored\|lowered' || true)
-  left=$(leftovers "$round_dir" "$before_segments" "$before_overcommit")
+  # After SIGTERM the kit cleans up itself: what is left is checked before any clean.
+  if [ "$sig" = TERM ] && [ -z "$late" ]; then
+    left=$(leftovers "$round_dir" "$before_segments" "$before_overcommit")
+    [ -z "$left" ] || left="$(sed 's/$/ (after SIGTERM, before ilk clean)/' <<<"$left")"
+    [ $clean_first = no ] || ILK_STATE_DIR=$state "$ilk" clean >/dev/null 2>&1 || true
+  else
+    [ $clean_first = no ] || undone=$(ILK_STATE_DIR=$state "$ilk" clean 2>&1 | grep -c 'killed\|removed\|unmounted\|detached\|restored\|lowered' || true)
+    left=$(leftovers "$round_dir" "$before_segments" "$before_overcommit")
+  fi
+  [ -z "$late" ] || left=$(printf '%s\n%s' "$late" "$left")
   if [ -z "$left" ]; then
     clean=$((clean + 1))
     echo "round $round: $what, $ended; ilk clean undid $undone; nothing left"

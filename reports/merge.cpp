@@ -128,7 +128,7 @@ MatrixReport read_matrix_file(const std::string& path) {
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number past a double (1e+380)
         // Drop nlohmann's "[json.exception.parse_error.101] " prefix; the rest names line and column.
         std::string_view what = e.what();
         if (const size_t end = what.find("] "); what.rfind("[json.exception.", 0) == 0 && end != std::string_view::npos)

@@ -476,11 +476,13 @@ Outcome reclaim_sysv_outcome(long long key, long long creator) {
 // SysV segments of the kit's own primitives need no plugin to be reclaimed.
 bool is_plain_sysv(const std::string& primitive) { return primitive == "sysv" || primitive == "sysv-huge"; }
 
-Outcome undo_segment(const std::vector<std::string>& f, const Registry& registry) {
+// scratch: the journal's scratch directory, where its plugins made their
+// mounts; a plugin reclaims there, never in another run's.
+Outcome undo_segment(const std::vector<std::string>& f, const Registry& registry, const std::string& scratch) {
     const Primitive* p = registry.find(f[0]);
     const long long key = *parse_integer(f[1]), creator = *parse_integer(f[2]);
     if ((!p || !p->desc->segment) && is_plain_sysv(f[0])) return reclaim_sysv_outcome(key, creator);
-    const ProbeContext ctx{"/", "/", geteuid() == 0, nullptr, nullptr};
+    const ProbeContext ctx{scratch.c_str(), scratch.c_str(), geteuid() == 0, nullptr, nullptr};
     if (const OpResult r = p->desc->segment->reclaim(&ctx, key, creator); r.status != OpStatus::ok)
         return left(fmt::format("could not reclaim {} segment key {}: {}", f[0], key, r.message));
     return {};
@@ -568,11 +570,11 @@ Outcome undo_scratch(const std::string& dir) {
 
 // Undo one checked entry. Every undo is safe to repeat: a journal kept after
 // a `left` outcome is tried again by a later clean.
-Outcome undo(const JournalEntry& e, const Registry& registry) {
+Outcome undo(const JournalEntry& e, const Registry& registry, const std::string& scratch) {
     const size_t fields = e.kind == "segment" || e.kind == "sysctl" ? 3 : 2;
     const std::vector<std::string> f = split_fields(e.what, fields).value_or(std::vector<std::string>{});
     if (e.kind == "proc") return undo_proc(f);
-    if (e.kind == "segment") return undo_segment(f, registry);
+    if (e.kind == "segment") return undo_segment(f, registry, scratch);
     if (e.kind == "shm") return undo_shm(f);
     if (e.kind == "shm-by") return undo_shm_by(f);
     if (e.kind == "mount") return undo_mount(e.what);
@@ -617,6 +619,12 @@ UndoResult undo_all(const std::vector<CheckedEntry>& entries, const Registry& re
                                           c.line, c.e.kind, c.e.what, c.never_made));
         }
     std::map<std::string, std::vector<std::string>> not_reclaimed;  // primitive -> keys
+    std::string scratch = "/";  // the run's own scratch directory: its first entry
+    for (const CheckedEntry& c : entries)
+        if (c.never_made.empty() && c.e.kind == "scratch") {
+            scratch = c.e.what;
+            break;
+        }
     auto run = [&](bool procs) {
         for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
             if (!it->never_made.empty() || (it->e.kind == "proc") != procs) continue;
@@ -625,7 +633,7 @@ UndoResult undo_all(const std::vector<CheckedEntry>& entries, const Registry& re
                 not_reclaimed[(*f)[0]].push_back((*f)[1]);
                 continue;
             }
-            Outcome o = undo(it->e, registry);
+            Outcome o = undo(it->e, registry, scratch);
             r.undone += o.state == Outcome::undone;
             r.left += o.state == Outcome::left;
             if (!o.line.empty()) r.lines.push_back(std::move(o.line));

@@ -18,8 +18,8 @@ namespace {
 constexpr const char* kPrefix = "ilk-seg-";
 
 // The hugetlbfs mount to use: one inside the run's scratch directory (ours)
-// first, else the first writable one of the host. Empty if none.
-bool find_mount(const ilk::ProbeContext* ctx, char* out, size_t n) {
+// first, else (unless ours_only) the first writable one of the host. Empty if none.
+bool find_mount(const ilk::ProbeContext* ctx, char* out, size_t n, bool ours_only = false) {
     FILE* f = setmntent("/proc/self/mounts", "re");
     if (!f) return false;
     bool found = false;
@@ -27,6 +27,7 @@ bool find_mount(const ilk::ProbeContext* ctx, char* out, size_t n) {
     while (struct mntent* m = getmntent(f)) {
         if (std::strcmp(m->mnt_type, "hugetlbfs") != 0 || access(m->mnt_dir, W_OK) != 0) continue;
         const bool ours = scratch_len && std::strncmp(m->mnt_dir, ctx->scratch_dir, scratch_len) == 0;
+        if (ours_only && !ours) continue;
         if (!found || ours) {
             std::snprintf(out, n, "%s", m->mnt_dir);
             found = true;
@@ -45,7 +46,11 @@ bool segment_path(const char* mount, std::int64_t key, char* out, size_t n) {
 
 ilk::OpResult prepare(const ilk::ProbeContext* ctx) {
     char mount_dir[256];
-    if (!find_mount(ctx, mount_dir, sizeof mount_dir)) {
+    // As root, always a mount of the run's own: a writable hugetlbfs of the
+    // host may be another run's, whose segments have the same names (keys
+    // come from inode numbers, alike on two runs' fresh loop images), and
+    // two runs at once would read each other's segments.
+    if (!find_mount(ctx, mount_dir, sizeof mount_dir, ctx->is_root)) {
         if (!ctx->is_root)
             return ilk::op_fail(ilk::OpStatus::unsupported, 0,
                                 "no writable hugetlbfs mount (mount -t hugetlbfs none DIR, or run as root)");
@@ -151,17 +156,15 @@ ilk::OpResult remove(const ilk::SegmentRef* ref) {
     return ilk::op_errno("unlink hugetlbfs segment", errno);
 }
 
-// Segment files are named by key only; keys come from the harness's journaled
-// range, so an ilk-seg-<key> file on any hugetlbfs mount is the crashed run's.
-ilk::OpResult reclaim(const ilk::ProbeContext*, std::int64_t key, std::int64_t) {
-    FILE* f = setmntent("/proc/self/mounts", "re");
-    if (!f) return ilk::op_errno("read /proc/self/mounts", errno);
-    while (struct mntent* m = getmntent(f)) {
-        if (std::strcmp(m->mnt_type, "hugetlbfs") != 0) continue;
-        char path[512];
-        if (segment_path(m->mnt_dir, key, path, sizeof path)) unlink(path);
-    }
-    endmntent(f);
+// Segment files are named by key only, and two runs' keys can be alike (they
+// come from inode numbers): a segment is reclaimed where this run makes them,
+// the mount find_mount picks for its scratch directory (its own, as root),
+// never on another hugetlbfs mount of the host.
+ilk::OpResult reclaim(const ilk::ProbeContext* ctx, std::int64_t key, std::int64_t) {
+    char mount_dir[256], path[512];
+    if (!find_mount(ctx, mount_dir, sizeof mount_dir)) return ilk::op_ok();  // no mount: its files went with it
+    if (segment_path(mount_dir, key, path, sizeof path) && unlink(path) != 0 && errno != ENOENT)
+        return ilk::op_errno("unlink hugetlbfs segment", errno);
     return ilk::op_ok();
 }
 

@@ -18,6 +18,7 @@
 
 #include "engine/explorer.h"
 #include "engine/run.h"
+#include "engine/server.h"
 #include "exec_child.h"
 #include "host/local_host.h"
 #include "ilk/hugepage_support.h"
@@ -191,6 +192,26 @@ TEST_F(Engine, ADirectoryLockSurvivesWhatAFileLockDoesNot) {
 
 // F_OFD_SETLK and F_SETLK want a write lock on an fd opened for writing, and
 // a directory cannot be opened for writing: there is no lifetime-ofd-dir.
+// A pidfile is data (a crashed or hostile process may have written it): its
+// first line is a PID only as digits naming 1 .. INT_MAX, as PostgreSQL's
+// CreateLockFile calls anything else "bogus data in lock file". Before, -1
+// and 0 were PIDs (kill(-1, 0) and kill(0, 0) say alive), and 4294967297
+// was PID 1 once kill() took it as a pid_t.
+TEST(Pidfile, OnlyDigitsNamingAProcessAreAPid) {
+    auto state = [](std::string_view text) { return ilk::parse_pidfile(text).state; };
+    for (const char* bogus : {"-1\n", "0\n", "4294967297\n", "2147483648\n", "+12\n", " 12\n", "12 \n", "0x10\n", "12abc\n"})
+        EXPECT_EQ(state(bogus), ilk::PidfileRead::corrupt) << bogus;
+    EXPECT_EQ(state(""), ilk::PidfileRead::empty);
+    EXPECT_EQ(state("\n12\n"), ilk::PidfileRead::empty);
+    const ilk::PidfileRead r = ilk::parse_pidfile("4242\n/srv/data\n1700000000\n5432\n/tmp\n*\n  5432001     32768\n");
+    EXPECT_EQ(r.state, ilk::PidfileRead::ok);
+    EXPECT_EQ(r.pid, 4242);
+    EXPECT_EQ(r.key, 5432001);
+    EXPECT_EQ(r.id, 32768);
+    EXPECT_EQ(ilk::parse_pidfile("2147483647").pid, 2147483647) << "no newline needed";
+    EXPECT_EQ(ilk::parse_pidfile("77\n").key, -1) << "no line 7: no segment";
+}
+
 TEST(DirectoryLock, AnOfdOrFcntlWriteLockNeedsAWritableFd) {
     char tmpl[] = "/dev/shm/ilk-dirlock-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);

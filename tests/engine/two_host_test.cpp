@@ -5,9 +5,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -274,6 +279,70 @@ TEST_F(TwoHosts, ProbeFactsAcrossClients) {
     EXPECT_EQ(value("clients.locks.flock.conflicts_with.ofd"), false) << "locks.flock.conflicts_with.ofd on a local filesystem";
     EXPECT_EQ(value("clients.locks.ofd.conflicts_with.flock"), false);
     EXPECT_EQ(facts.size(), 6u);
+}
+
+// An agent that lies (lying_agent.py): it answers every request with this
+// host's things - a bystander process's PID and start time, a SysV segment's
+// id, a path - and its contenders ask to journal an unmount of "/", that path
+// and that process. What it says is data: whatever the verdicts, the
+// bystander lives on unstopped, the segment and the path are intact, and the
+// run's journal (what ilk clean undoes) names none of them.
+TEST_F(TwoHosts, ALyingAgentMakesTheHarnessActOnNothingOfItsOwnHost) {
+    const fs::path victim = *dir_ / "victim";
+    fs::create_directories(victim);
+    std::ofstream(victim / "keep") << "mine\n";
+    const pid_t bystander = fork();
+    ASSERT_GE(bystander, 0);
+    if (bystander == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        for (;;) pause();
+    }
+    const int shmid = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    ASSERT_GE(shmid, 0);
+    setenv("ILK_LIE_PID", std::to_string(bystander).c_str(), 1);
+    setenv("ILK_LIE_START", std::to_string(ilk::process_start_time(bystander)).c_str(), 1);
+    setenv("ILK_LIE_SHMID", std::to_string(shmid).c_str(), 1);
+    setenv("ILK_LIE_PATH", victim.c_str(), 1);
+    std::vector<std::string> verdicts;
+    {
+        ilk::AgentHost liar("liar", {"python3", ILK_TEST_SOURCE_DIR "/tests/engine/lying_agent.py"}, journal_, 2s);
+        EXPECT_EQ(liar.hello().value("kernel", ""), "../" + victim.string()) << "the liar is the one answering";
+        ilk::TrialEnv env = *env_;
+        env.placement = {{"B", &liar}, {"C", &liar}};
+        for (const auto& [strategy, scenario] : std::vector<std::pair<std::string, std::string>>{
+                 {"legacy-pid", "crash-restart"}, {"legacy-pid", "pid-reuse"}, {"tom-2004", "key-collision"}, {"tom-2004", "crash-orphans"}})
+            for (const auto& s : strategies_)
+                if (s.name == strategy) {
+                    ilk::ScheduleOptions o;
+                    o.max_schedules = 3;
+                    const ilk::CellResult c = ilk::explore(env, s, *ilk::find_scenario(scenario), o);
+                    verdicts.push_back(fmt::format("{} x {}: {} ({})", strategy, scenario, ilk::to_string(c.verdict), c.reason.substr(0, 120)));
+                }
+    }
+    for (const auto& v : verdicts) std::cout << "  " << v << "\n";
+    EXPECT_EQ(verdicts.size(), 4u);
+
+    std::string state;
+    {
+        std::ifstream stat("/proc/" + std::to_string(bystander) + "/stat");
+        std::string line;
+        std::getline(stat, line);
+        if (const size_t close = line.rfind(')'); close != std::string::npos && close + 2 < line.size()) state = line.substr(close + 2, 1);
+    }
+    EXPECT_TRUE(state == "S" || state == "R") << "the bystander was stopped or killed: state '" << state << "'";
+    struct shmid_ds ds {};
+    EXPECT_EQ(shmctl(shmid, IPC_STAT, &ds), 0) << "the segment the liar named was removed";
+    EXPECT_TRUE(fs::exists(victim / "keep")) << "the path the liar named was removed";
+    std::stringstream journal;
+    journal << std::ifstream(journal_->file()).rdbuf();
+    EXPECT_EQ(journal.str().find(victim.string()), std::string::npos) << journal.str();
+    EXPECT_EQ(journal.str().find("mount /\n"), std::string::npos) << journal.str();
+    EXPECT_EQ(journal.str().find(fmt::format("proc {} ", bystander)), std::string::npos) << journal.str();
+
+    kill(bystander, SIGKILL);
+    waitpid(bystander, nullptr, 0);
+    shmctl(shmid, IPC_RMID, nullptr);
+    fs::remove_all(victim);
 }
 
 }  // namespace

@@ -7,8 +7,11 @@
 # (--dump-dom: the DOM it built; --screenshot: a PNG), and checks what the
 # DOM holds: the matrix cells with their verdicts, the CONFLICT cell, the
 # deviation row, and the hostile sample strings as text, not markup. The PNG
-# (kept in the scratch dir, to look at) must not be blank. Exits 77 (CTest:
-# skipped) with the reason when chromium is not installed.
+# (kept in the scratch dir, to look at) must not be blank. Then the hostile
+# sample (a script in every string from outside: hostile_matrix): the browser
+# runs none of them, builds no element of theirs, shows each as text, and the
+# page still renders its matrix. Exits 77 (CTest: skipped) with the reason
+# when chromium is not installed.
 set -uo pipefail
 
 me="reports.html.chromium"
@@ -33,13 +36,15 @@ profile=$(mktemp -d "$scratch/chromium-profile.XXXXXX") || fail "cannot create a
 trap 'rm -rf "$profile"' EXIT
 
 "$generator" "$html" || fail "$generator could not write $html"
+hostile=$scratch/hostile.html hostile_dom=$scratch/hostile-dom.html
+"$generator" --hostile "$hostile" || fail "$generator could not write $hostile"
 
 # As root Chromium refuses to start without --no-sandbox; the private profile
 # keeps it off the user's, and the network switches keep a test from phoning home.
 browse() {
     timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$profile" \
         --no-first-run --disable-background-networking --disable-component-update --disable-sync \
-        --disable-dev-shm-usage --hide-scrollbars --window-size=1400,1600 "$@" "file://$html" 2>>"$log"
+        --disable-dev-shm-usage --hide-scrollbars --window-size=1400,1600 "$@" "file://${page:-$html}" 2>>"$log"
 }
 browse --dump-dom >"$dom"
 rc=$?
@@ -103,4 +108,31 @@ size=$(stat -c %s "$png")
 [[ $(head -c 8 "$png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || fail "$png is not a PNG"
 # A blank 1400x1600 page compresses to a few KB; the matrix in colour is far more.
 [[ $size -gt 40000 ]] || fail "the screenshot is only $size bytes: the page looks blank"
-echo "$me: PASS: $checks DOM checks, $cells matrix cells, $squares grid squares all linked, screenshot $png ($size bytes)"
+
+# The hostile sample. A script that ran would have set the title to
+# "EXECUTED <where>"; an element of a payload would be in the DOM as markup.
+page=$hostile browse --dump-dom >"$hostile_dom"
+rc=$?
+[[ $rc -eq 0 ]] || { cat "$log" >&2; fail "chromium --dump-dom of $hostile exited $rc"; }
+title=$(grep -o '<title>[^<]*</title>' "$hostile_dom" | head -1)
+[[ $title == "<title>ilk matrix: "* ]] || fail "a payload ran: the title is $title"
+# The report has no element of these kinds of its own (its CSP allows no script either).
+if grep -Eq '<(script|img|svg|iframe)' "$hostile_dom"; then
+    fail "a payload became markup: $(grep -Eo '<(script|img|svg|iframe)[^>]{0,60}' "$hostile_dom" | head -1) in $hostile_dom"
+fi
+# Each string the report shows, shown as text (a field left out would prove nothing).
+wheres="hostname kernel profile schedule merged-from strategy-name strategy-summary strategy-source scenario-summary not-run
+        not-run-file target-host platform path mount-options requested-fstype requested-options unsupported profile-file
+        profile-source fact-evidence server-log-line server-evidence counterexample-path holder-saw transcript-step transcript-saw finding"
+shown=0
+for where in $wheres; do
+    grep -qF "&lt;script&gt;document.title='EXECUTED $where'&lt;/script&gt;" "$hostile_dom" ||
+        fail "the hostile $where is not shown as text in $hostile_dom"
+    shown=$((shown + 1))
+done
+hostile_cells=$(grep -oE '<td class="cell [^"]*"' "$hostile_dom" | wc -l)
+[[ $hostile_cells -ge 13 ]] || fail "the hostile page has $hostile_cells matrix cells: it did not render its matrix"
+grep -qF "<tr data-strategy=\"&lt;script&gt;document.title='EXECUTED strategy-name'" "$hostile_dom" ||
+    fail "the hostile page has no row for the strategy named by a payload"
+echo "$me: PASS: $checks DOM checks, $cells matrix cells, $squares grid squares all linked, screenshot $png ($size bytes);" \
+     "hostile page: no payload ran or became markup, $shown outside strings shown as text, $hostile_cells cells"

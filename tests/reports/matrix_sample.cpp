@@ -193,4 +193,60 @@ MatrixReport sample_matrix(bool merged) {
     return r;
 }
 
+std::string hostile_payload(const std::string& where) {
+    const std::string run = "document.title='EXECUTED " + where + "'";
+    return "<script>" + run + "</script><img src=x onerror=\"" + run + "\"><svg onload=\"" + run + "\"></svg>'\"><iframe src=javascript:" + run +
+           "></iframe>";
+}
+
+MatrixReport hostile_matrix() {
+    MatrixReport r = sample_matrix(true);
+    r.host["hostname"] = hostile_payload("hostname");
+    r.host["kernel"] = hostile_payload("kernel");
+    r.profile = hostile_payload("profile");
+    r.schedule = hostile_payload("schedule");
+    r.merged_from.push_back(hostile_payload("merged-from"));
+    r.strategies.push_back({hostile_payload("strategy-name"), hostile_payload("strategy-summary"), hostile_payload("strategy-source"),
+                            hostile_payload("server-model"), {hostile_payload("server-difference")}});
+    r.scenarios[0].summary = hostile_payload("scenario-summary");
+    r.not_run[0].summary = hostile_payload("not-run");
+    r.not_run[0].file = hostile_payload("not-run-file");
+    for (TargetResult& t : r.targets) {
+        t.host = hostile_payload("target-host");
+        t.platform = hostile_payload("platform");
+        t.info["path"] = hostile_payload("path");
+        t.info["mount_options"] = hostile_payload("mount-options");
+        t.info["requested"] = {{"fstype", hostile_payload("requested-fstype")}, {"options", hostile_payload("requested-options")}};
+        if (!t.unsupported.empty()) t.unsupported = hostile_payload("unsupported");
+        if (t.probe) {
+            t.probe->profile_file = hostile_payload("profile-file");
+            for (Comparison& c : t.probe->comparisons) c.expectation.source = hostile_payload("profile-source");
+            for (auto& [id, f] : t.probe->facts) f.evidence = {{"note", hostile_payload("fact-evidence")}};
+        }
+        for (StrategyCell& c : t.cells)
+            for (ScenarioResult& s : c.scenarios) {
+                if (s.verdict == Verdict::SAFE) continue;
+                s.reason = hostile_payload("server-log-line");
+                s.counterexample = hostile_payload("counterexample-path");
+                s.holder_saw = hostile_payload("holder-saw");
+                s.transcript = {{"B", nlohmann::json::array({{{"step", hostile_payload("transcript-step")}, {"saw", hostile_payload("transcript-saw")}}})}};
+                for (FoundViolation& f : s.findings) {
+                    f.explanation = hostile_payload("finding");
+                    if (f.never_told) f.holder_saw = s.holder_saw;
+                }
+            }
+    }
+    // A real server's cell: its row names the server and its evidence is its log's line.
+    StrategyCell server;
+    server.strategy = r.strategies.back().name;
+    ScenarioResult refused;
+    refused.scenario = "concurrent-stale";
+    refused.verdict = Verdict::STUCK;
+    refused.reason = hostile_payload("server-evidence");
+    server.scenarios = {refused};
+    fold_cell(server);
+    r.targets[0].cells.push_back(server);
+    return r;
+}
+
 }  // namespace ilk::testing

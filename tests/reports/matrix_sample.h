@@ -13,4 +13,12 @@ namespace ilk::testing {
 // result for the same platform and target), as ilk merge would.
 MatrixReport sample_matrix(bool merged = false);
 
+// The merged sample with a payload in every string that comes from outside the
+// kit (host and kernel names, paths, mount options, profile sources and
+// files, strategy and server notes, evidence, server log lines, transcripts,
+// report file names): `hostile_payload(where)` each, a script that would set
+// the page's title to "EXECUTED <where>" if the browser ran it.
+MatrixReport hostile_matrix();
+std::string hostile_payload(const std::string& where);
+
 }  // namespace ilk::testing

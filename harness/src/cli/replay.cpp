@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "engine/explorer.h"
+#include "engine/real_server.h"
 #include "engine/run.h"
 #include "engine/trial.h"
 #include "host/local_host.h"
@@ -45,6 +46,7 @@ int cmd_replay(const ReplayArgs& a, const std::vector<std::string>& plugin_dirs)
         std::ifstream in(file);
         if (!in) throw std::runtime_error(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
         cx = ilk::Counterexample::from_json(nlohmann::json::parse(in));
+        ilk::resolve_for_replay(cx, ilk::load_strategies_and_servers());
     } catch (const std::exception& e) {
         std::cerr << "ilk replay: " << file << ": " << e.what() << "\n";
         return kExitBadInput;

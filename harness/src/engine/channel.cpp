@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "interrupt.h"
 
 namespace ilk {
@@ -70,6 +72,12 @@ std::optional<nlohmann::json> Channel::receive(std::chrono::milliseconds timeout
         if (n <= 0) {
             if (left.count() > 0) continue;
             why_ = "timed out";
+            return std::nullopt;
+        }
+        if (buffer_.size() > kMaxMessage) {  // what the other end says is data: no line without end
+            why_ = fmt::format("a message longer than {} bytes", kMaxMessage);
+            buffer_.clear();
+            close();
             return std::nullopt;
         }
         char buf[4096];

@@ -12,6 +12,10 @@ namespace ilk {
 
 class Channel {
 public:
+    // The longest line receive() takes (an exec's output is 1 MiB hex-encoded):
+    // past it without a newline the channel is closed, as garbled.
+    static constexpr std::size_t kMaxMessage = 16u << 20;
+
     Channel() = default;
     explicit Channel(int fd) : fd_(fd) {}
     Channel(Channel&& o) noexcept : fd_(o.fd_), buffer_(std::move(o.buffer_)) { o.fd_ = -1; }

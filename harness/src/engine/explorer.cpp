@@ -72,15 +72,48 @@ Counterexample Counterexample::from_json(const json& j) {
         throw std::runtime_error(
             fmt::format("verdict '{}' cannot have a counterexample (only {})", to_string(cx.verdict), fmt::join(can, " or ")));
     }
-    cx.violation = {j["violation"].value("kind", ""), j["violation"].value("explanation", "")};
-    cx.violation.exposure_ms = j["violation"].value("exposure_ms", -1.0);
-    cx.violation.exposure_steps = j["violation"].value("exposure_steps", -1);
-    cx.violation.holder_saw = j["violation"].value("holder_saw", "");
-    cx.violation.never_told = j["violation"].value("never_told", false);
+    const json& v = j.at("violation");  // operator[] of a const json is undefined for a missing key
+    cx.violation = {v.value("kind", ""), v.value("explanation", "")};
+    cx.violation.exposure_ms = v.value("exposure_ms", -1.0);
+    cx.violation.exposure_steps = v.value("exposure_steps", -1);
+    cx.violation.holder_saw = v.value("holder_saw", "");
+    cx.violation.never_told = v.value("never_told", false);
     cx.transcript = j.value("transcript", json::object());
     cx.shrunk_from = j.value("shrunk_from", 0);
     if (j.contains("network_mount") && j["network_mount"].is_string()) cx.network_mount = j["network_mount"].get<std::string>();
     return cx;
+}
+
+void resolve_for_replay(Counterexample& cx, const std::vector<StrategySpec>& defined) {
+    const Scenario* s = find_scenario(cx.scenario);
+    if (!s) throw std::runtime_error(fmt::format("unknown scenario '{}' (ilk list scenarios names those this kit has)", cx.scenario));
+    if (std::find(s->variants.begin(), s->variants.end(), cx.variant) == s->variants.end())
+        throw std::runtime_error(fmt::format("scenario {} has no variant '{}' (it has: {})", s->name, cx.variant,
+                                             fmt::join(s->variants, ", ")));
+    const auto it = std::find_if(defined.begin(), defined.end(), [&](const StrategySpec& d) { return d.name == cx.strategy.name; });
+    if (it == defined.end())
+        throw std::runtime_error(fmt::format("strategy '{}' is defined in no strategy or server file here; the file's own copy is "
+                                             "not run: put the file that defines it in ILK_STRATEGY_PATH (or ILK_SERVER_PATH)",
+                                             cx.strategy.name));
+    // Compared as the report writes them, without where each was defined.
+    auto definition = [](const StrategySpec& spec) {
+        json j = spec;
+        j.erase("where");
+        if (j.contains("server") && j["server"].is_object()) j["server"].erase("where");
+        return j;
+    };
+    const json here = definition(*it), there = definition(cx.strategy);
+    if (here != there) {
+        std::vector<std::string> keys;
+        for (const auto& [k, v] : here.items())
+            if (!there.contains(k) || there[k] != v) keys.push_back(k);
+        for (const auto& [k, v] : there.items())
+            if (!here.contains(k)) keys.push_back(k);
+        throw std::runtime_error(fmt::format("strategy '{}' in the file differs from its definition here ({}) in {}; the file's copy is "
+                                             "not run: replay it where it was found, or with that definition in ILK_STRATEGY_PATH",
+                                             cx.strategy.name, it->where, fmt::join(keys, ", ")));
+    }
+    cx.strategy = *it;
 }
 
 namespace {

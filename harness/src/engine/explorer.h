@@ -72,6 +72,16 @@ struct Counterexample {
     static Counterexample from_json(const nlohmann::json& j);
 };
 
+// What a counterexample file says is data, never an order. Before a replay:
+// the strategy it names must be defined here (strategy and server files) as
+// the file recorded it, and its scenario and variant must be ones this kit
+// has. The replay then runs this machine's definition (cx.strategy is
+// replaced by it), never the file's: a file cannot make the kit run a
+// command, a server program or a lock file of its choosing, nor a variant
+// of a thousand starters. Throws std::runtime_error naming what does not
+// match and the fix.
+void resolve_for_replay(Counterexample& cx, const std::vector<StrategySpec>& defined);
+
 // Whether two counterexamples are of the same finding: one kind of violation in one variant.
 inline bool same_finding(const Counterexample& a, const Counterexample& b) {
     return a.violation.kind == b.violation.kind && a.variant == b.variant;

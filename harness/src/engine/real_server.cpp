@@ -334,8 +334,6 @@ std::string printable(const std::string& in) {
 }  // namespace
 
 namespace {
-// The part of each line of `text` that `pattern` matches, as evidence: its
-// first group if it has one, else the whole line.
 // A server's log as evidence: printable, and the trial's data directory left out of its paths.
 std::string log_as_evidence(const std::string& raw, const std::string& datadir) {
     std::string text = printable(raw);
@@ -345,13 +343,25 @@ std::string log_as_evidence(const std::string& raw, const std::string& datadir) 
     return text;
 }
 
+// The part of each line of `text` that `pattern` matches, as evidence: its
+// first group if it has one, else the whole line. A line is matched on its
+// first kLogLineMatched bytes only: std::regex recurses once per character,
+// and a line of 256 KiB that the server's user wrote crashed the kit
+// (tests/fuzz/corpus/server_log/long-error-line.log).
 std::vector<std::string> matching_lines(const std::string& pattern, const std::string& text) {
+    // Compiled once per pattern and thread: observe_server polls the log every 5 ms.
+    thread_local std::map<std::string, std::regex> compiled;
+    auto it = compiled.find(pattern);
+    if (it == compiled.end()) it = compiled.emplace(pattern, std::regex(pattern)).first;
+    const std::regex& re = it->second;
     std::vector<std::string> out;
-    const std::regex re(pattern);
-    std::istringstream in(text);
     std::smatch m;
-    for (std::string line; std::getline(in, line);)
+    for (size_t at = 0; at < text.size();) {
+        const size_t nl = std::min(text.find('\n', at), text.size());
+        const std::string line = text.substr(at, std::min(nl - at, kLogLineMatched));
+        at = nl + 1;
         if (std::regex_search(line, m, re)) out.push_back(m.size() > 1 && m[1].matched ? m[1].str() : line);
+    }
     return out;
 }
 }  // namespace
@@ -373,6 +383,7 @@ std::string evidence_of(const ServerSpec& s, const std::string& raw, const std::
     if (!s.evidence.empty())
         for (const std::string& line : matching_lines(s.evidence, log_text)) out += (out.empty() ? "" : " / ") + line;
     if (out.empty()) out = tail_lines(log_text, 1);
+    if (out.size() > kEvidenceMax) out = out.substr(0, kEvidenceMax) + " [...]";
     return out.empty() ? "exited without a word" : out;
 }
 

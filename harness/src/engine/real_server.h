@@ -133,5 +133,8 @@ std::optional<std::string> says_waiting(const ServerSpec& s, const std::string& 
 // Paths inside `datadir` are written relative to it, so that the evidence of
 // one trial reads as another's.
 std::string evidence_of(const ServerSpec& s, const std::string& log_text, const std::string& datadir = "");
+// How much of a log line the expressions see, and of the evidence a cell keeps.
+inline constexpr std::size_t kLogLineMatched = 1024;
+inline constexpr std::size_t kEvidenceMax = 2000;
 
 }  // namespace ilk

@@ -73,8 +73,7 @@ SpawnOptions plain(Trial&, const std::string&, int);
 // writes none (innodb: its lock is on ibdata1) has no cell in a scenario
 // about its pidfile: UnsupportedHere says so.
 std::string pidfile_or_not_applicable(const Trial& t);
-// postmaster.pid's PID and segment key (-1 when absent).
-long read_pid(const Trial& t);
+// The segment key in postmaster.pid (-1 when absent, or when it is no pidfile parse_pidfile accepts).
 long long read_key(const Trial& t);
 
 // Network scenarios (nfs-*): the network mount's lab (UnsupportedHere elsewhere),

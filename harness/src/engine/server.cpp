@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstring>
+#include <limits>
 #include <utility>
 #include <fstream>
 #include <sstream>
@@ -29,9 +31,9 @@ constexpr auto kGateTimeout = 60s;  // the harness answers in ms; this only boun
 constexpr std::size_t kSegmentSize = 64 * 1024;
 }  // namespace
 
-Server::Server(Channel& channel, StrategySpec spec, std::string datadir, json libraries, bool free_running)
-    : channel_(channel), spec_(std::move(spec)), datadir_(std::move(datadir)), spec_libraries_(std::move(libraries)),
-      free_running_(free_running) {}
+Server::Server(Channel& channel, StrategySpec spec, std::string datadir, std::string scratch, json libraries, bool free_running)
+    : channel_(channel), spec_(std::move(spec)), datadir_(std::move(datadir)), scratch_(scratch.empty() ? datadir_ : std::move(scratch)),
+      spec_libraries_(std::move(libraries)), free_running_(free_running) {}
 
 void Server::gate(const std::string& step, const std::string& on, bool write) {
     if (free_running_) return;
@@ -94,33 +96,64 @@ const PrimitiveDescriptor* Server::load_primitive(const std::string& name, Primi
     throw std::runtime_error(fmt::format("library {} has no primitive '{}'", library, name));
 }
 
+PidfileRead parse_pidfile(std::string_view text) {
+    PidfileRead r;
+    text = text.substr(0, kPidfileReadMax);
+    std::vector<std::string_view> lines;
+    for (size_t at = 0; at < text.size() && lines.size() < 7;) {
+        const size_t nl = text.find('\n', at);
+        lines.push_back(text.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at));
+        at = nl == std::string_view::npos ? text.size() : nl + 1;
+    }
+    if (lines.empty() || lines[0].empty()) {
+        r.state = PidfileRead::empty;
+        return r;
+    }
+    // Digits only: no sign, no blanks, no "0x"; and a value a pid_t holds, above 0.
+    const std::string_view first = lines[0];
+    long pid = 0;
+    const auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), pid);
+    if (first[0] < '0' || first[0] > '9' || ec != std::errc() || end != first.data() + first.size() || pid <= 0 ||
+        pid > std::numeric_limits<pid_t>::max()) {
+        r.state = PidfileRead::corrupt;
+        return r;
+    }
+    r.pid = pid;
+    if (lines.size() >= 7) std::sscanf(std::string(lines[6]).c_str(), "%lld %lld", &r.key, &r.id);
+    r.state = PidfileRead::ok;
+    return r;
+}
+
 PidfileRead Server::read_pidfile(const std::string& step, const std::string& name) {
     gate(step, "file:" + name, false);
-    PidfileRead r;
-    std::ifstream in(path(name));
-    if (!in) {
+    const int fd = ::open(path(name).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        PidfileRead r;
         r.state = errno == ENOENT ? PidfileRead::absent : PidfileRead::unreadable;
         r.error = std::strerror(errno);
         saw(r.state == PidfileRead::absent ? "absent" : "unreadable: " + r.error);
         return r;
     }
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line) && lines.size() < 16;) lines.push_back(line);
-    if (lines.empty() || lines[0].empty()) {
-        r.state = PidfileRead::empty;
-        saw("empty");
-        return r;
+    std::string text(kPidfileReadMax, '\0');
+    size_t got = 0;
+    for (ssize_t n; got < text.size() && (n = ::read(fd, text.data() + got, text.size() - got)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            PidfileRead r;
+            r.state = PidfileRead::unreadable;
+            r.error = std::strerror(errno);
+            ::close(fd);
+            saw("unreadable: " + r.error);
+            return r;
+        }
+        got += static_cast<size_t>(n);
     }
-    char* end = nullptr;
-    r.pid = std::strtol(lines[0].c_str(), &end, 10);
-    if (*end != '\0') {
-        r.state = PidfileRead::corrupt;
-        saw("corrupt: first line is not a PID");
-        return r;
-    }
-    if (lines.size() >= 7) std::sscanf(lines[6].c_str(), "%lld %lld", &r.key, &r.id);
-    r.state = PidfileRead::ok;
-    saw(fmt::format("pid {} key {} id {}", r.pid, r.key, r.id));
+    ::close(fd);
+    text.resize(got);
+    const PidfileRead r = parse_pidfile(text);
+    if (r.state == PidfileRead::empty) saw("empty");
+    else if (r.state == PidfileRead::corrupt) saw("corrupt: first line is not a PID");
+    else saw(fmt::format("pid {} key {} id {}", r.pid, r.key, r.id));
     return r;
 }
 
@@ -252,7 +285,7 @@ Server::Attach Server::attach_segment(const std::string& step, long long key, lo
     require(kReadsSegments, step);
     if (!segment_) segment_ = load_primitive(spec_.segment, PrimitiveKind::segment);
     gate(step, "segments", true);
-    const ProbeContext ctx{datadir_.c_str(), datadir_.c_str(), geteuid() == 0, nullptr, nullptr};
+    const ProbeContext ctx{datadir_.c_str(), scratch_.c_str(), geteuid() == 0, nullptr, nullptr};
     SegmentRef ref{};
     OpResult r = segment_->segment->lookup(&ctx, key, &ref);
     if (r.status == OpStatus::ok && id >= 0 && (segment_->caps & kSegKeyed) && ref.id != id) {
@@ -342,7 +375,7 @@ Server::Create Server::create_segment(const std::string& step, long long key, bo
     require(kReadsSegments, step);
     if (!segment_) segment_ = load_primitive(spec_.segment, PrimitiveKind::segment);
     gate(step, "segments", true);
-    const ProbeContext ctx{datadir_.c_str(), datadir_.c_str(), geteuid() == 0, nullptr, nullptr};
+    const ProbeContext ctx{datadir_.c_str(), scratch_.c_str(), geteuid() == 0, nullptr, nullptr};
     const long long first = key;
     for (int attempt = 0; attempt < (search ? 16 : 1); ++attempt, ++key) {
         journal("segment", fmt::format("{} {} {}", spec_.segment, key, getpid()));
@@ -520,7 +553,7 @@ int contender_main(int channel_fd) {
         const StrategySpec spec = (*hello)["spec"].get<StrategySpec>();
         const StrategyTemplate* t = find_template(spec.template_name);
         if (!t) throw std::runtime_error("unknown strategy template '" + spec.template_name + "'");
-        Server server(channel, spec, (*hello)["datadir"].get<std::string>(), (*hello)["libraries"],
+        Server server(channel, spec, (*hello)["datadir"].get<std::string>(), hello->value("scratch", ""), (*hello)["libraries"],
                       hello->value("free", false));
         server.serve(t->start(server));
     } catch (const NoResource& e) {

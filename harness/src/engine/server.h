@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/dll/shared_library.hpp>
@@ -26,6 +27,15 @@ struct PidfileRead {
     long long key = -1, id = -1;  // line 7: shared-memory key and id, -1 if none
     std::string error;
 };
+
+// A pidfile's text as PostgreSQL's lock file lays it out: the PID on line 1,
+// "key id" of the shared-memory segment on line 7. Whatever wrote it (a
+// crashed or hostile process), the text is data: the first line is a PID only
+// if it is a whole decimal number a process can have (1 .. INT_MAX), as
+// PostgreSQL calls anything else "bogus data in lock file"; else corrupt.
+// Only the first kPidfileReadMax bytes count.
+inline constexpr std::size_t kPidfileReadMax = 4096;
+PidfileRead parse_pidfile(std::string_view text);
 
 // The header a server writes into its segment, to recognise it later.
 struct SegmentHeader {
@@ -45,7 +55,9 @@ struct NoResource : std::runtime_error {
 class Server {
 public:
     // libraries: primitive name -> plugin library path (from the harness's registry).
-    Server(Channel& channel, StrategySpec spec, std::string datadir, nlohmann::json libraries, bool free_running);
+    // scratch: the run's scratch directory on this host, where its primitives'
+    // mounts are (empty: none known, the data directory stands in).
+    Server(Channel& channel, StrategySpec spec, std::string datadir, std::string scratch, nlohmann::json libraries, bool free_running);
 
     const StrategySpec& spec() const { return spec_; }
     const std::string& datadir() const { return datadir_; }
@@ -116,6 +128,7 @@ private:
     Channel& channel_;
     StrategySpec spec_;
     std::string datadir_;
+    std::string scratch_;
     nlohmann::json spec_libraries_;
     bool free_running_;
     std::vector<std::unique_ptr<boost::dll::shared_library>> libraries_;

@@ -165,7 +165,11 @@ Contender& Trial::spawn(const std::string& name, const SpawnOptions& options, bo
     }
     // The data directory as the contender's host sees it.
     const fs::path datadir = env_.workdir_on(*c->host) / dir_.path().filename();
-    c->link->send({{"spec", spec}, {"datadir", datadir.string()}, {"libraries", libraries_}, {"free", o.free_running}});
+    // The run's scratch directory, where its primitives' mounts are (its
+    // hugetlbfs): on this host only. Without it a contender would take the
+    // first hugetlbfs mount it sees, another run's as well as its own.
+    const std::string scratch = c->host->name() == "local" ? env_.journal->scratch().string() : "";
+    c->link->send({{"spec", spec}, {"datadir", datadir.string()}, {"scratch", scratch}, {"libraries", libraries_}, {"free", o.free_running}});
     contenders_.push_back(std::move(c));
     Contender& ref = *contenders_.back();
     if (wait) pump(ref);

@@ -156,17 +156,21 @@ bool AgentHost::read_one(std::chrono::milliseconds timeout) {
         if (stream_.why() != "timed out") lost(stream_.why());
         return false;
     }
+    if (!m->is_object()) {
+        lost(fmt::format("it said something that is no message of the protocol: {}", m->dump().substr(0, 80)));
+        return false;
+    }
     if (m->contains("id")) {
-        const int id = m->value("id", 0);  // before the move: json's operator= takes its argument by value
+        const int id = agent::said(*m, "id", 0);  // before the move: json's operator= takes its argument by value
         replies_[id] = std::move(*m);
-    } else if (m->value("event", "") == "from") {
-        queues_[m->value("contender", -1)].messages.push_back((*m)["msg"]);
-    } else if (m->value("event", "") == "closed") {
-        Queue& q = queues_[m->value("contender", -1)];
+    } else if (agent::said(*m, "event", "") == "from") {
+        queues_[agent::said(*m, "contender", -1)].messages.push_back((*m)["msg"]);
+    } else if (agent::said(*m, "event", "") == "closed") {
+        Queue& q = queues_[agent::said(*m, "contender", -1)];
         q.closed = true;
-        q.why = m->value("why", "closed");
-    } else if (m->value("event", "") == "failed") {
-        lost(m->value("why", "failed"));
+        q.why = agent::said(*m, "why", "closed");
+    } else if (agent::said(*m, "event", "") == "failed") {
+        lost(agent::said(*m, "why", "failed"));
         return false;
     }
     return true;
@@ -194,8 +198,8 @@ std::optional<json> AgentHost::call(std::string_view op, json args) {
     }
     json reply = std::move(replies_[id]);
     replies_.erase(id);
-    if (!reply.value("ok", false)) {
-        error_ = reply.value("error", "refused");
+    if (!agent::said(reply, "ok", false)) {
+        error_ = agent::said(reply, "error", "refused");
         return std::nullopt;
     }
     return reply;
@@ -214,12 +218,12 @@ SpawnedContender AgentHost::spawn(const SpawnOptions& o) {
                                              {"uid", o.uid},
                                              {"want_pid", o.want_pid},
                                              {"want_parent_pid", o.want_parent_pid}}}});
-    const int id = r.value("contender", -1);
+    const int id = agent::said(r, "contender", -1);
     queues_[id];
     SpawnedContender out;
     out.link = std::make_unique<AgentLink>(*this, id);
-    out.proc = {r.value("pid", -1), r.value("start", 0ull)};
-    out.parent = {r.value("parent_pid", -1), r.value("parent_start", 0ull)};
+    out.proc = {agent::said(r, "pid", -1), agent::said(r, "start", 0ull)};
+    out.parent = {agent::said(r, "parent_pid", -1), agent::said(r, "parent_start", 0ull)};
     return out;
 }
 
@@ -271,7 +275,7 @@ bool AgentHost::buffered(int id) const {
 // there has nothing left to do.
 bool AgentHost::alive(const ProcessId& p) {
     const auto r = call(agent::op::alive, process_json(p));
-    return r && r->value("alive", false);
+    return r && agent::said(*r, "alive", false);
 }
 
 void AgentHost::signal(const ProcessId& p, int sig) {
@@ -283,8 +287,8 @@ void AgentHost::signal(const ProcessId& p, int sig) {
 std::vector<ChildProcess> AgentHost::children(const ProcessId& p) {
     std::vector<ChildProcess> out;
     if (const auto r = call(agent::op::children, process_json(p)))
-        for (const json& c : r->value("children", json::array()))
-            out.push_back({{c.value("pid", -1), c.value("start", 0ull)}, c.value("own_pid", -1)});
+        for (const json& c : agent::said(*r, "children", json::array()))
+            out.push_back({{agent::said(c, "pid", -1), agent::said(c, "start", 0ull)}, agent::said(c, "own_pid", -1)});
     return out;
 }
 
@@ -296,14 +300,14 @@ void AgentHost::reclaim_segment(const std::string& primitive, long long key, pid
 
 PlantedProcess AgentHost::plant_process(pid_t want_pid, uid_t uid, int attach) {
     const json r = must(agent::op::plant_process, {{"want_pid", want_pid}, {"uid", uid}, {"attach", attach}});
-    return {{r.value("pid", -1), r.value("start", 0ull)}, r.value("handle", -1)};
+    return {{agent::said(r, "pid", -1), agent::said(r, "start", 0ull)}, agent::said(r, "handle", -1)};
 }
 
 int AgentHost::planted_signal(const PlantedProcess& p) {
     json args = process_json(p.id);
     args["handle"] = p.handle;
     const auto r = call(agent::op::planted_signal, args);
-    return r ? r->value("sig", 0) : 0;
+    return r ? agent::said(*r, "sig", 0) : 0;
 }
 
 void AgentHost::remove_planted(const PlantedProcess& p) {
@@ -312,19 +316,19 @@ void AgentHost::remove_planted(const PlantedProcess& p) {
     call(agent::op::remove_planted, args);
 }
 
-int AgentHost::plant_segment(long long key) { return must(agent::op::plant_segment, {{"key", key}}).value("shmid", -1); }
+int AgentHost::plant_segment(long long key) { return agent::said(must(agent::op::plant_segment, {{"key", key}}), "shmid", -1); }
 
 bool AgentHost::segment_intact(int id) {
     const auto r = call(agent::op::segment_intact, {{"shmid", id}});
-    return r && r->value("intact", false);
+    return r && agent::said(*r, "intact", false);
 }
 
 void AgentHost::remove_planted_segment(int id) { call(agent::op::remove_planted_segment, {{"shmid", id}}); }
 
 std::optional<std::pair<int, pid_t>> AgentHost::segment_on_key(long long key) {
     const json r = must(agent::op::segment_on_key, {{"key", key}});
-    if (!r.value("found", false)) return std::nullopt;
-    return std::make_pair(r.value("shmid", -1), r.value("creator", -1));
+    if (!agent::said(r, "found", false)) return std::nullopt;
+    return std::make_pair(agent::said(r, "shmid", -1), agent::said(r, "creator", -1));
 }
 
 json AgentHost::file(const json& request) { return must(agent::op::file, {{"request", request}}); }
@@ -335,7 +339,7 @@ namespace ilk {
 
 AgentHost::RemoteActor AgentHost::actor_spawn() {
     const json r = must(agent::op::actor_spawn, json::object());
-    return {r.value("actor", -1), {r.value("pid", -1), r.value("start", 0ull)}};
+    return {agent::said(r, "actor", -1), {agent::said(r, "pid", -1), agent::said(r, "start", 0ull)}};
 }
 
 ActorReply AgentHost::actor_call(const RemoteActor& a, const ActorRequest& request, std::chrono::milliseconds timeout) {
@@ -348,12 +352,18 @@ ActorReply AgentHost::actor_call(const RemoteActor& a, const ActorRequest& reque
         failed.result = op_fail(OpStatus::error, 0, "agent %s: %s", name_.c_str(), error_.c_str());
         return failed;
     }
-    return reply_from_json(r->value("reply", json::object()));
+    try {
+        return reply_from_json(agent::said(*r, "reply", json::object()));
+    } catch (const json::exception& e) {  // what it said is data: a reply of the wrong shape is a failed call
+        ActorReply failed;
+        failed.result = op_fail(OpStatus::error, 0, "agent %s: a reply that is not an actor's: %s", name_.c_str(), e.what());
+        return failed;
+    }
 }
 
 std::string AgentHost::actor_kill(const RemoteActor& a, int sig) {
     const auto r = call(agent::op::actor_kill, {{"actor", a.id}, {"sig", sig}});
-    return r ? r->value("end", "") : error_;
+    return r ? agent::said(*r, "end", "") : error_;
 }
 
 void AgentHost::actor_end(const RemoteActor& a) { call(agent::op::actor_end, {{"actor", a.id}}); }
@@ -364,7 +374,7 @@ AgentHost::Ran AgentHost::exec(const std::vector<std::string>& argv, std::chrono
     const auto r = call(agent::op::exec, {{"argv", argv}, {"timeout_ms", timeout.count()}});
     timeout_ = saved;
     if (!r) throw std::runtime_error(fmt::format("agent {}: exec {}: {}", name_, argv.empty() ? "" : argv[0], error_));
-    return {r->value("rc", -1), r->value("out", ""), r->value("err", "")};
+    return {agent::said(*r, "rc", -1), agent::said(*r, "out", ""), agent::said(*r, "err", "")};
 }
 
 }  // namespace ilk

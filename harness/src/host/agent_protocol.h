@@ -14,7 +14,14 @@
 // signal anything on the harness's host.
 #pragma once
 
+#include <cstdint>
+#include <limits>
+#include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace ilk::agent {
 
@@ -53,5 +60,46 @@ inline constexpr std::string_view exec = "exec";              // argv, timeout_m
 inline constexpr std::string_view file = "file";              // request -> result
 inline constexpr std::string_view bye = "bye";                // the agent ends everything it started and exits
 }  // namespace op
+
+// A field of what an agent said, read as data: absent, of another type, or a
+// number outside what T holds (a PID of 1e300, a count of -1 for a size), it
+// is `fallback`. Nothing an agent says makes the reading throw, or convert
+// past a type's range. Text, vectors of text and JSON values are taken as
+// they are, when they are of that type.
+template <class T>
+T said(const nlohmann::json& j, std::string_view key, T fallback) {
+    if (!j.is_object()) return fallback;
+    const auto it = j.find(key);
+    if (it == j.end()) return fallback;
+    const nlohmann::json& v = *it;
+    if constexpr (std::is_same_v<T, bool>) {
+        return v.is_boolean() ? v.get<bool>() : fallback;
+    } else if constexpr (std::is_integral_v<T>) {
+        if (v.is_number_unsigned()) {
+            const std::uint64_t n = v.get<std::uint64_t>();
+            return n <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()) ? static_cast<T>(n) : fallback;
+        }
+        if (v.is_number_integer()) {
+            const std::int64_t n = v.get<std::int64_t>();
+            if constexpr (std::is_unsigned_v<T>) return n >= 0 && static_cast<std::uint64_t>(n) <= std::numeric_limits<T>::max() ? static_cast<T>(n) : fallback;
+            else return n >= std::numeric_limits<T>::min() && n <= std::numeric_limits<T>::max() ? static_cast<T>(n) : fallback;
+        }
+        return fallback;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+        return v.is_string() ? v.get<std::string>() : fallback;
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+        if (!v.is_array()) return fallback;
+        T out;
+        for (const auto& e : v) {
+            if (!e.is_string()) return fallback;
+            out.push_back(e.get<std::string>());
+        }
+        return out;
+    } else {
+        static_assert(std::is_same_v<T, nlohmann::json>, "said<T>: bool, an integer, std::string, a vector of them, or json");
+        return v;
+    }
+}
+inline std::string said(const nlohmann::json& j, std::string_view key, const char* fallback) { return said(j, key, std::string(fallback)); }
 
 }  // namespace ilk::agent

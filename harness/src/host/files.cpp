@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "host/agent_protocol.h"
 #include "host/host.h"
 #include "journal.h"
 
@@ -144,8 +145,10 @@ void HostDir::fresh() const { host_->file(request("fresh", dir_)); }
 void HostDir::remove() const { host_->file(request("remove", dir_)); }
 std::optional<std::string> HostDir::read(const std::string& name, size_t max) const {
     const json r = host_->file(request("read", path(name), {{"max", max}}));
-    if (!r.value("found", false)) return std::nullopt;
-    return from_hex(r.value("hex", ""));
+    if (!agent::said(r, "found", false)) return std::nullopt;
+    std::string text = from_hex(agent::said(r, "hex", ""));
+    if (text.size() > max) text.resize(max);  // an agent's answer is data: no more than was asked for
+    return text;
 }
 void HostDir::write(const std::string& name, const std::string& content, int mode) const {
     host_->file(request("write", path(name), {{"hex", to_hex(content)}, {"mode", mode}}));
@@ -155,8 +158,8 @@ void HostDir::rename(const std::string& name, const std::string& to) const {
     host_->file(request("rename", path(name), {{"to", path(to).string()}}));
 }
 void HostDir::own(const std::string& name, uid_t uid, int mode) const { host_->file(request("own", path(name), {{"uid", uid}, {"mode", mode}})); }
-std::vector<std::string> HostDir::list() const { return host_->file(request("list", dir_)).value("names", std::vector<std::string>{}); }
-bool HostDir::exists(const std::string& name) const { return host_->file(request("exists", path(name))).value("exists", false); }
+std::vector<std::string> HostDir::list() const { return agent::said(host_->file(request("list", dir_)), "names", std::vector<std::string>{}); }
+bool HostDir::exists(const std::string& name) const { return agent::said(host_->file(request("exists", path(name))), "exists", false); }
 void HostDir::give(uid_t uid) const { host_->file(request("give", dir_, {{"uid", uid}})); }
 
 }  // namespace ilk

@@ -134,7 +134,9 @@ void LocalHost::record(const std::string& kind, const std::string& what) {
 }
 
 void LocalHost::reclaim_segment(const std::string& primitive, long long key, pid_t creator) {
-    const ProbeContext ctx{"/", "/", geteuid() == 0, nullptr, nullptr};
+    // The run's scratch directory: a plugin reclaims where this run made its segments, not another run's.
+    const std::string scratch = journal_ ? journal_->scratch().string() : "/";
+    const ProbeContext ctx{scratch.c_str(), scratch.c_str(), geteuid() == 0, nullptr, nullptr};
     if (const Primitive* p = registry_.find(primitive); p && p->desc->segment) p->desc->segment->reclaim(&ctx, key, creator);
 }
 

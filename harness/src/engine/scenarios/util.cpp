@@ -1,5 +1,4 @@
 #include <regex>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -8,6 +7,7 @@
 #include "interrupt.h"
 
 #include "engine/real_server.h"
+#include "engine/server.h"
 #include "engine/scenario.h"
 
 namespace ilk::scenario_util {
@@ -35,26 +35,7 @@ uid_t server_uid(const Trial& t) {
     return t.strategy().server ? server_user(*t.strategy().server).first : kServerUid;
 }
 
-namespace {
-std::vector<std::string> pidfile_lines(const Trial& t) {
-    std::istringstream in(t.files().read("postmaster.pid").value_or(""));
-    std::vector<std::string> lines;
-    for (std::string l; std::getline(in, l) && lines.size() < 8;) lines.push_back(l);
-    return lines;
-}
-}  // namespace
-
-long read_pid(const Trial& t) {
-    const auto lines = pidfile_lines(t);
-    return lines.empty() ? -1 : std::strtol(lines[0].c_str(), nullptr, 10);
-}
-
-long long read_key(const Trial& t) {
-    const auto lines = pidfile_lines(t);
-    long long key = -1;
-    if (lines.size() >= 7) std::sscanf(lines[6].c_str(), "%lld", &key);
-    return key;
-}
+long long read_key(const Trial& t) { return parse_pidfile(t.files().read("postmaster.pid").value_or("")).key; }
 
 LabControl& lab(Trial& t) {
     if (!t.env().lab)
