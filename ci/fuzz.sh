@@ -76,20 +76,22 @@ for h in "${only[@]}"; do
 done
 wait
 
-printf '%-16s %7s %11s %9s %6s %7s %7s %s\n' harness seconds execs execs/s cov ft corpus findings
+printf '%-16s %7s %11s %9s %6s %7s %7s %s\n' harness seconds execs execs/s cov ft new findings
 found=0
 for h in "${only[@]}"; do
     log=$work/$h.log
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    # Its time: "Done N runs in S second(s)", at its runs or its time cap;
+    # after a finding, not known (the rate is then libFuzzer's last).
     took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
-    [ -n "$took" ] || took=$seconds
-    [ "$took" -gt 0 ] || took=1
     done_line=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<< "$done_line")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<< "$done_line")
+    rate=$(sed -n 's/.* exec\/s: \([0-9]*\).*/\1/p' <<< "$done_line")
+    if [ -n "$took" ] && [ -n "$execs" ]; then rate=$(( execs / (took > 0 ? took : 1) )); fi
     n=$(ls "$work/findings/$h" | wc -l)
     findings=$(ls "$work/findings/$h" | sed 's/-.*//' | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')
-    printf '%-16s %7s %11s %9s %6s %7s %7s %s\n' "$h" "$took" "${execs:-?}" "$(( ${execs:-0} / took ))" "${cov:-?}" "${ft:-?}" \
+    printf '%-16s %7s %11s %9s %6s %7s %7s %s\n' "$h" "${took:--}" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" \
         "$(ls "$work/corpus/$h" | wc -l)" "${findings:-0}"
     if [ "$n" -gt 0 ] || [ -z "$execs" ]; then
         found=1

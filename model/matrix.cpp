@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "json_number.h"
+
 namespace ilk {
 
 using json = nlohmann::json;
@@ -283,6 +285,13 @@ struct Reader {
     }
     template <class T>
     T get(const char* key) const {
+        if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+            // A number T does not hold (1e300 for an int) is refused: get<T>() of it is undefined.
+            if (const json& v = at(key); v.is_number()) {
+                if (const std::optional<T> n = json_number<T>(v)) return *n;
+                throw std::runtime_error(fmt::format("{}.{}: {} is out of range", where, key, v.dump()));
+            }
+        }
         try {
             return at(key).get<T>();
         } catch (const json::exception& e) {

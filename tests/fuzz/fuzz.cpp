@@ -50,4 +50,10 @@ void expect_located(const std::exception& e, const std::string& file, bool with_
     if (what.size() <= file.size() + 2) broken("the error says nothing after the file's name", what);
 }
 
+void expect_inside_data_directory(const std::string& name, const std::string& what, bool may_be_dir, bool may_be_empty) {
+    if ((may_be_dir && name == ".") || (may_be_empty && name.empty())) return;
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
+        broken("a file outside the data directory was accepted", what + " = '" + name + "'");
+}
+
 }  // namespace ilk::fuzz

@@ -33,4 +33,9 @@ std::string put(const std::filesystem::path& relative, const std::uint8_t* data,
 // there is no place, with_place false), so the operator can go there.
 void expect_located(const std::exception& e, const std::string& file, bool with_place = true);
 
+// An accepted strategy's or server's file must be a name inside its data
+// directory: not empty (unless may_be_empty: none), not "." (unless
+// may_be_dir: the directory itself), "..", or a path; no NUL byte.
+void expect_inside_data_directory(const std::string& name, const std::string& what, bool may_be_dir, bool may_be_empty);
+
 }  // namespace ilk::fuzz

@@ -5,21 +5,13 @@
 #include "engine/real_server.h"
 #include "fuzz.h"
 
-namespace {
-void inside_data_directory(const std::string& name, const std::string& what) {
-    if (name.empty()) return;  // none: the scenarios about it do not apply
-    if (name == "." || name == ".." || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
-        ilk::fuzz::broken("a server was accepted with a file outside its data directory", what + " = '" + name + "'");
-}
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string file = ilk::fuzz::put("servers/fuzz.toml", data, size);
     try {
         for (const ilk::ServerSpec& s : ilk::load_servers({ilk::fuzz::scratch() / "servers"})) {
             if (s.name.empty() || s.start.empty()) ilk::fuzz::broken("a server was accepted without a name or a start command", s.name);
-            inside_data_directory(s.pidfile, "pidfile");
-            inside_data_directory(s.lock_file, "lock_file");
+            ilk::fuzz::expect_inside_data_directory(s.pidfile, "pidfile", false, true);
+            ilk::fuzz::expect_inside_data_directory(s.lock_file, "lock_file", false, true);
             for (const ilk::StrategySpec& row : ilk::server_strategies(s))
                 if (!row.server || row.name.rfind(s.name, 0) != 0) ilk::fuzz::broken("a server's row is not of that server", row.name);
         }

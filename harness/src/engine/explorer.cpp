@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 
 #include "interrupt.h"
+#include "json_number.h"
 
 namespace ilk {
 
@@ -62,7 +63,7 @@ Counterexample Counterexample::from_json(const json& j) {
     cx.variant = j.value("variant", "");
     cx.schedule = j.at("schedule").get<Schedule>();
     cx.mode = j.value("mode", "");
-    cx.seed = j.value("seed", 0ull);
+    cx.seed = number_or(j, "seed", 0ull);
     // Only a finding has a counterexample: anything else is a broken file, not a verdict to replay towards.
     cx.verdict = verdict_from_string(j.at("verdict").get<std::string>());
     if (!has_counterexample(cx.verdict)) {
@@ -74,12 +75,12 @@ Counterexample Counterexample::from_json(const json& j) {
     }
     const json& v = j.at("violation");  // operator[] of a const json is undefined for a missing key
     cx.violation = {v.value("kind", ""), v.value("explanation", "")};
-    cx.violation.exposure_ms = v.value("exposure_ms", -1.0);
-    cx.violation.exposure_steps = v.value("exposure_steps", -1);
+    cx.violation.exposure_ms = number_or(v, "exposure_ms", -1.0);
+    cx.violation.exposure_steps = number_or(v, "exposure_steps", -1);
     cx.violation.holder_saw = v.value("holder_saw", "");
     cx.violation.never_told = v.value("never_told", false);
     cx.transcript = j.value("transcript", json::object());
-    cx.shrunk_from = j.value("shrunk_from", 0);
+    cx.shrunk_from = number_or(j, "shrunk_from", 0);
     if (j.contains("network_mount") && j["network_mount"].is_string()) cx.network_mount = j["network_mount"].get<std::string>();
     return cx;
 }

@@ -19,6 +19,7 @@
 
 #include "engine/scenario.h"
 #include "engine/trial.h"
+#include "json_number.h"
 #include "journal.h"
 
 namespace ilk {
@@ -70,12 +71,12 @@ void from_json(const json& j, ServerSpec& s) {
     s.evidence = j.value("evidence", "");
     s.pidfile = j.value("pidfile", "");
     s.lock_file = j.value("lock_file", "");
-    s.ready_ms = j.value("ready_ms", 10000);
+    s.ready_ms = number_or(j, "ready_ms", 10000);
     s.shared_port = j.value("shared_port", false);
     s.differences = j.value("differences", std::vector<std::string>{});
     s.where = j.value("where", "");
     const json place = j.value("place", json::object());
-    s.place = {place.value("socket_dir", ""), place.value("log", ""), place.value("session_pid_file", ""), place.value("port", 0)};
+    s.place = {place.value("socket_dir", ""), place.value("log", ""), place.value("session_pid_file", ""), number_or(place, "port", 0)};
 }
 
 std::vector<fs::path> server_dirs() { return toml_entries::search_dirs("ILK_SERVER_PATH", ILK_SERVER_SUBDIR, ILK_SOURCE_SERVER_DIR); }

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "engine/strategy_keys.h"
+#include "json_number.h"
 #include "profile.h"
 #include "toml_entries.h"
 
@@ -72,16 +73,16 @@ void from_json(const nlohmann::json& j, StrategySpec& s) {
     s.lock = j.value("lock", "");
     s.segment = j.value("segment", "");
     s.startup_lock = j.value("startup_lock", false);
-    s.backends = j.value("backends", 1);
+    s.backends = number_or(j, "backends", 1);
     s.command = j.value("command", std::vector<std::string>{});
     s.ready_file = j.value("ready_file", "");
-    s.settle_ms = j.value("settle_ms", 100);
+    s.settle_ms = number_or(j, "settle_ms", 100);
     s.lock_file = j.value("lock_file", "postmaster.pid");
     s.write_pid = j.value("write_pid", true);
-    s.lock_wait_ms = j.value("lock_wait_ms", 0);
-    s.stale_ms = j.value("stale_ms", 300000);
-    s.rechecks = j.value("rechecks", 0);
-    s.recheck_ms = j.value("recheck_ms", 100);
+    s.lock_wait_ms = number_or(j, "lock_wait_ms", 0);
+    s.stale_ms = number_or(j, "stale_ms", 300000);
+    s.rechecks = number_or(j, "rechecks", 0);
+    s.recheck_ms = number_or(j, "recheck_ms", 100);
     s.where = j.value("where", "");
     if (j.contains("server") && j["server"].is_object()) s.server = j["server"].get<ServerSpec>();
     else s.server.reset();

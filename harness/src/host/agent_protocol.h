@@ -14,14 +14,14 @@
 // signal anything on the harness's host.
 #pragma once
 
-#include <cstdint>
-#include <limits>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "json_number.h"
 
 namespace ilk::agent {
 
@@ -75,16 +75,7 @@ T said(const nlohmann::json& j, std::string_view key, T fallback) {
     if constexpr (std::is_same_v<T, bool>) {
         return v.is_boolean() ? v.get<bool>() : fallback;
     } else if constexpr (std::is_integral_v<T>) {
-        if (v.is_number_unsigned()) {
-            const std::uint64_t n = v.get<std::uint64_t>();
-            return n <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()) ? static_cast<T>(n) : fallback;
-        }
-        if (v.is_number_integer()) {
-            const std::int64_t n = v.get<std::int64_t>();
-            if constexpr (std::is_unsigned_v<T>) return n >= 0 && static_cast<std::uint64_t>(n) <= std::numeric_limits<T>::max() ? static_cast<T>(n) : fallback;
-            else return n >= std::numeric_limits<T>::min() && n <= std::numeric_limits<T>::max() ? static_cast<T>(n) : fallback;
-        }
-        return fallback;
+        return json_number<T>(v).value_or(fallback);
     } else if constexpr (std::is_same_v<T, std::string>) {
         return v.is_string() ? v.get<std::string>() : fallback;
     } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
