@@ -16,6 +16,8 @@ packages=(
   libxml2-utils chromium python3-jsonschema
   # the hosted-CI workflow file's check (tests/workflow_test.py)
   python3-yaml
+  # the Debian package (cpack's DEB generator, tests/package/) and the manual page
+  dpkg-dev lintian man-db
   # real servers as contenders (servers/*.toml): the programs only (the
   # -core packages of MariaDB make no database and start no service)
   postgresql-15 mariadb-server-core mariadb-client-core

@@ -10,10 +10,15 @@
 
 namespace cli = ilk::cli;
 
+namespace ilk {
+extern const char* const kCommit;  // the generated commit.cpp (cmake/IlkCommit.cmake)
+}
+
 int main(int argc, char** argv) {
     CLI::App app{"ilk — Interlock Kit: which data-directory startup interlock is safe on this platform"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", ILK_VERSION);
+    const std::string version = std::string(ILK_VERSION) + " (commit " + ilk::kCommit + ")";
+    app.set_version_flag("--version", version);
     std::vector<std::string> plugin_dirs;
     app.add_option("--plugin-dir", plugin_dirs, "Directory of plugins (ilk-*.so); repeatable. Default: ILK_PLUGIN_PATH, else beside the binary")
         ->check(CLI::ExistingDirectory);
@@ -36,6 +41,19 @@ int main(int argc, char** argv) {
     CLI::App* contender = cli::add_contender_command(app, ca);
     cli::AgentArgs ga;
     CLI::App* agent = cli::add_agent_command(app, ga);
+
+    // Hidden: the manual page and the bash completion, written from the
+    // definitions above (the package build runs these).
+    app.add_option_function<std::string>(
+           "--generate",
+           [&](const std::string& what) {
+               if (what == "man") cli::write_man_page(app, version, std::cout);
+               else cli::write_bash_completion(app, std::cout);
+               throw CLI::Success();
+           },
+           "Write the manual page or the bash completion script to standard output")
+        ->check(CLI::IsMember({"man", "bash-completion"}))
+        ->group("");
 
     try {
         app.parse(argc, argv);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
@@ -155,5 +156,10 @@ struct ContenderArgs {
 };
 CLI::App* add_contender_command(CLI::App& app, ContenderArgs& a);
 int cmd_contender(const ContenderArgs& a);
+
+// ilk --generate man|bash-completion (manual.cpp): the manual page and the bash
+// completion, from the app's definitions (hidden subcommands left out).
+void write_man_page(CLI::App& app, const std::string& version, std::ostream& out);
+void write_bash_completion(CLI::App& app, std::ostream& out);
 
 }  // namespace ilk::cli

@@ -9,7 +9,7 @@
 namespace ilk::cli {
 
 CLI::App* add_contender_command(CLI::App& app, ContenderArgs& a) {
-    CLI::App* contender = app.add_subcommand("contender", "");  // no description: no help entry
+    CLI::App* contender = app.add_subcommand("contender", "")->group("");  // no help, manual or completion entry
     contender->add_option("--fd", a.fd)->required();
     contender->add_flag("--zygote", a.zygote);
     contender->add_option("--parent", a.parent);
