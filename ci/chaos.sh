@@ -117,7 +117,14 @@ for round in $(seq 1 "$rounds"); do
       kill -9 "$kit" 2>/dev/null || true
     fi
   fi
-  { wait "$kit"; } 2>/dev/null || true
+  rc=0
+  { wait "$kit"; } 2>/dev/null || rc=$?
+  # A kit that ended before its signal says why: its exit code, and its last
+  # words when it failed (a server that could not even be initialised, say).
+  if [ "${ended#ended by itself}" != "$ended" ]; then
+    ended="$ended (exit $rc)"
+    [ "$rc" -eq 0 ] || ended="$ended: $(grep -v '^ *$' "$round_dir/run.err" | tail -1 | cut -c1-200)"
+  fi
   undone=0
   # After SIGTERM the kit cleans up itself: what is left is checked before any clean.
   if [ "$sig" = TERM ] && [ -z "$late" ]; then

@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -767,6 +769,32 @@ std::vector<std::string> Journal::finish(const Registry& registry) {
     return r.lines;
 }
 
+namespace {
+
+// A journal's lock is held, but the process that began it (its PID is in the
+// name, run-<pid>-<random>) is gone: what holds the lock is what that process
+// forked without exec (workers, the zygote), on its way out behind a SIGKILLed
+// kit. Wait for them to let go, a while; the journal is undone only once its
+// lock is ours, so waiting is all this changes. A PID that names a live
+// process (the run, or another that reused its PID) is a live run, as before.
+constexpr auto kDeadRunsHoldersWait = std::chrono::seconds(10);
+
+bool lock_once_its_run_is_gone(const JournalFile& f) {
+    const std::string id = run_id_of(f.name);
+    pid_t pid = 0;
+    const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), pid);
+    if (ec != std::errc() || pid <= 0 || end == id.data() || *end != '-') return false;
+    if (kill(pid, 0) == 0 || errno != ESRCH) return false;
+    const auto until = std::chrono::steady_clock::now() + kDeadRunsHoldersWait;
+    while (std::chrono::steady_clock::now() < until) {
+        usleep(20'000);
+        if (flock(f.fd, LOCK_EX | LOCK_NB) == 0) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 std::vector<std::string> clean_stale_journals(const Registry& registry, CleanTally* tally) {
     CleanTally t;
     std::vector<std::string> done;
@@ -784,7 +812,7 @@ std::vector<std::string> clean_stale_journals(const Registry& registry, CleanTal
         throw;
     }
     for (const JournalFile& f : files) {
-        if (flock(f.fd, LOCK_EX | LOCK_NB) != 0) {  // its run is alive
+        if (flock(f.fd, LOCK_EX | LOCK_NB) != 0 && !lock_once_its_run_is_gone(f)) {  // its run is alive
             ++t.live;
             continue;
         }

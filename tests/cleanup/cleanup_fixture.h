@@ -95,6 +95,10 @@ protected:
 
     fs::path root_, target_, state_, out_, marker_, report_, last_err_;
     std::optional<long> sysctl_before_;
+    // Other kits seen from SetUp on: while one runs, the host-wide sysctl is
+    // not compared (it may have changed it), and never written back.
+    OtherKits others_{getpid()};
+    bool sysctl_comparable();  // looks again: no other kit seen so far
     long long started_ = 0;  // time(), to tell our segments from older ones
     std::vector<pid_t> ilk_pids_;
     std::vector<int> own_shmids_;

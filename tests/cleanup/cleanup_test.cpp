@@ -236,9 +236,8 @@ TEST_F(CleanupTest, CleanKeepsAJournalWithAnEntryItCouldNotUndo) {
 TEST_F(CleanupTest, SigkillMidProbeHugepageMountAndSysctlAreRestoredByClean) {
     if (geteuid() != 0) GTEST_SKIP() << "needs root: only root makes the hugetlbfs mount and raises " << kOvercommit;
     if (!kernel_has_filesystem("hugetlbfs")) GTEST_SKIP() << "the kernel has no hugetlbfs (/proc/filesystems)";
-    for (const MountInfo& m : all_mounts())
-        if (m.type == "hugetlbfs" && access(m.dir.c_str(), W_OK) == 0)
-            GTEST_SKIP() << "the host has its own hugetlbfs mount at " << m.dir << ", so the kit mounts none";
+    // As root the kit mounts its own hugetlbfs, whatever mounts the host (or
+    // another run) has: this test runs beside them.
     const pid_t ilk = start_probe("killed");
     ASSERT_GT(ilk, 0);
     ASSERT_TRUE(wait_for_hangs(ilk, 1)) << "slow-count never hung\n" << stderr_of_last();
@@ -248,9 +247,6 @@ TEST_F(CleanupTest, SigkillMidProbeHugepageMountAndSysctlAreRestoredByClean) {
     const Leftovers left = find_leftovers();
     assert_real_leftovers(left);
     if (HasFatalFailure()) return;
-    if (left.view.mounts.empty())
-        for (const MountInfo& m : all_mounts())
-            if (m.type == "hugetlbfs") GTEST_SKIP() << "another hugetlbfs mount (" << m.dir << ") appeared meanwhile and the kit used it";
     ASSERT_EQ(left.mounts.size(), 1u) << "the hugetlbfs plugin's journaled mount is not mounted:\n"
                                       << read_text(left.journal) << stderr_of_last();
     const auto mounts = all_mounts();
@@ -261,7 +257,7 @@ TEST_F(CleanupTest, SigkillMidProbeHugepageMountAndSysctlAreRestoredByClean) {
     EXPECT_TRUE(left.view.sysctls.empty()) << "the kit journaled an absolute sysctl change, not a delta (sysctl-add)";
     if (left.view.sysctl_adds.empty()) {
         std::cout << "note: the host had huge pages to spare, so the kit changed no sysctl\n";
-    } else {
+    } else if (sysctl_comparable()) {
         ASSERT_EQ(left.raised.size(), 1u) << kOvercommit << " was journaled but is not above its value before the test";
         EXPECT_NE(read_long(kOvercommit), sysctl_before_) << "the raised value should still be in place";
     }
@@ -319,7 +315,9 @@ TEST_F(CleanupTest, CleanNeverTouchesWhatIsNotOurs) {
     const auto segments = sysv_segments();
     EXPECT_TRUE(std::any_of(segments.begin(), segments.end(), [&](const ShmSegment& s) { return s.shmid == shmid && s.key == key; }))
         << "ilk clean removed a segment that is not its own (key 0x" << std::hex << key << ")";
-    EXPECT_EQ(read_long(kOvercommit), overcommit) << "ilk clean wrote a value that had changed since";
+    if (sysctl_comparable()) {
+        EXPECT_EQ(read_long(kOvercommit), overcommit) << "ilk clean wrote a value that had changed since";
+    }
 
     kill(sleeper, SIGKILL);
     waitpid(sleeper, nullptr, 0);

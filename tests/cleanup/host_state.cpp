@@ -60,6 +60,46 @@ std::vector<ProcStat> descendants_of(pid_t root) {
     return out;
 }
 
+void OtherKits::look() {
+    // One pass over /proc: each process's parent and command line, then the
+    // chains to self from that same snapshot (a process forked during a
+    // second pass would have no known parent, and pass for another's).
+    std::map<pid_t, std::pair<pid_t, std::string>> procs;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+        const auto st = proc_stat(static_cast<pid_t>(std::stol(name)));
+        if (!st) continue;
+        procs[st->pid] = {st->ppid, read_text(entry.path() / "cmdline")};  // cmdline: readable for every process, unlike exe
+    }
+    for (const auto& [pid, proc] : procs) {
+        std::string cmdline = proc.second;
+        if (cmdline.empty() || fs::path(cmdline.substr(0, cmdline.find('\0'))).filename() != "ilk") continue;
+        bool ours = false;
+        for (pid_t p = pid; p > 1 && !ours; ) {
+            ours = p == self_;
+            const auto it = procs.find(p);
+            if (it == procs.end()) break;
+            p = it->second.first;
+        }
+        if (ours) continue;
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        seen_.emplace(pid, cmdline.substr(0, 80));
+    }
+}
+
+std::string OtherKits::describe() const {
+    std::string out;
+    size_t shown = 0;
+    for (const auto& [pid, cmd] : seen_) {
+        if (++shown > 2) break;
+        out += (out.empty() ? "" : ", ") + ("pid " + std::to_string(pid) + " (" + cmd + ")");
+    }
+    if (seen_.size() > 2) out += " and " + std::to_string(seen_.size() - 2) + " more";
+    return out;
+}
+
 void reap_exited_children() {
     while (waitpid(-1, nullptr, WNOHANG) > 0) {
     }

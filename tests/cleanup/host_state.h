@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,6 +34,23 @@ bool alive_as(pid_t pid, unsigned long long start);
 std::vector<ProcStat> descendants_of(pid_t root);
 // Reap every exited child of this process (orphans reparented to us included).
 void reap_exited_children();
+
+// Other kits: ilk processes of this host not below self (another user's run,
+// another test's). A host-wide value (vm.nr_overcommit_hugepages) they may
+// change at any moment cannot be compared before and after while they run:
+// the tests check such a value only when none was seen (and never restore it
+// over another run's change); what is the run's own (its journal, its keys,
+// mounts below its directory) is checked whoever else runs.
+class OtherKits {
+public:
+    explicit OtherKits(pid_t self) : self_(self) {}
+    void look();  // note the other kits running now
+    bool seen() const { return !seen_.empty(); }
+    std::string describe() const;  // "pid 123 (ilk run ...)", for a test's note
+private:
+    pid_t self_;
+    std::map<pid_t, std::string> seen_;
+};
 
 // --- SysV segments ------------------------------------------------------------
 

@@ -264,6 +264,51 @@ TEST_F(JournalTest, StaleJournalOfADeadRunIsUndone) {
     }, 5s));
 }
 
+// A SIGKILLed run's forked workers (no exec: they keep the journal's locked
+// fd) outlive it by a moment; an `ilk clean` at once waits for them to let go,
+// then undoes the journal, instead of calling the run still going.
+TEST_F(JournalTest, AJournalHeldOnlyByItsDeadRunsWorkerIsUndoneOnceItLetsGo) {
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    const pid_t run = fork();
+    ASSERT_GE(run, 0);
+    if (run == 0) {
+        close(fds[0]);
+        ilk::Journal j = ilk::Journal::begin(target_);
+        const pid_t worker = fork();
+        if (worker == 0) {  // holds the journal's fd, and its lock, for 1.5 s more
+            usleep(1'500'000);
+            _exit(0);
+        }
+        const std::string msg = std::to_string(worker) + " " + j.scratch().string();
+        if (worker < 0 || write(fds[1], msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) _exit(1);
+        _exit(0);  // "SIGKILLed": no finish()
+    }
+    close(fds[1]);
+    char buf[1024] = {};
+    const ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    const Exit x = wait_for(run, 5s);
+    ASSERT_TRUE(n > 0 && x.exited && x.code == 0) << "the dying run failed to set up: " << x.describe();
+    pid_t worker = 0;
+    std::string scratch;
+    std::istringstream(std::string(buf, static_cast<size_t>(n))) >> worker >> scratch;
+    ASSERT_TRUE(proc_stat(worker).has_value()) << "the worker should still hold the journal";
+
+    const auto t0 = std::chrono::steady_clock::now();
+    ilk::CleanTally tally;
+    const std::vector<std::string> done = ilk::clean_stale_journals(ilk::Registry{}, &tally);
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(tally.live, 0) << "the dead run's journal was called live: " << joined(done);
+    EXPECT_TRUE(journal_files(state_).empty());
+    EXPECT_FALSE(fs::exists(scratch)) << joined(done);
+    EXPECT_GE(waited, 500ms) << "the journal was taken while the worker held it";
+    EXPECT_TRUE(eventually([&] {
+        reap_exited_children();
+        return !proc_stat(worker).has_value();
+    }, 5s));
+}
+
 // A journaled process's children that the journal never named (a server's
 // backend forked after the kit's last line) are killed with it, whoever their
 // parent is by then; nothing else is. None of them dies with its parent by
