@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
@@ -47,6 +48,36 @@ pid_t sleeping_child() {
         _exit(0);
     }
     return pid;
+}
+
+// A run that begins a journal in target, makes a process with `make` (which
+// may journal it), and dies without finish(): "crashed". What it made and its
+// scratch directory, or made == 0 if the run failed to set up.
+struct DeadRun {
+    pid_t made = 0;
+    std::string scratch;
+};
+DeadRun run_that_dies(const fs::path& target, const std::function<pid_t(ilk::Journal&)>& make) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return {};
+    const pid_t run = fork();
+    if (run < 0) return {};
+    if (run == 0) {
+        close(fds[0]);
+        ilk::Journal j = ilk::Journal::begin(target);
+        const pid_t made = make(j);
+        const std::string msg = std::to_string(made) + " " + j.scratch().string();
+        if (made <= 0 || write(fds[1], msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) _exit(1);
+        _exit(0);  // no finish(), no destructors
+    }
+    close(fds[1]);
+    char buf[1024] = {};
+    const ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    const Exit x = wait_for(run, 5s);
+    DeadRun r;
+    if (n > 0 && x.exited && x.code == 0) std::istringstream(std::string(buf, static_cast<size_t>(n))) >> r.made >> r.scratch;
+    return r;
 }
 
 class JournalTest : public ::testing::Test {
@@ -214,15 +245,9 @@ TEST_F(JournalTest, LiveJournalIsLeftAlone) {
 // undone by the next clean, and its journal removed. (Its sysctl change:
 // sysctl_overlap_test.cpp.)
 TEST_F(JournalTest, StaleJournalOfADeadRunIsUndone) {
-    int fds[2];
-    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
-    const pid_t run = fork();
-    ASSERT_GE(run, 0);
-    if (run == 0) {
-        close(fds[0]);
-        ilk::Journal j = ilk::Journal::begin(target_);
+    const DeadRun run = run_that_dies(target_, [](ilk::Journal& j) -> pid_t {
         int exec_done[2];
-        if (pipe2(exec_done, O_CLOEXEC) != 0) _exit(1);
+        if (pipe2(exec_done, O_CLOEXEC) != 0) return -1;
         const pid_t orphan = fork();
         if (orphan == 0) {  // exec drops the journal's fd (O_CLOEXEC), as an actor closes it
             execlp("sleep", "sleep", "300", static_cast<char*>(nullptr));
@@ -230,21 +255,12 @@ TEST_F(JournalTest, StaleJournalOfADeadRunIsUndone) {
         }
         close(exec_done[1]);
         char c;
-        if (read(exec_done[0], &c, 1) != 0) _exit(1);  // EOF: the orphan has exec'd
-        const bool ok = j.record("proc", std::to_string(orphan) + " " + std::to_string(ilk::process_start_time(orphan)));
-        const std::string msg = std::to_string(orphan) + " " + j.scratch().string();
-        if (!ok || write(fds[1], msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) _exit(1);
-        _exit(0);  // "crash": no finish(), no destructors
-    }
-    close(fds[1]);
-    char buf[1024] = {};
-    const ssize_t n = read(fds[0], buf, sizeof buf - 1);
-    close(fds[0]);
-    const Exit x = wait_for(run, 5s);
-    ASSERT_TRUE(n > 0 && x.exited && x.code == 0) << "the dying run failed to set up: " << x.describe();
-    pid_t orphan = 0;
-    std::string scratch;
-    std::istringstream(std::string(buf, static_cast<size_t>(n))) >> orphan >> scratch;
+        if (read(exec_done[0], &c, 1) != 0) return -1;  // EOF: the orphan has exec'd
+        return j.record("proc", std::to_string(orphan) + " " + std::to_string(ilk::process_start_time(orphan))) ? orphan : -1;
+    });
+    ASSERT_GT(run.made, 0) << "the dying run failed to set up";
+    const pid_t orphan = run.made;
+    const std::string& scratch = run.scratch;
     const auto orphan_stat = proc_stat(orphan);
     ASSERT_TRUE(orphan_stat.has_value());
 
@@ -268,31 +284,17 @@ TEST_F(JournalTest, StaleJournalOfADeadRunIsUndone) {
 // fd) outlive it by a moment; an `ilk clean` at once waits for them to let go,
 // then undoes the journal, instead of calling the run still going.
 TEST_F(JournalTest, AJournalHeldOnlyByItsDeadRunsWorkerIsUndoneOnceItLetsGo) {
-    int fds[2];
-    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
-    const pid_t run = fork();
-    ASSERT_GE(run, 0);
-    if (run == 0) {
-        close(fds[0]);
-        ilk::Journal j = ilk::Journal::begin(target_);
+    const DeadRun run = run_that_dies(target_, [](ilk::Journal&) -> pid_t {
         const pid_t worker = fork();
         if (worker == 0) {  // holds the journal's fd, and its lock, for 1.5 s more
             usleep(1'500'000);
             _exit(0);
         }
-        const std::string msg = std::to_string(worker) + " " + j.scratch().string();
-        if (worker < 0 || write(fds[1], msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) _exit(1);
-        _exit(0);  // "SIGKILLed": no finish()
-    }
-    close(fds[1]);
-    char buf[1024] = {};
-    const ssize_t n = read(fds[0], buf, sizeof buf - 1);
-    close(fds[0]);
-    const Exit x = wait_for(run, 5s);
-    ASSERT_TRUE(n > 0 && x.exited && x.code == 0) << "the dying run failed to set up: " << x.describe();
-    pid_t worker = 0;
-    std::string scratch;
-    std::istringstream(std::string(buf, static_cast<size_t>(n))) >> worker >> scratch;
+        return worker;
+    });
+    ASSERT_GT(run.made, 0) << "the dying run failed to set up";
+    const pid_t worker = run.made;
+    const std::string& scratch = run.scratch;
     ASSERT_TRUE(proc_stat(worker).has_value()) << "the worker should still hold the journal";
 
     const auto t0 = std::chrono::steady_clock::now();
