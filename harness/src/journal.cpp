@@ -512,25 +512,55 @@ Outcome undo_mount(const std::string& dir) {
     return {};
 }
 
+Outcome detach_loop(const std::string& node, const std::string& image, bool* gone) {
+    const int fd = open(node.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ioctl(fd, LOOP_CLR_FD, 0) != 0) {
+        const int err = errno;
+        if (fd >= 0) close(fd);
+        *gone = err == ENXIO;  // already detached (autoclear)
+        return *gone ? Outcome{} : left(fmt::format("could not detach {} from {}: {}", node, image, std::strerror(err)));
+    }
+    close(fd);
+    return undone(fmt::format("detached {} ({})", node, image));
+}
+
 // Found by its backing file, which is ours (in our scratch directory): a
-// device number recorded before attaching could be reused by anyone.
+// device number recorded before attaching could be reused by anyone. The
+// backing file's name is read in /sys/block; where /sys is not mounted (a
+// chroot, a container), each /dev/loopN is asked for its backing file's
+// device and inode (LOOP_GET_STATUS64), compared with the image's. Neither
+// possible: said, never passed over in silence.
 Outcome undo_loop(const std::string& image) {
     std::error_code ec;
-    for (const auto& dev : fs::directory_iterator("/sys/block", ec)) {
-        std::ifstream backing(dev.path() / "loop" / "backing_file");
-        std::string file;
-        if (!std::getline(backing, file) || file != image) continue;
-        const std::string node = "/dev/" + dev.path().filename().string();
-        const int fd = open(node.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || ioctl(fd, LOOP_CLR_FD, 0) != 0) {
-            const int err = errno;
-            if (fd >= 0) close(fd);
-            if (err == ENXIO) continue;  // already detached (autoclear)
-            return left(fmt::format("could not detach {} from {}: {}", node, image, std::strerror(err)));
+    if (fs::is_directory("/sys/block", ec)) {
+        for (const auto& dev : fs::directory_iterator("/sys/block", ec)) {
+            std::ifstream backing(dev.path() / "loop" / "backing_file");
+            std::string file;
+            if (!std::getline(backing, file) || file != image) continue;
+            bool gone = false;
+            Outcome o = detach_loop("/dev/" + dev.path().filename().string(), image, &gone);
+            if (!gone) return o;
         }
-        close(fd);
-        return undone(fmt::format("detached {} ({})", node, image));
+        return {};
     }
+    struct stat img{};
+    if (stat(image.c_str(), &img) != 0)
+        return left(fmt::format("could not find the loop device of {}: no /sys/block here, and the image is gone ({})", image,
+                                std::strerror(errno)));
+    for (const auto& dev : fs::directory_iterator("/dev", ec)) {
+        const std::string name = dev.path().filename().string();
+        if (name.size() <= 4 || name.rfind("loop", 0) != 0 || !std::all_of(name.begin() + 4, name.end(), ::isdigit)) continue;
+        const int fd = open(dev.path().c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        loop_info64 info{};
+        const bool bound = ioctl(fd, LOOP_GET_STATUS64, &info) == 0;
+        close(fd);
+        if (!bound || info.lo_device != img.st_dev || info.lo_inode != img.st_ino) continue;
+        bool gone = false;
+        Outcome o = detach_loop(dev.path().string(), image, &gone);
+        if (!gone) return o;
+    }
+    if (ec) return left(fmt::format("could not look for the loop device of {}: no /sys/block, and /dev: {}", image, ec.message()));
     return {};
 }
 
