@@ -11,6 +11,8 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/cli.h"
 
@@ -105,11 +107,7 @@ void man_subcommand(CLI::App& app, const std::string& path, std::ostream& out) {
 
 // ---- bash ------------------------------------------------------------------
 
-std::string words(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& w : v) out += (out.empty() ? "" : " ") + w;
-    return out;
-}
+std::string words(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, " ")); }
 
 // Options whose value names what `ilk list X --names` prints.
 const std::map<std::string, std::string> kListedValues = {
@@ -127,7 +125,6 @@ void bash_arms(CLI::App& app, const std::string& path, std::ostream& out) {
     std::ostringstream value_arms;
     for (const CLI::Option* o : visible_options(app, false)) {
         if (!o->nonpositional() || !takes_value(*o)) continue;
-        const std::string names = words(spellings(*o));
         std::string arm;
         const auto listed = kListedValues.find(o->get_lnames().empty() ? "" : "--" + o->get_lnames().front());
         const std::string type = o->get_type_name();
@@ -144,9 +141,7 @@ void bash_arms(CLI::App& app, const std::string& path, std::ostream& out) {
         } else {
             arm = "COMPREPLY=($(compgen -f -- \"$cur\"))";  // a file, a directory or a value: offer paths
         }
-        std::string alternatives = names;
-        std::replace(alternatives.begin(), alternatives.end(), ' ', '|');
-        value_arms << "            " << alternatives << ") " << arm << "; return ;;\n";
+        value_arms << "            " << fmt::format("{}", fmt::join(spellings(*o), "|")) << ") " << arm << "; return ;;\n";
     }
     out << "    \"" << path << "\")\n";
     if (!value_arms.str().empty()) out << "        case $prev in\n" << value_arms.str() << "        esac\n";
